@@ -1,0 +1,80 @@
+import { execFileSync } from 'node:child_process';
+
+/** The broker every e2e suite talks to (started by scripts/with-services.sh). */
+export const KAFKA_BROKER = process.env.KAFKA_BROKER ?? '127.0.0.1:9092';
+
+/** One record for {@link kcatProduce}. */
+export interface KcatRecord {
+  value: string;
+  key?: string;
+  headers?: Record<string, string>;
+  partition?: number;
+}
+
+/**
+ * Produces records with `kcat`, a client independent of kafkajs, so a test proves that what a real
+ * producer writes reaches the Nest handler. Values must not contain newlines (one record per line).
+ */
+export function kcatProduce(topic: string, records: KcatRecord[]): void {
+  // kcat reads one record per line; keys are split off with -K, headers are per invocation, so
+  // records are grouped by (headers, partition).
+  const groups = new Map<string, KcatRecord[]>();
+  for (const record of records) {
+    if (record.value.includes('\n')) throw new Error('kcatProduce: values must be single-line');
+    const groupKey = JSON.stringify([record.headers ?? {}, record.partition ?? -1]);
+    const list = groups.get(groupKey) ?? [];
+    list.push(record);
+    groups.set(groupKey, list);
+  }
+  // Keep the caller's order across groups when consecutive records share a group.
+  let batch: KcatRecord[] = [];
+  let batchKey = '';
+  const flush = (): void => {
+    if (batch.length === 0) return;
+    const first = batch[0];
+    const args = [
+      '-b',
+      KAFKA_BROKER,
+      '-P',
+      '-t',
+      topic,
+      '-K',
+      '\t',
+      '-X',
+      'topic.partitioner=murmur2_random',
+    ];
+    for (const [name, value] of Object.entries(first.headers ?? {}))
+      args.push('-H', `${name}=${value}`);
+    if (first.partition !== undefined) args.push('-p', String(first.partition));
+    const input = batch.map((r) => `${r.key ?? ''}\t${r.value}`).join('\n') + '\n';
+    execFileSync('kcat', args, { input, timeout: 30_000 });
+    batch = [];
+  };
+  for (const record of records) {
+    const key = JSON.stringify([record.headers ?? {}, record.partition ?? -1]);
+    if (key !== batchKey) flush();
+    batchKey = key;
+    batch.push(record);
+  }
+  flush();
+}
+
+/** Creates a topic with `partitions` partitions (idempotent) using kafkajs' admin client. */
+export async function createTopic(topic: string, partitions = 1): Promise<void> {
+  const { Kafka, logLevel } = await import('kafkajs');
+  const admin = new Kafka({ brokers: [KAFKA_BROKER], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({
+      topics: [{ topic, numPartitions: partitions }],
+      waitForLeaders: true,
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** A topic name no other run uses. */
+export function uniqueTopic(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
