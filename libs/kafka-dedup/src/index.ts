@@ -1,1 +1,14 @@
-export {};
+export { DedupModule } from './dedup.module';
+export { DEDUP_MODULE_OPTIONS } from './dedup.module-definition';
+export { DedupService, type DedupDecision, type AcquireContext } from './dedup.service';
+export { DedupInterceptor } from './dedup.interceptor';
+export { Deduplicate, SkipDeduplication } from './dedup.decorators';
+export { DedupHealthIndicator } from './dedup.health';
+export { DEDUP_CLEANUP_JOB, DEDUP_METRICS, DEFAULT_DEDUP_HEADER } from './dedup.constants';
+export { dedupOptionsFromEnv } from './dedup.env';
+export { DedupStore, type CleanupResult } from './stores/dedup.store';
+export { MemoryDedupStore } from './stores/memory.store';
+export { RedisDedupStore } from './stores/redis.store';
+export * from './errors/dedup.errors';
+export type * from './interfaces/dedup-options.interface';
+export type * from './interfaces/dedup-key.interface';

@@ -1,0 +1,31 @@
+import type { DedupModuleOptions } from './interfaces/dedup-options.interface';
+
+/**
+ * The seed's rollback knobs, read from the environment: `KAFKA_DEDUP_TTL_SECONDS` (0 turns
+ * deduplication off), `KAFKA_DEDUP_ENABLED` (`false` turns it off), `KAFKA_DEDUP_STORE`
+ * (`memory` | `redis`), `KAFKA_DEDUP_REDIS_URL`. Unset variables leave the option out; values are
+ * validated with the other options at bootstrap.
+ *
+ * @example
+ * DedupModule.forRoot({ group: 'user-service', ...dedupOptionsFromEnv() })
+ */
+export function dedupOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): DedupModuleOptions {
+  const options: DedupModuleOptions = {};
+  if (env.KAFKA_DEDUP_TTL_SECONDS !== undefined && env.KAFKA_DEDUP_TTL_SECONDS !== '') {
+    const seconds = Number(env.KAFKA_DEDUP_TTL_SECONDS);
+    options.ttl = Number.isFinite(seconds)
+      ? Math.round(seconds * 1000)
+      : (env.KAFKA_DEDUP_TTL_SECONDS as never);
+  }
+  if (env.KAFKA_DEDUP_ENABLED !== undefined && env.KAFKA_DEDUP_ENABLED !== '') {
+    options.enabled =
+      env.KAFKA_DEDUP_ENABLED === 'true'
+        ? true
+        : env.KAFKA_DEDUP_ENABLED === 'false'
+          ? false
+          : (env.KAFKA_DEDUP_ENABLED as never);
+  }
+  if (env.KAFKA_DEDUP_STORE) options.store = env.KAFKA_DEDUP_STORE as DedupModuleOptions['store'];
+  if (env.KAFKA_DEDUP_REDIS_URL) options.redis = { url: env.KAFKA_DEDUP_REDIS_URL };
+  return options;
+}

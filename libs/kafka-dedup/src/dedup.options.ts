@@ -1,0 +1,215 @@
+import { CronTime } from 'cron';
+import { DEFAULT_DEDUP_HEADER } from './dedup.constants';
+import { DedupOptionsError } from './errors/dedup.errors';
+import type {
+  DedupKeySource,
+  DedupModuleOptions,
+  DedupRedisOptions,
+  MissingKeyPolicy,
+  StoreErrorPolicy,
+} from './interfaces/dedup-options.interface';
+import type { DedupStore } from './stores/dedup.store';
+
+/** Options after validation, with every default filled in. @internal */
+export interface ResolvedDedupOptions {
+  enabled: boolean;
+  ttl: number;
+  leaseTtl: number;
+  inFlightWait: number;
+  key: DedupKeySource;
+  group: string;
+  onMissingKey: MissingKeyPolicy;
+  onStoreError: StoreErrorPolicy;
+  store: 'memory' | 'redis' | DedupStore;
+  maxEntries: number;
+  redis: DedupRedisOptions;
+  cleanupCron: string | false;
+  cleanupSliceMs: number;
+  applyToAllHandlers: boolean;
+  duplicateReply?: (key: string) => unknown;
+}
+
+const MAX_TTL = 2 ** 31 - 1;
+
+const KNOWN_OPTIONS = new Set([
+  'enabled',
+  'ttl',
+  'leaseTtl',
+  'inFlightWait',
+  'key',
+  'group',
+  'onMissingKey',
+  'onStoreError',
+  'store',
+  'maxEntries',
+  'redis',
+  'cleanupCron',
+  'cleanupSliceMs',
+  'applyToAllHandlers',
+  'duplicateReply',
+  'isGlobal',
+]);
+
+/** Validates the user's options once, at module creation, and fills in the defaults. @internal */
+export function resolveDedupOptions(options: DedupModuleOptions = {}): ResolvedDedupOptions {
+  for (const name of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.has(name)) throw new DedupOptionsError(name, undefined, 'unknown option');
+  }
+  const ttl = nonNegativeInt('ttl', options.ttl, 3_600_000);
+  // The memory store keeps expiries as uint32 ms offsets; windows past ~24 days are not a dedup use.
+  if (ttl > MAX_TTL)
+    throw new DedupOptionsError('ttl', ttl, `expected at most ${MAX_TTL} ms (~24 days)`);
+  const leaseTtl = positiveInt('leaseTtl', options.leaseTtl, 30_000);
+  const resolved: ResolvedDedupOptions = {
+    enabled: bool('enabled', options.enabled, true) && ttl > 0,
+    ttl,
+    leaseTtl,
+    inFlightWait: nonNegativeInt('inFlightWait', options.inFlightWait, leaseTtl),
+    key: resolveKeySource('key', options.key),
+    group: str('group', options.group, ''),
+    onMissingKey: oneOf(
+      'onMissingKey',
+      options.onMissingKey,
+      ['process', 'skip', 'error'],
+      'process',
+    ),
+    onStoreError: oneOf('onStoreError', options.onStoreError, ['process', 'throw'], 'process'),
+    store: resolveStore(options.store),
+    maxEntries: positiveInt('maxEntries', options.maxEntries, 1_000_000),
+    redis: options.redis ?? {},
+    cleanupCron: resolveCron(options.cleanupCron),
+    cleanupSliceMs: positiveInt('cleanupSliceMs', options.cleanupSliceMs, 2),
+    applyToAllHandlers: bool('applyToAllHandlers', options.applyToAllHandlers, false),
+    duplicateReply: options.duplicateReply,
+  };
+  if (options.duplicateReply !== undefined && typeof options.duplicateReply !== 'function') {
+    throw new DedupOptionsError('duplicateReply', options.duplicateReply, 'expected a function');
+  }
+  if (resolved.store !== 'redis' && options.redis !== undefined) {
+    throw new DedupOptionsError('redis', '{…}', 'only meaningful with store: "redis"');
+  }
+  return resolved;
+}
+
+/** Validates a key source (module-level or from `@Deduplicate()`). @internal */
+export function resolveKeySource(
+  option: string,
+  key: DedupKeySource | ((...args: never[]) => unknown) | undefined,
+): DedupKeySource {
+  if (key === undefined) return { from: 'header', name: DEFAULT_DEDUP_HEADER };
+  if (typeof key === 'function') return { from: 'function', extract: key as never };
+  if (typeof key !== 'object' || key === null) {
+    throw new DedupOptionsError(
+      option,
+      key,
+      'expected { from: "header" | "key" | "value" | "function", … }',
+    );
+  }
+  switch (key.from) {
+    case 'header':
+      return { from: 'header', name: str(`${option}.name`, key.name, DEFAULT_DEDUP_HEADER, true) };
+    case 'key':
+      return { from: 'key' };
+    case 'value': {
+      const paths = Array.isArray(key.path) ? key.path : [key.path];
+      if (paths.length === 0 || paths.some((p) => typeof p !== 'string' || p.trim() === '')) {
+        throw new DedupOptionsError(
+          `${option}.path`,
+          key.path,
+          'expected a non-empty dot path or a list of them',
+        );
+      }
+      return { from: 'value', path: paths };
+    }
+    case 'function':
+      if (typeof key.extract !== 'function') {
+        throw new DedupOptionsError(`${option}.extract`, key.extract, 'expected a function');
+      }
+      return key;
+    default:
+      throw new DedupOptionsError(
+        `${option}.from`,
+        (key as { from?: unknown }).from,
+        'unknown key source; expected "header", "key", "value" or "function"',
+      );
+  }
+}
+
+function resolveStore(store: DedupModuleOptions['store']): ResolvedDedupOptions['store'] {
+  if (store === undefined) return 'memory';
+  if (store === 'memory' || store === 'redis') return store;
+  if (typeof store === 'object' && store !== null && typeof store.claim === 'function')
+    return store;
+  throw new DedupOptionsError(
+    'store',
+    store,
+    'expected "memory", "redis" or a DedupStore instance',
+  );
+}
+
+function resolveCron(cron: string | false | undefined): string | false {
+  if (cron === false) return false;
+  const expression = str('cleanupCron', cron, '0 */10 * * * *', true);
+  try {
+    new CronTime(expression);
+  } catch (error) {
+    throw new DedupOptionsError(
+      'cleanupCron',
+      cron,
+      `not a valid cron expression (${(error as Error).message})`,
+    );
+  }
+  return expression;
+}
+
+function nonNegativeInt(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+    throw new DedupOptionsError(name, value, 'expected an integer >= 0 (milliseconds)');
+  }
+  return value;
+}
+
+function positiveInt(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
+    throw new DedupOptionsError(name, value, 'expected an integer > 0');
+  }
+  return value;
+}
+
+function bool(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean')
+    throw new DedupOptionsError(name, value, 'expected true or false');
+  return value;
+}
+
+function str(name: string, value: unknown, fallback: string, nonEmpty = false): string {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || (nonEmpty && value.trim() === '')) {
+    throw new DedupOptionsError(
+      name,
+      value,
+      nonEmpty ? 'expected a non-empty string' : 'expected a string',
+    );
+  }
+  return value;
+}
+
+function oneOf<T extends string>(
+  name: string,
+  value: unknown,
+  allowed: readonly T[],
+  fallback: T,
+): T {
+  if (value === undefined) return fallback;
+  if (!allowed.includes(value as T)) {
+    throw new DedupOptionsError(
+      name,
+      value,
+      `expected one of ${allowed.map((a) => `"${a}"`).join(', ')}`,
+    );
+  }
+  return value as T;
+}

@@ -1,0 +1,19 @@
+/**
+ * What a store deduplicates: an event id inside a scope (consumer group + topic), so the same id on
+ * two topics, or for two consumer groups sharing one Redis, never collides.
+ */
+export interface DedupKey {
+  /** `<group>/<topic>` (or `<topic>` without a group), or a scope chosen by the caller. */
+  readonly scope: string;
+  /** The event id: a string, or the raw bytes when the header arrived binary. */
+  readonly id: string | Buffer;
+}
+
+/** Outcome of {@link DedupStore.claim}. */
+export type ClaimResult =
+  | { readonly status: 'claimed'; readonly token: string }
+  | { readonly status: 'duplicate' }
+  | { readonly status: 'in-flight' };
+
+/** A value or a promise of it: the memory store answers synchronously, Redis asynchronously. */
+export type MaybePromise<T> = T | Promise<T>;

@@ -1,0 +1,98 @@
+import type { KafkaContext } from '@nestjs/microservices';
+import type { RedisOptions, Redis } from 'ioredis';
+import type { DedupStore } from '../stores/dedup.store';
+
+/** A Kafka message as Nest's Kafka parser hands it over (headers and key already decoded). */
+export interface DedupKafkaMessage {
+  key?: unknown;
+  value?: unknown;
+  headers?: Record<string, unknown>;
+  offset?: string;
+}
+
+/** Returns the event id of a message, or `undefined` when it has none. */
+export type DedupKeyFunction = (
+  message: DedupKafkaMessage,
+  context: KafkaContext,
+) => string | Buffer | undefined | null;
+
+/** Where the event id comes from. */
+export type DedupKeySource =
+  /** A header (default `x-event-id`); string or Buffer values. */
+  | { from: 'header'; name?: string }
+  /** The Kafka message key. */
+  | { from: 'key' }
+  /**
+   * One or more dot paths into the JSON value, joined with `:`, e.g. a Debezium envelope's
+   * `['source.lsn', 'source.txId']`. A non-JSON value follows `onMissingKey`.
+   */
+  | { from: 'value'; path: string | string[] }
+  /** Any function of the message. */
+  | { from: 'function'; extract: DedupKeyFunction };
+
+/** What to do with a message that has no key (or a malformed value when the key is a JSON path). */
+export type MissingKeyPolicy = 'process' | 'skip' | 'error';
+/** What to do when the store fails: process anyway (at-least-once) or throw so Kafka redelivers. */
+export type StoreErrorPolicy = 'process' | 'throw';
+
+/** Redis store settings. */
+export interface DedupRedisOptions {
+  /** An existing ioredis client (not closed by the module), or connection settings. */
+  client?: Redis;
+  /** `redis://` URL; used when `client` is not given. @default 'redis://127.0.0.1:6379' */
+  url?: string;
+  /** Extra ioredis options (merged over the module's fail-fast defaults). */
+  options?: RedisOptions;
+  /** Prefix of every key. @default 'kafka-dedup:' */
+  keyPrefix?: string;
+}
+
+/** Options of `DedupModule.forRoot()`. */
+export interface DedupModuleOptions {
+  /** Turns deduplication off: every message reaches its handler. @default true */
+  enabled?: boolean;
+  /** How long a processed id is remembered, in ms; `0` disables deduplication (the seed's rollback). @default 3_600_000 */
+  ttl?: number;
+  /**
+   * How long an in-flight claim holds before another consumer may take over, in ms; renewed while
+   * the handler runs, so it only bounds how long a crashed consumer blocks its events. @default 30_000
+   */
+  leaseTtl?: number;
+  /**
+   * How long a duplicate that arrives while its first copy is in flight waits for the outcome, in
+   * ms; past it the message is thrown back to Kafka (redelivered later), never dropped. @default leaseTtl
+   */
+  inFlightWait?: number;
+  /** Where the event id comes from. @default { from: 'header', name: 'x-event-id' } */
+  key?: DedupKeySource | DedupKeyFunction;
+  /** Consumer group name included in the key scope; set it when several groups share one Redis. @default '' */
+  group?: string;
+  /** @default 'process' */
+  onMissingKey?: MissingKeyPolicy;
+  /** @default 'process' */
+  onStoreError?: StoreErrorPolicy;
+  /** `'memory'` (default), `'redis'`, or your own {@link DedupStore} instance. */
+  store?: 'memory' | 'redis' | DedupStore;
+  /** Memory store: most ids remembered; the oldest is evicted (and counted) past it. @default 1_000_000 */
+  maxEntries?: number;
+  /** Redis store settings (with `store: 'redis'`). */
+  redis?: DedupRedisOptions;
+  /** Cron expression of the TTL sweep (`@nestjs/schedule`); `false` disables the job. @default '0 *\/10 * * * *' */
+  cleanupCron?: string | false;
+  /** Longest a sweep may block the event loop before yielding, in ms. @default 2 */
+  cleanupSliceMs?: number;
+  /** Apply the interceptor to every Kafka handler of the app (`APP_INTERCEPTOR`). @default false */
+  applyToAllHandlers?: boolean;
+  /** What a `@MessagePattern` caller receives for a skipped duplicate. @default undefined (an empty reply) */
+  duplicateReply?: (key: string) => unknown;
+}
+
+/** Options of `@Deduplicate()`: per-handler overrides. */
+export interface DeduplicateOptions {
+  key?: DedupKeySource | DedupKeyFunction;
+  onMissingKey?: MissingKeyPolicy;
+  /** Scope used instead of `<group>/<topic>` (e.g. to share ids between two topics). */
+  scope?: string;
+  /** Do not deduplicate this handler even when `applyToAllHandlers` is set. */
+  skip?: boolean;
+}

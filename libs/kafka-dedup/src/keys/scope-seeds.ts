@@ -1,0 +1,25 @@
+import { FP, hashBytes, hashString } from '../hash/fingerprint';
+import type { DedupKey } from '../interfaces/dedup-key.interface';
+
+const SEED_HI = 0x9e3779b9;
+const SEED_LO = 0x7f4a7c15;
+
+/**
+ * Fingerprints `key` into {@link FP}: the scope is hashed once and cached (scopes are a bounded
+ * set: topics x groups), then seeds the hash of the id, so no `scope + id` string is built.
+ * @internal
+ */
+export class KeyFingerprinter {
+  private readonly seeds = new Map<string, Uint32Array>();
+
+  fingerprint(key: DedupKey): void {
+    let seed = this.seeds.get(key.scope);
+    if (seed === undefined) {
+      hashString(key.scope, SEED_HI, SEED_LO);
+      seed = Uint32Array.from(FP);
+      this.seeds.set(key.scope, seed);
+    }
+    if (typeof key.id === 'string') hashString(key.id, seed[0], seed[1]);
+    else hashBytes(key.id, seed[0], seed[1]);
+  }
+}

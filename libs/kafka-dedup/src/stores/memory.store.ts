@@ -1,0 +1,121 @@
+import { FP } from '../hash/fingerprint';
+import type { ClaimResult, DedupKey } from '../interfaces/dedup-key.interface';
+import { KeyFingerprinter } from '../keys/scope-seeds';
+import { CleanupResult, DedupStore } from './dedup.store';
+import { FingerprintTable } from './fingerprint-table';
+
+const SWEEP_BATCH = 4_096;
+
+/**
+ * In-process store: done ids in a {@link FingerprintTable} (64-bit fingerprints, ~20 B per entry,
+ * bounded by `maxEntries`, oldest evicted first); in-flight claims in a small Map (one entry per
+ * message being handled). Answers synchronously. One cache per process: use the Redis store when
+ * several replicas consume the same topics.
+ */
+export class MemoryDedupStore extends DedupStore {
+  readonly name = 'memory';
+  private readonly table: FingerprintTable;
+  private readonly fingerprinter = new KeyFingerprinter();
+  private readonly inFlight = new Map<number, { token: string; expiresAt: number }>();
+  private nextToken = 0;
+
+  constructor(
+    maxEntries = 1_000_000,
+    private readonly now: () => number = Date.now,
+  ) {
+    super();
+    this.table = new FingerprintTable(maxEntries, now());
+  }
+
+  claim(key: DedupKey, leaseTtl: number): ClaimResult {
+    this.fingerprinter.fingerprint(key);
+    const hi = FP[0];
+    const lo = FP[1];
+    const now = this.now();
+    if (this.table.has(hi, lo, now)) return DUPLICATE;
+    const id = inFlightId(hi, lo);
+    const held = this.inFlight.get(id);
+    if (held !== undefined && held.expiresAt > now) return IN_FLIGHT;
+    const token = String(++this.nextToken);
+    this.inFlight.set(id, { token, expiresAt: now + leaseTtl });
+    return { status: 'claimed', token };
+  }
+
+  commit(key: DedupKey, token: string, ttl: number): void {
+    this.fingerprinter.fingerprint(key);
+    const hi = FP[0];
+    const lo = FP[1];
+    const id = inFlightId(hi, lo);
+    if (this.inFlight.get(id)?.token === token) this.inFlight.delete(id);
+    this.table.add(hi, lo, this.now(), ttl);
+  }
+
+  release(key: DedupKey, token: string): void {
+    this.fingerprinter.fingerprint(key);
+    const id = inFlightId(FP[0], FP[1]);
+    if (this.inFlight.get(id)?.token === token) this.inFlight.delete(id);
+  }
+
+  renew(claims: ReadonlyArray<{ key: DedupKey; token: string }>, leaseTtl: number): void {
+    const expiresAt = this.now() + leaseTtl;
+    for (const { key, token } of claims) {
+      this.fingerprinter.fingerprint(key);
+      const held = this.inFlight.get(inFlightId(FP[0], FP[1]));
+      if (held?.token === token) held.expiresAt = expiresAt;
+    }
+  }
+
+  markIfAbsent(key: DedupKey, ttl: number): boolean {
+    this.fingerprinter.fingerprint(key);
+    const hi = FP[0];
+    const lo = FP[1];
+    const now = this.now();
+    if (this.inFlight.size > 0) {
+      const held = this.inFlight.get(inFlightId(hi, lo));
+      if (held !== undefined && held.expiresAt > now) return false;
+    }
+    return this.table.add(hi, lo, now, ttl);
+  }
+
+  size(): number {
+    return this.table.size;
+  }
+
+  /** Bytes held by the fingerprint table. */
+  get byteLength(): number {
+    return this.table.byteLength;
+  }
+
+  override get evictions(): number {
+    return this.table.evictions;
+  }
+
+  /** Sweeps expired ids in batches, yielding to the event loop after each `sliceMs` of work. */
+  override async cleanup(sliceMs: number): Promise<CleanupResult> {
+    const started = performance.now();
+    let removed = 0;
+    let maxPauseMs = 0;
+    for (;;) {
+      const sliceStart = performance.now();
+      let batch = 0;
+      do {
+        batch = this.table.expire(this.now(), SWEEP_BATCH);
+        removed += batch;
+      } while (batch === SWEEP_BATCH && performance.now() - sliceStart < sliceMs);
+      maxPauseMs = Math.max(maxPauseMs, performance.now() - sliceStart);
+      if (batch < SWEEP_BATCH) break;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    const now = this.now();
+    for (const [id, held] of this.inFlight) if (held.expiresAt <= now) this.inFlight.delete(id);
+    return { removed, durationMs: performance.now() - started, maxPauseMs };
+  }
+}
+
+const DUPLICATE: ClaimResult = { status: 'duplicate' };
+const IN_FLIGHT: ClaimResult = { status: 'in-flight' };
+
+/** 53 bits of the fingerprint, a safe Map key for the (few) in-flight claims. */
+function inFlightId(hi: number, lo: number): number {
+  return (hi & 0x1fffff) * 4294967296 + lo;
+}
