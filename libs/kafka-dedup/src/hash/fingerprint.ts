@@ -41,16 +41,10 @@ export function hashString(s: string, seedHi: number, seedLo: number): void {
   }
   let k1 = 0;
   let k2 = 0;
-  switch (n - i) {
-    case 3:
-      k2 = s.charCodeAt(i + 2);
-    // falls through
-    case 2:
-      k1 = s.charCodeAt(i + 1) << 16;
-    // falls through
-    case 1:
-      k1 |= s.charCodeAt(i);
-  }
+  const rest = n - i;
+  if (rest >= 3) k2 = s.charCodeAt(i + 2);
+  if (rest >= 2) k1 = s.charCodeAt(i + 1) << 16;
+  if (rest >= 1) k1 |= s.charCodeAt(i);
   finish(h1, h2, k1, k2, n);
 }
 
@@ -78,16 +72,10 @@ export function hashBytes(b: Uint8Array, seedHi: number, seedLo: number): void {
   }
   let k1 = 0;
   let k2 = 0;
-  switch (n - i) {
-    case 3:
-      k2 = b[i + 2];
-    // falls through
-    case 2:
-      k1 = b[i + 1] << 16;
-    // falls through
-    case 1:
-      k1 |= b[i];
-  }
+  const rest = n - i;
+  if (rest >= 3) k2 = b[i + 2];
+  if (rest >= 2) k1 = b[i + 1] << 16;
+  if (rest >= 1) k1 |= b[i];
   finish(h1, h2, k1, k2, n);
 }
 
