@@ -8,6 +8,8 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { KafkaContext } from '@nestjs/microservices';
+import { PATTERN_HANDLER_METADATA } from '@nestjs/microservices/constants';
+import { PatternHandler } from '@nestjs/microservices/enums/pattern-handler.enum';
 import { Observable, of } from 'rxjs';
 import { DEDUP_HANDLER_METADATA, DEDUP_RESOLVED_OPTIONS } from './dedup.constants';
 import { DedupMetrics } from './dedup.metrics';
@@ -20,6 +22,8 @@ import { createKeyExtractor, isMissing, type KeyExtractor } from './keys/key-ext
 /** What the interceptor needs per handler, built once. @internal */
 interface HandlerPlan {
   skip: boolean;
+  /** `@EventPattern` (true) or `@MessagePattern` (false). */
+  isEvent: boolean;
   extract: KeyExtractor;
   onMissingKey: MissingKeyPolicy;
   scope?: string;
@@ -29,7 +33,9 @@ interface HandlerPlan {
  * Deduplicates a Kafka `@EventPattern` / `@MessagePattern` handler: claim before it, commit after
  * it succeeds, release when it throws (the redelivery is then processed). A duplicate skips the
  * handler and lets the offset advance: an event handler completes with no value; a message
- * handler replies `duplicateReply(key)` (default: an empty reply, `undefined` to the caller).
+ * handler replies `duplicateReply(id)` (default: none; Nest delivers `null` to the caller).
+ * A message without an id follows `onMissingKey`; with `'error'`, a `@MessagePattern` caller
+ * receives a `DedupMissingKeyError` and an event is logged as an error and skipped.
  * Outside a Kafka context it does nothing.
  */
 @Injectable()
@@ -132,6 +138,8 @@ export class DedupInterceptor implements NestInterceptor {
       };
       plan = {
         skip: meta.skip ?? false,
+        isEvent:
+          this.reflector.get(PATTERN_HANDLER_METADATA, handler as never) !== PatternHandler.MESSAGE,
         extract: meta.key
           ? createKeyExtractor(resolveKeySource('@Deduplicate().key', meta.key))
           : this.defaultExtract,

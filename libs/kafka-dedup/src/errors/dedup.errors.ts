@@ -1,3 +1,5 @@
+import { RpcException } from '@nestjs/microservices';
+
 /** A module option is invalid; thrown at bootstrap, naming the option and the value. */
 export class DedupOptionsError extends Error {
   constructor(
@@ -25,8 +27,11 @@ export class DedupStoreError extends Error {
   }
 }
 
-/** A message had no event id and `onMissingKey` is `'error'`. */
-export class DedupMissingKeyError extends Error {
+/**
+ * A message had no event id and `onMissingKey` is `'error'`. An `RpcException`, so a
+ * `@MessagePattern` caller receives `{ status: 'error', message }` rather than "Internal server error".
+ */
+export class DedupMissingKeyError extends RpcException {
   constructor(
     readonly topic: string,
     readonly partition: number,

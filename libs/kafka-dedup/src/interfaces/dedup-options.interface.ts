@@ -83,7 +83,11 @@ export interface DedupModuleOptions {
   cleanupSliceMs?: number;
   /** Apply the interceptor to every Kafka handler of the app (`APP_INTERCEPTOR`). @default false */
   applyToAllHandlers?: boolean;
-  /** What a `@MessagePattern` caller receives for a skipped duplicate. @default undefined (an empty reply) */
+  /**
+   * What a `@MessagePattern` caller receives for a skipped duplicate, from its event id. Avoid an
+   * object with `key` or `value` properties: Nest's Kafka serializer takes it for a Kafka message.
+   * @default undefined (the caller receives `null`)
+   */
   duplicateReply?: (key: string) => unknown;
 }
 

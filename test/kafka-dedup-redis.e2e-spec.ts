@@ -1,0 +1,159 @@
+import { INestMicroservice } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import { register } from 'prom-client';
+import { DEDUP_METRICS } from '@app/kafka-dedup';
+import { createTopic, kcatProduce, uniqueTopic, type KcatRecord } from './support/kcat';
+import { counterValue, SideEffects, startConsumer } from './support/dedup-consumer';
+import { PrivateRedis, REDIS_URL } from './support/redis-server';
+import { sleep, waitFor } from './support/wait';
+
+interface UserEvent {
+  id: string;
+}
+
+function events(ids: string[], partitionOf?: (i: number) => number): KcatRecord[] {
+  return ids.map((id, i) => ({
+    value: JSON.stringify({ id }),
+    headers: { 'x-event-id': id },
+    partition: partitionOf?.(i),
+  }));
+}
+
+describe('kafka-dedup with the Redis store (real Kafka, real Redis)', () => {
+  const apps: INestMicroservice[] = [];
+  const prefix = `kafka-dedup-e2e:${Date.now()}:`;
+
+  beforeEach(() => register.clear());
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((a) => a.close()));
+  });
+  afterAll(async () => {
+    const redis = new Redis(REDIS_URL);
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+    redis.disconnect();
+  });
+
+  it('reprocesses nothing after a consumer restart that replays the topic', async () => {
+    const topic = uniqueTopic('dedup-restart');
+    await createTopic(topic);
+    const effects = new SideEffects();
+    const dedup = {
+      store: 'redis' as const,
+      group: 'billing',
+      redis: { url: REDIS_URL, keyPrefix: prefix },
+    };
+    const behaviour = (value: unknown): void => effects.record((value as UserEvent).id);
+    kcatProduce(topic, events(['a', 'b', 'c', 'b']));
+    apps.push(await startConsumer({ topic, group: `${topic}-g1`, dedup, behaviour }));
+    expect(await waitFor(() => effects.counts.size === 3)).toBe(true);
+    await apps.pop()!.close();
+
+    // A new consumer group starts from the beginning: Kafka redelivers every message.
+    register.clear();
+    apps.push(await startConsumer({ topic, group: `${topic}-g2`, dedup, behaviour }));
+    kcatProduce(topic, events(['d']));
+    expect(await waitFor(() => effects.counts.has('d'))).toBe(true);
+    await sleep(300);
+    expect(Object.fromEntries(effects.counts)).toEqual({ a: 1, b: 1, c: 1, d: 1 });
+    expect(await counterValue(DEDUP_METRICS.deduplicated, { topic, store: 'redis' })).toBe(4);
+  });
+
+  it('processes each event once across two instances of one group sharing Redis', async () => {
+    const topic = uniqueTopic('dedup-replicas');
+    await createTopic(topic, 2);
+    const effects = new SideEffects();
+    const byInstance = [0, 0];
+    const dedup = { store: 'redis' as const, redis: { url: REDIS_URL, keyPrefix: prefix } };
+    for (const instance of [0, 1]) {
+      apps.push(
+        await startConsumer({
+          topic,
+          group: `${topic}-g`,
+          dedup,
+          behaviour: async (value) => {
+            await sleep(5);
+            byInstance[instance]++;
+            effects.record((value as UserEvent).id);
+          },
+        }),
+      );
+    }
+    // Each id is written to both partitions, so both instances see every id.
+    const ids = Array.from({ length: 60 }, (_, i) => `evt-${i}`);
+    kcatProduce(topic, [...events(ids, () => 0), ...events(ids, () => 1)]);
+    await waitFor(
+      async () => (await counterValue(DEDUP_METRICS.deduplicated)) + effects.total >= 120,
+      30_000,
+    );
+    await sleep(300);
+    expect(effects.counts.size).toBe(60);
+    expect(effects.repeated()).toEqual([]);
+    expect(byInstance[0]).toBeGreaterThan(0);
+    expect(byInstance[1]).toBeGreaterThan(0);
+  });
+
+  describe('when Redis stops mid-stream', () => {
+    const redis = new PrivateRedis(16379 + Math.floor(Math.random() * 1000));
+
+    beforeEach(async () => redis.start());
+    afterEach(async () => redis.stop());
+
+    it('onStoreError: process — processes every event (at-least-once) and counts the store errors', async () => {
+      const topic = uniqueTopic('dedup-outage-process');
+      await createTopic(topic);
+      const seen: string[] = [];
+      apps.push(
+        await startConsumer({
+          topic,
+          group: `${topic}-g`,
+          dedup: {
+            store: 'redis',
+            onStoreError: 'process',
+            redis: { url: redis.url, keyPrefix: prefix },
+          },
+          behaviour: (value) => void seen.push((value as UserEvent).id),
+        }),
+      );
+      kcatProduce(topic, events(['a', 'b']));
+      expect(await waitFor(() => seen.length === 2)).toBe(true);
+      await redis.stop();
+      kcatProduce(topic, events(['c', 'd', 'e']));
+      expect(await waitFor(() => seen.length === 5)).toBe(true);
+      expect(seen).toEqual(['a', 'b', 'c', 'd', 'e']);
+      expect(
+        await counterValue(DEDUP_METRICS.storeErrors, { topic, store: 'redis' }),
+      ).toBeGreaterThanOrEqual(3);
+    });
+
+    it('onStoreError: throw — holds the events back until Redis returns, then processes each once', async () => {
+      const topic = uniqueTopic('dedup-outage-throw');
+      await createTopic(topic);
+      const effects = new SideEffects();
+      apps.push(
+        await startConsumer({
+          topic,
+          group: `${topic}-g`,
+          dedup: {
+            store: 'redis',
+            onStoreError: 'throw',
+            redis: { url: redis.url, keyPrefix: prefix },
+          },
+          behaviour: (value) => effects.record((value as UserEvent).id),
+        }),
+      );
+      kcatProduce(topic, events(['a']));
+      expect(await waitFor(() => effects.counts.has('a'))).toBe(true);
+      await redis.stop();
+      kcatProduce(topic, events(['b', 'a', 'c']));
+      await sleep(1_500);
+      expect(effects.total).toBe(1); // nothing processed without the store, nothing dropped either
+      expect(await counterValue(DEDUP_METRICS.storeErrors, { topic })).toBeGreaterThan(0);
+      await redis.start(); // a fresh, empty Redis: 'a' is not remembered any more
+      expect(await waitFor(() => effects.counts.has('c'), 30_000)).toBe(true);
+      await sleep(300);
+      expect(effects.counts.get('b')).toBe(1);
+      expect(effects.counts.get('c')).toBe(1);
+    });
+  });
+});
