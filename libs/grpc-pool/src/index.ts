@@ -1,1 +1,13 @@
-export {};
+export { GrpcPoolModule, type GrpcPoolAsyncOptions } from './grpc-pool.module';
+export {
+  GrpcPool,
+  type GrpcPoolHealth,
+  type PooledAttempt,
+  type PooledUnary,
+} from './pool/grpc-pool';
+export { InjectGrpcPool, UsePooledGrpc, getGrpcPoolToken } from './grpc-pool.decorators';
+export { GrpcPoolHealthIndicator } from './grpc-pool.health';
+export { GRPC_POOL_METRICS } from './grpc-pool.constants';
+export type { CircuitState } from './pool/connection-breaker';
+export * from './errors/grpc-pool.errors';
+export type * from './interfaces/grpc-pool-options.interface';

@@ -1,0 +1,11 @@
+/** Prometheus metric names (the first two are the seed's). */
+export const GRPC_POOL_METRICS = {
+  connectionSwitched: 'grpc_connection_switched_total',
+  fallbackRetry: 'grpc_fallback_retry_total',
+  requests: 'grpc_pool_requests_total',
+  duration: 'grpc_pool_request_duration_seconds',
+  healthyConnections: 'grpc_pool_healthy_connections',
+  circuitState: 'grpc_pool_circuit_state',
+  budgetExhausted: 'grpc_pool_retry_budget_exhausted_total',
+  ejections: 'grpc_pool_ejections_total',
+} as const;

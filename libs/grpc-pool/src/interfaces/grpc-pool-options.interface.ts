@@ -1,0 +1,117 @@
+import type { ChannelOptions } from '@grpc/grpc-js';
+import type { Options as ProtoLoaderOptions } from '@grpc/proto-loader';
+
+/** gRPC status names the pool may retry (as in `@grpc/grpc-js` `status`). */
+export type GrpcStatusName =
+  | 'CANCELLED'
+  | 'UNKNOWN'
+  | 'DEADLINE_EXCEEDED'
+  | 'RESOURCE_EXHAUSTED'
+  | 'ABORTED'
+  | 'INTERNAL'
+  | 'UNAVAILABLE';
+
+/** TLS credentials; paths or contents (PEM). Set `cert` + `key` for mTLS. */
+export interface GrpcPoolTlsOptions {
+  /** CA bundle that signs the server certificate (default: the system roots). */
+  ca?: string | Buffer;
+  /** Client certificate chain for mTLS. */
+  cert?: string | Buffer;
+  /** Client private key for mTLS. */
+  key?: string | Buffer;
+  /** Override the name checked against the server certificate (`grpc.ssl_target_name_override`). */
+  serverName?: string;
+}
+
+/** Retry behaviour of pooled unary calls. */
+export interface GrpcPoolRetryOptions {
+  /** Attempts per call, the first included, each on a different connection when one is free. @default 3 */
+  maxAttempts?: number;
+  /** First backoff, in ms; later ones grow exponentially with decorrelated jitter. @default 10 */
+  initialBackoffMs?: number;
+  /** Largest backoff, in ms. @default 100 */
+  maxBackoffMs?: number;
+  /** Codes retried for every method. @default ['UNAVAILABLE'] */
+  retryOn?: GrpcStatusName[];
+  /** Codes also retried for methods marked idempotent. @default ['DEADLINE_EXCEEDED', 'RESOURCE_EXHAUSTED', 'ABORTED'] */
+  idempotentRetryOn?: GrpcStatusName[];
+  /**
+   * Deadline of one attempt, in ms, within the call's deadline; lets an idempotent call give up on
+   * a slow connection and try another. @default none (an attempt may use the whole deadline)
+   */
+  attemptTimeoutMs?: number;
+  /** Retries allowed over a sliding window: `minPerSecond` + `ratio` x requests. @default { ratio: 0.2, minPerSecond: 10, windowMs: 10_000 } */
+  budget?: { ratio?: number; minPerSecond?: number; windowMs?: number } | false;
+}
+
+/** Per-connection circuit breaker (outlier ejection). */
+export interface GrpcPoolBreakerOptions {
+  /** Consecutive connection-level failures that eject a connection. @default 1 */
+  failureThreshold?: number;
+  /** How long an ejected connection is skipped before one probe call is let through, in ms. @default 1_000 */
+  ejectionMs?: number;
+}
+
+/** Active health checks with `grpc.health.v1.Health/Check`. */
+export interface GrpcPoolHealthCheckOptions {
+  /** @default 5_000 */
+  intervalMs?: number;
+  /** Service name sent in the request (`''`: the server as a whole). @default '' */
+  service?: string;
+  /** @default 1_000 */
+  timeoutMs?: number;
+}
+
+/** Options of `GrpcPoolModule.register()`. */
+export interface GrpcPoolOptions {
+  /** Name of the pool: injection token (`@InjectGrpcPool(name)`) and metric label. */
+  name: string;
+  /** Proto package(s) that hold the services, e.g. `'users.v1'`. */
+  package: string | string[];
+  /** Path(s) of the .proto file(s). */
+  protoPath: string | string[];
+  /** `@grpc/proto-loader` options. @default { keepCase: false, longs: String, enums: String, defaults: true, oneofs: true } */
+  loader?: ProtoLoaderOptions;
+  /** One target (`host:port`, or `dns:///host:port`); exclusive with `urls`. */
+  url?: string;
+  /** Several targets; `size` connections are opened to each. */
+  urls?: string[];
+  /** Connections per target, each its own HTTP/2 connection; `1` is the seed's rollback. @default 3 */
+  size?: number;
+  /** `{ insecure: true }` for plaintext (only when asked for) or `{ tls: {...} }`. */
+  credentials: { insecure: true } | { tls: GrpcPoolTlsOptions };
+  /** Default deadline of a call (all attempts included), in ms. @default 5_000 */
+  timeoutMs?: number;
+  retry?: GrpcPoolRetryOptions;
+  breaker?: GrpcPoolBreakerOptions;
+  /** Active health checks; off by default. */
+  healthCheck?: GrpcPoolHealthCheckOptions | false;
+  /** Recycle each connection after this age (±10% jitter), so new backends behind an L4 balancer get traffic. */
+  maxConnectionAgeMs?: number;
+  /** Keepalive (`grpc.keepalive_*`). */
+  keepalive?: { timeMs?: number; timeoutMs?: number; permitWithoutCalls?: boolean };
+  /** Extra grpc-js channel options, passed through (pool-owned ones win). */
+  channelOptions?: ChannelOptions;
+}
+
+/** Per-call options of pooled methods (second argument). */
+export interface PooledCallOptions {
+  /** Deadline of the whole call (all attempts), as ms from now or a Date. */
+  deadline?: number | Date;
+  /** Metadata (headers) sent with each attempt. */
+  metadata?: import('@grpc/grpc-js').Metadata;
+  /** Allow retrying the idempotent codes for this call. */
+  idempotent?: boolean;
+}
+
+/** Per-method policy of `@UsePooledGrpc()`. */
+export interface PooledMethodPolicy {
+  /** Retry `idempotentRetryOn` codes too (e.g. DEADLINE_EXCEEDED of an attempt). */
+  idempotent?: boolean;
+  /** Override `retry.maxAttempts`. */
+  maxAttempts?: number;
+  /** Override `timeoutMs` (deadline of each call, all attempts included). */
+  timeoutMs?: number;
+  /** Override `retry.attemptTimeoutMs`. */
+  attemptTimeoutMs?: number;
+}

@@ -1,0 +1,10 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { PooledMethodPolicy } from '../interfaces/grpc-pool-options.interface';
+
+/** Policies of the `@UsePooledGrpc()` methods running in the current async context, by pool. @internal */
+export const methodPolicies = new AsyncLocalStorage<ReadonlyMap<string, PooledMethodPolicy>>();
+
+/** The policy that `@UsePooledGrpc(pool)` put in force for the running method, if any. @internal */
+export function currentMethodPolicy(pool: string): PooledMethodPolicy | undefined {
+  return methodPolicies.getStore()?.get(pool);
+}

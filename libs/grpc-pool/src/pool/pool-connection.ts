@@ -1,0 +1,81 @@
+import { Channel, connectivityState, type ChannelCredentials, type Client } from '@grpc/grpc-js';
+import { ConnectionBreaker, type CircuitState } from './connection-breaker';
+import type { ProtoService } from './proto-services';
+
+/** What a connection reports to its pool. @internal */
+export interface ConnectionEvents {
+  onCircuitChange(connection: PoolConnection, state: CircuitState): void;
+}
+
+/**
+ * One pooled HTTP/2 connection: its own grpc-js Channel (local subchannel pool, so never shared
+ * with another channel), the service clients bound to it, and its circuit breaker. Connectivity is
+ * watched: a channel that falls into TRANSIENT_FAILURE is ejected before a call has to fail on it.
+ */
+export class PoolConnection {
+  readonly channel: Channel;
+  readonly breaker: ConnectionBreaker;
+  /** Calls in flight on this connection. */
+  inFlight = 0;
+  private readonly clients = new Map<string, Client>();
+  private closed = false;
+
+  constructor(
+    /** Position in the pool (a metric label; bounded by the pool size). */
+    readonly index: number,
+    readonly target: string,
+    credentials: ChannelCredentials,
+    channelOptions: Record<string, string | number>,
+    private readonly services: Map<string, ProtoService>,
+    breaker: { failureThreshold: number; ejectionMs: number },
+    events: ConnectionEvents,
+    /** When this connection is due for recycling (ms epoch), if `maxConnectionAgeMs` is set. */
+    readonly recycleAt = Infinity,
+  ) {
+    this.channel = new Channel(target, credentials, channelOptions);
+    this.breaker = new ConnectionBreaker(breaker.failureThreshold, breaker.ejectionMs, (state) =>
+      events.onCircuitChange(this, state),
+    );
+    this.watch(this.channel.getConnectivityState(false));
+  }
+
+  /** The grpc-js client of `service` bound to this connection's channel. */
+  client(service: string): Client {
+    let client = this.clients.get(service);
+    if (client === undefined) {
+      const definition = this.services.get(service);
+      if (definition === undefined) throw new Error(`unknown service ${service}`);
+      client = new definition.ctor(this.target, null as never, { channelOverride: this.channel });
+      this.clients.set(service, client);
+    }
+    return client;
+  }
+
+  get connectivity(): connectivityState {
+    return this.channel.getConnectivityState(false);
+  }
+
+  /** Starts connecting now instead of on the first call. */
+  connect(): void {
+    this.channel.getConnectivityState(true);
+  }
+
+  /** Closes the channel; calls in flight finish or fail on their own. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.channel.close();
+  }
+
+  private watch(current: connectivityState): void {
+    if (this.closed || current === connectivityState.SHUTDOWN) return;
+    // Re-armed on every change; the long deadline only bounds one wait, it is not a poll.
+    this.channel.watchConnectivityState(current, Date.now() + 3_600_000, () => {
+      if (this.closed) return;
+      const next = this.channel.getConnectivityState(false);
+      if (next === connectivityState.TRANSIENT_FAILURE && this.breaker.current === 'closed')
+        this.breaker.eject();
+      this.watch(next);
+    });
+  }
+}

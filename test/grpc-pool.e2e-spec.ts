@@ -1,0 +1,238 @@
+import {
+  credentials,
+  loadPackageDefinition,
+  status,
+  type ServiceClientConstructor,
+} from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import type { TestingModule } from '@nestjs/testing';
+import {
+  GRPC_POOL_METRICS,
+  GrpcPoolMethodNotFoundError,
+  GrpcPoolServiceNotFoundError,
+  UsePooledGrpc,
+  type GrpcPool,
+} from '@app/grpc-pool';
+import { ECHO_PROTO, EchoBackend, type EchoClient } from './support/grpc-backend';
+import { metricValue, startPool } from './support/grpc-pool-app';
+
+describe('grpc-pool against real grpc-js servers on loopback', () => {
+  const backends: EchoBackend[] = [];
+  let app: TestingModule | undefined;
+
+  async function backend(name: string): Promise<EchoBackend> {
+    const b = new EchoBackend(name);
+    await b.start();
+    backends.push(b);
+    return b;
+  }
+
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+    backends.splice(0).forEach((b) => b.kill());
+  });
+
+  it('opens really distinct connections (the server sees one peer per pooled connection)', async () => {
+    const server = await backend('b1');
+    let pool: GrpcPool;
+    ({ pool, app } = await startPool({ name: 'distinct', url: server.address, size: 4 }));
+    const echo = pool.getService<EchoClient>('EchoService');
+    for (let i = 0; i < 40; i++) await echo.ping({ id: `c${i}` });
+    expect(server.peers.size).toBe(4);
+    // round-robin: every connection carried a quarter of the calls
+    expect([...server.peers.values()]).toEqual([10, 10, 10, 10]);
+
+    // The trap this avoids: four plain grpc-js clients with equal options share one connection.
+    const def = loadPackageDefinition(loadSync(ECHO_PROTO)) as unknown as {
+      echo: { v1: { EchoService: ServiceClientConstructor } };
+    };
+    server.peers.clear();
+    const naive = Array.from(
+      { length: 4 },
+      () => new def.echo.v1.EchoService(server.address, credentials.createInsecure()),
+    );
+    for (const client of naive) {
+      await new Promise((resolve, reject) =>
+        (client as unknown as { ping: Function }).ping({ id: 'naive' }, (e: Error | null) =>
+          e ? reject(e) : resolve(null),
+        ),
+      );
+    }
+    naive.forEach((c) => c.close());
+    expect(server.peers.size).toBe(1);
+  });
+
+  it('retries UNAVAILABLE on another connection and counts the retry and the switch', async () => {
+    const server = await backend('b1');
+    let pool: GrpcPool;
+    ({ pool, app } = await startPool({
+      name: 'retry',
+      url: server.address,
+      size: 3,
+      breaker: { failureThreshold: 5 },
+    }));
+    const echo = pool.getService<EchoClient>('EchoService');
+    const reply = await echo.ping({ id: 'flaky', failCode: status.UNAVAILABLE, failAttempts: 1 });
+    expect(reply.attempt).toBe(2);
+    expect(server.peers.size).toBe(2); // the retry went to a different connection
+    expect(await metricValue(GRPC_POOL_METRICS.fallbackRetry, { pool: 'retry' })).toBe(1);
+    expect(await metricValue(GRPC_POOL_METRICS.connectionSwitched, { pool: 'retry' })).toBe(1);
+    expect(await metricValue(GRPC_POOL_METRICS.requests, { pool: 'retry', code: 'OK' })).toBe(1);
+  });
+
+  it('does not retry a non-retryable code', async () => {
+    const server = await backend('b1');
+    let pool: GrpcPool;
+    ({ pool, app } = await startPool({ name: 'noretry', url: server.address, size: 3 }));
+    const echo = pool.getService<EchoClient>('EchoService');
+    await expect(echo.ping({ id: 'bad', failCode: status.INVALID_ARGUMENT })).rejects.toMatchObject(
+      {
+        code: status.INVALID_ARGUMENT,
+      },
+    );
+    expect(server.attempts.get('bad')).toBe(1);
+    expect(pool.healthReport().healthy).toBe(3); // an application error does not eject a connection
+  });
+
+  it('retries DEADLINE_EXCEEDED of an attempt only for a method marked idempotent', async () => {
+    const server = await backend('b1');
+    let pool: GrpcPool;
+    ({ pool, app } = await startPool({
+      name: 'idem',
+      url: server.address,
+      size: 3,
+      timeoutMs: 2_000,
+      retry: { attemptTimeoutMs: 150 },
+    }));
+    const echo = pool.getService<EchoClient>('EchoService');
+    class UsersGateway {
+      @UsePooledGrpc('idem', { idempotent: true })
+      getUser(id: string) {
+        return echo.ping({ id, delayMs: 1_000, delayAttempts: 1 });
+      }
+      createUser(id: string) {
+        return echo.ping({ id, delayMs: 1_000, delayAttempts: 1 });
+      }
+    }
+    const gateway = new UsersGateway();
+    await expect(gateway.createUser('create-1')).rejects.toMatchObject({
+      code: status.DEADLINE_EXCEEDED,
+    });
+    expect(server.attempts.get('create-1')).toBe(1);
+    const user = await gateway.getUser('get-1');
+    expect(user.attempt).toBe(2);
+  });
+
+  it('never goes past the caller deadline, which covers every attempt', async () => {
+    const server = await backend('b1');
+    let pool: GrpcPool;
+    ({ pool, app } = await startPool({
+      name: 'deadline',
+      url: server.address,
+      size: 3,
+      breaker: { failureThreshold: 100 },
+      retry: { maxAttempts: 10, initialBackoffMs: 40, maxBackoffMs: 40 },
+    }));
+    const echo = pool.getService<EchoClient>('EchoService');
+    // slow server: the single attempt uses the whole deadline, no retry after it
+    await expect(
+      echo.ping({ id: 'slow', delayMs: 500 }, { deadline: 100, idempotent: true }),
+    ).rejects.toMatchObject({
+      code: status.DEADLINE_EXCEEDED,
+    });
+    expect(server.attempts.get('slow')).toBe(1);
+    // failing server: a backoff that would end past the deadline is not taken
+    await expect(
+      echo.ping({ id: 'down', failCode: status.UNAVAILABLE }, { deadline: 60 }),
+    ).rejects.toMatchObject({
+      code: status.UNAVAILABLE,
+    });
+    expect(server.attempts.get('down')).toBeLessThanOrEqual(2);
+  });
+
+  it('stops retrying when the retry budget is spent', async () => {
+    const server = await backend('b1');
+    let pool: GrpcPool;
+    ({ pool, app } = await startPool({
+      name: 'budget',
+      url: server.address,
+      size: 3,
+      breaker: { failureThreshold: 1_000 },
+      retry: {
+        initialBackoffMs: 0,
+        maxBackoffMs: 0,
+        budget: { ratio: 0.1, minPerSecond: 0, windowMs: 10_000 },
+      },
+    }));
+    const echo = pool.getService<EchoClient>('EchoService');
+    for (let i = 0; i < 50; i++) {
+      await expect(
+        echo.ping({ id: `storm-${i}`, failCode: status.UNAVAILABLE }),
+      ).rejects.toMatchObject({
+        code: status.UNAVAILABLE,
+      });
+    }
+    // 50 requests at ratio 0.1: at most 5 retries in all, instead of 100 without a budget
+    expect(server.calls).toBeLessThanOrEqual(55);
+    expect(server.calls).toBeGreaterThan(50);
+    expect(
+      await metricValue(GRPC_POOL_METRICS.budgetExhausted, { pool: 'budget' }),
+    ).toBeGreaterThanOrEqual(45);
+  });
+
+  it('ejects a connection whose backend fails its health check, and routes around it', async () => {
+    const good = await backend('good');
+    const sick = await backend('sick');
+    sick.serving = 'NOT_SERVING';
+    let pool: GrpcPool;
+    ({ pool, app } = await startPool({
+      name: 'health',
+      urls: [good.address, sick.address],
+      size: 2,
+      healthCheck: { intervalMs: 50, timeoutMs: 500 },
+    }));
+    const ejected = await waitUntil(() => pool.healthReport().healthy === 2);
+    expect(ejected).toBe(true);
+    const echo = pool.getService<EchoClient>('EchoService');
+    const servers = new Set<string>();
+    for (let i = 0; i < 20; i++) servers.add((await echo.ping({ id: `h${i}` })).server);
+    expect([...servers]).toEqual(['good']);
+    sick.serving = 'SERVING';
+    expect(await waitUntil(() => pool.healthReport().healthy === 4)).toBe(true);
+  });
+
+  it('gives typed errors for an unknown service or method', async () => {
+    const server = await backend('b1');
+    let pool: GrpcPool;
+    ({ pool, app } = await startPool({ name: 'typed', url: server.address, size: 1 }));
+    expect(() => pool.getService('NoSuchService')).toThrow(GrpcPoolServiceNotFoundError);
+    const echo = pool.getService<{ pingg(r: object): Promise<unknown> }>('EchoService');
+    await expect(echo.pingg({})).rejects.toBeInstanceOf(GrpcPoolMethodNotFoundError);
+    await expect(echo.pingg({})).rejects.toThrow('service "EchoService" has no method "pingg"');
+  });
+
+  it('passes server-streaming calls through one connection, and offers Observable methods', async () => {
+    const server = await backend('b1');
+    let pool: GrpcPool;
+    ({ pool, app } = await startPool({ name: 'stream', url: server.address, size: 2 }));
+    const { firstValueFrom, toArray } = await import('rxjs');
+    const observable = pool.getObservableService<{
+      count(r: { count: number }): import('rxjs').Observable<{ id: string }>;
+      ping(r: { id: string }): import('rxjs').Observable<{ id: string }>;
+    }>('EchoService');
+    expect(
+      (await firstValueFrom(observable.count({ count: 3 }).pipe(toArray()))).map((r) => r.id),
+    ).toEqual(['0', '1', '2']);
+    expect((await firstValueFrom(observable.ping({ id: 'o1' }))).id).toBe('o1');
+  });
+});
+
+async function waitUntil(predicate: () => boolean, timeoutMs = 5_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (predicate()) return true;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return predicate();
+}

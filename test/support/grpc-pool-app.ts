@@ -1,0 +1,37 @@
+import type { TestingModule } from '@nestjs/testing';
+import { Test } from '@nestjs/testing';
+import { register } from 'prom-client';
+import { GrpcPool, GrpcPoolModule, getGrpcPoolToken, type GrpcPoolOptions } from '@app/grpc-pool';
+import { ECHO_PROTO } from './grpc-backend';
+
+/** A Nest app with one pool registered through `GrpcPoolModule.register()`, bootstrapped. */
+export async function startPool(
+  options: Partial<GrpcPoolOptions> & Pick<GrpcPoolOptions, 'name'>,
+): Promise<{ pool: GrpcPool; app: TestingModule }> {
+  register.clear();
+  const app = await Test.createTestingModule({
+    imports: [
+      GrpcPoolModule.register({
+        package: 'echo.v1',
+        protoPath: ECHO_PROTO,
+        credentials: { insecure: true },
+        ...options,
+      } as GrpcPoolOptions),
+    ],
+  }).compile();
+  await app.init();
+  return { pool: app.get<GrpcPool>(getGrpcPoolToken(options.name)), app };
+}
+
+/** Current value of a metric in the default registry, summed over matching label sets. */
+export async function metricValue(
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
+  const metric = register.getSingleMetric(name);
+  if (!metric) return 0;
+  const { values } = await metric.get();
+  return values
+    .filter((v) => Object.entries(labels).every(([k, want]) => v.labels[k] === want))
+    .reduce((sum, v) => sum + v.value, 0);
+}
