@@ -15,6 +15,7 @@ command -v redis-cli >/dev/null || missing+=(redis-tools)
 command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || missing+=(maven)
 command -v openssl >/dev/null || missing+=(openssl)
+command -v curl >/dev/null || missing+=(curl)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "[deps] installing Debian packages: ${missing[*]}" >&2
   SUDO=""

@@ -15,6 +15,8 @@ import {
 } from '@app/grpc-pool';
 import { ECHO_PROTO, EchoBackend, type EchoClient } from './support/grpc-backend';
 import { metricValue, startPool } from './support/grpc-pool-app';
+import { families, promtoolCheck } from './support/promtool';
+import { register } from 'prom-client';
 
 describe('grpc-pool against real grpc-js servers on loopback', () => {
   const backends: EchoBackend[] = [];
@@ -79,6 +81,9 @@ describe('grpc-pool against real grpc-js servers on loopback', () => {
     expect(await metricValue(GRPC_POOL_METRICS.fallbackRetry, { pool: 'retry' })).toBe(1);
     expect(await metricValue(GRPC_POOL_METRICS.connectionSwitched, { pool: 'retry' })).toBe(1);
     expect(await metricValue(GRPC_POOL_METRICS.requests, { pool: 'retry', code: 'OK' })).toBe(1);
+    const exposition = families(await register.metrics(), ['grpc_']);
+    expect(exposition).toContain('# HELP grpc_connection_switched_total');
+    expect(promtoolCheck(exposition)).toBe('');
   });
 
   it('does not retry a non-retryable code', async () => {

@@ -1,25 +1,15 @@
-import { NestFactory } from '@nestjs/core';
-import { MicroserviceOptions, Transport } from '@nestjs/microservices';
-import { AppModule } from './app.module';
+import { Logger } from '@nestjs/common';
+import { createUserServiceApp } from './user-service.app';
 import { loadUserServiceConfig } from './user-service.config';
 
 async function bootstrap(): Promise<void> {
   const config = loadUserServiceConfig();
-  const app = await NestFactory.create(AppModule);
-  app.enableShutdownHooks();
-  app.connectMicroservice<MicroserviceOptions>(
-    {
-      transport: Transport.KAFKA,
-      options: {
-        client: { clientId: 'user-service', brokers: config.kafkaBrokers },
-        consumer: { groupId: config.consumerGroup },
-        subscribe: { fromBeginning: true },
-      },
-    },
-    { inheritAppConfig: true },
-  );
+  const app = await createUserServiceApp(config);
   await app.startAllMicroservices();
   await app.listen(config.httpPort, '127.0.0.1');
 }
 
-void bootstrap();
+bootstrap().catch((error: unknown) => {
+  new Logger('user-service').error(`bootstrap failed: ${(error as Error).message}`);
+  process.exit(1);
+});
