@@ -6,7 +6,7 @@ async function bootstrap(): Promise<void> {
   const config = loadUserServiceConfig();
   const app = await createUserServiceApp(config);
   await app.startAllMicroservices();
-  await app.listen(config.httpPort, '127.0.0.1');
+  await app.listen(config.httpPort, config.httpHost);
 }
 
 bootstrap().catch((error: unknown) => {

@@ -7,6 +7,7 @@ describe('loadUserServiceConfig', () => {
       userEventsTopic: 'user-events',
       consumerGroup: 'user-service',
       httpPort: 3000,
+      httpHost: '127.0.0.1',
     });
   });
 

@@ -4,6 +4,7 @@ export interface UserServiceConfig {
   userEventsTopic: string;
   consumerGroup: string;
   httpPort: number;
+  httpHost: string;
 }
 
 /** Reads {@link UserServiceConfig} from `process.env`, with loopback defaults. */
@@ -13,5 +14,6 @@ export function loadUserServiceConfig(env: NodeJS.ProcessEnv = process.env): Use
     userEventsTopic: env.USER_EVENTS_TOPIC ?? 'user-events',
     consumerGroup: env.KAFKA_GROUP_ID ?? 'user-service',
     httpPort: Number(env.HTTP_PORT ?? 3000),
+    httpHost: env.HTTP_HOST ?? '127.0.0.1',
   };
 }
