@@ -52,7 +52,9 @@ describe('GrpcPoolModule', () => {
     const compile = Test.createTestingModule({
       imports: [GrpcPoolModule.register({ ...base, package: 'no.such.pkg' })],
     }).compile();
-    await expect(compile).rejects.toThrow(/invalid option "package" = "no.such.pkg": no such package/);
+    await expect(compile).rejects.toThrow(
+      /invalid option "package" = "no.such.pkg": no such package/,
+    );
   });
 
   it('fails registerAsync at bootstrap on a bad size from the factory', async () => {
