@@ -1,7 +1,8 @@
 import { INestMicroservice } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { register } from 'prom-client';
-import { DEDUP_METRICS } from '@app/kafka-dedup';
+import { Test } from '@nestjs/testing';
+import { DEDUP_METRICS, DedupHealthIndicator, DedupModule } from '@app/kafka-dedup';
 import { createTopic, kcatProduce, uniqueTopic, type KcatRecord } from './support/kcat';
 import { counterValue, SideEffects, startConsumer } from './support/dedup-consumer';
 import { PrivateRedis, REDIS_URL } from './support/redis-server';
@@ -98,6 +99,30 @@ describe('kafka-dedup with the Redis store (real Kafka, real Redis)', () => {
 
     beforeEach(async () => redis.start());
     afterEach(async () => redis.stop());
+
+    it('DedupHealthIndicator reports the Redis store up, then down once Redis stops', async () => {
+      const moduleRef = await Test.createTestingModule({
+        imports: [
+          DedupModule.forRoot({
+            store: 'redis',
+            cleanupCron: false,
+            redis: { url: redis.url, keyPrefix: prefix },
+          }),
+        ],
+      }).compile();
+      try {
+        const health = moduleRef.get(DedupHealthIndicator);
+        expect((await health.isHealthy())['kafka-dedup']).toMatchObject({
+          status: 'up',
+          store: 'redis',
+        });
+        await redis.stop();
+        const down = await health.isHealthy('dedup-store', 500);
+        expect(down['dedup-store']).toMatchObject({ status: 'down', store: 'redis' });
+      } finally {
+        await moduleRef.close();
+      }
+    });
 
     it('onStoreError: process — processes every event (at-least-once) and counts the store errors', async () => {
       const topic = uniqueTopic('dedup-outage-process');

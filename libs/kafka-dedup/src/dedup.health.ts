@@ -25,11 +25,23 @@ export class DedupHealthIndicator {
     const session = this.indicators.check(key);
     const store = this.store.name;
     if (!(this.store instanceof RedisDedupStore)) return session.up({ store });
+    const client = this.store.client;
+    let onReady: (() => void) | undefined;
     try {
-      await withTimeout(this.store.client.ping(), timeoutMs);
+      // The store's client fails fast while (re)connecting; give it the timeout to get ready.
+      const ready =
+        client.status === 'ready'
+          ? Promise.resolve()
+          : new Promise<void>((resolve) => client.once('ready', (onReady = resolve)));
+      await withTimeout(
+        ready.then(() => client.ping()),
+        timeoutMs,
+      );
       return session.up({ store });
     } catch (error) {
       return session.down({ store, message: (error as Error).message });
+    } finally {
+      if (onReady) client.off('ready', onReady);
     }
   }
 }

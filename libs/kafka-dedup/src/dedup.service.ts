@@ -220,11 +220,13 @@ export class DedupService implements OnApplicationShutdown {
 
   private hold(key: DedupKey, token: string): void {
     this.held.set(token, { key, token });
-    this.renewTimer ??= setInterval(
-      () => void this.renewHeld(),
-      Math.max(1, Math.floor(this.options.leaseTtl / 3)),
-    );
-    this.renewTimer.unref();
+    if (this.renewTimer === undefined) {
+      this.renewTimer = setInterval(
+        () => void this.renewHeld(),
+        Math.max(1, Math.floor(this.options.leaseTtl / 3)),
+      );
+      this.renewTimer.unref();
+    }
   }
 
   private unhold(token: string): void {

@@ -4,7 +4,7 @@ import { KeyFingerprinter } from '../keys/scope-seeds';
 import { CleanupResult, DedupStore } from './dedup.store';
 import { FingerprintTable } from './fingerprint-table';
 
-const SWEEP_BATCH = 4_096;
+const SWEEP_BATCH = 1_024;
 
 /**
  * In-process store: done ids in a {@link FingerprintTable} (64-bit fingerprints, ~20 B per entry,

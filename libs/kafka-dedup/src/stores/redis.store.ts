@@ -101,7 +101,9 @@ export class RedisDedupStore extends DedupStore {
     return count;
   }
 
-  /** Redis expires the records itself; nothing to sweep. */
+  // No cleanup(): Redis expires the records itself (PX on every key).
+
+  /** Quits the client the store created; an injected client is left to its owner. */
   override async close(): Promise<void> {
     if (!this.owned) return;
     try {
