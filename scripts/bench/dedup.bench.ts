@@ -3,9 +3,9 @@
  *
  * One workload (N events, ~20% duplicates of recent ids, ~30-character ids built as fresh strings
  * per event, the way Nest's Kafka parser hands headers over) through: this library's memory store,
- * lru-cache@11 (has+set with ttl), @isaacs/ttlcache, and a plain Map. Each runs in its own child
- * process (clean heap) and reports ops/s, bytes per live entry and the longest event-loop pause of
- * its expiry/cleanup with N live entries.
+ * lru-cache@11 (has+set with ttl), @isaacs/ttlcache, and a plain Map. Throughput: the stores' rounds
+ * interleaved in one child process, median round. Bytes per live entry and the longest event-loop
+ * pause of expiry/cleanup with N live entries: each store in a child process of its own.
  */
 import { execFileSync } from 'node:child_process';
 import { LRUCache } from 'lru-cache';
@@ -138,25 +138,50 @@ function heapBytes(): number {
   return m.heapUsed + m.arrayBuffers;
 }
 
-async function runOne(name: string): Promise<Result> {
-  // 1. Throughput: the event sequence, each id a fresh string built before timing (Nest's parser
-  //    has already decoded the header when the interceptor runs).
+/**
+ * Throughput of every store in one process, rounds interleaved (A B C D, A B C D, …) so noise from
+ * the shared machine hits all stores alike; the median round of each counts. Each id is a fresh
+ * string built before timing (Nest's parser has decoded the header when the interceptor runs).
+ */
+function measureThroughput(
+  names: string[],
+): Map<string, { opsPerSec: number; duplicatesSeen: number }> {
   const seq = workload();
-  const ids = Array.from(seq, (n) => Buffer.from(idOf(n)).toString());
-  // ROUNDS rounds on a fresh store each; the median round counts (the first also warms the JIT).
-  let duplicatesSeen = 0;
-  const rounds: number[] = [];
+  const times = new Map<string, number[]>(names.map((n) => [n, []]));
+  const duplicates = new Map<string, number>();
   for (let round = 0; round < ROUNDS; round++) {
-    const impl = makeImpl(name, { now: Date.now() });
-    duplicatesSeen = 0;
-    const started = performance.now();
-    for (let i = 0; i < EVENTS; i++) if (!impl.checkAndMark(ids[i])) duplicatesSeen++;
-    rounds.push(performance.now() - started);
+    for (const name of names) {
+      // Fresh strings for every run: V8 caches a string's hash inside it, and a real message's id
+      // has never been hashed before the dedup check sees it.
+      const ids = Array.from(seq, (n) => Buffer.from(idOf(n)).toString());
+      const impl = makeImpl(name, { now: Date.now() });
+      heapBytes(); // collect the previous run's garbage now, not during this run's timing
+      let seen = 0;
+      const started = performance.now();
+      for (let i = 0; i < EVENTS; i++) if (!impl.checkAndMark(ids[i])) seen++;
+      times.get(name)!.push(performance.now() - started);
+      duplicates.set(name, seen);
+    }
   }
-  const elapsed = rounds.sort((a, b) => a - b)[Math.floor(ROUNDS / 2)];
-  ids.length = 0;
-  // 2. Memory and cleanup with EVENTS live entries: ids built on the fly, so a store that keeps
-  //    the key strings pays for them, as it would in production.
+  return new Map(
+    names.map((name) => {
+      const sorted = times.get(name)!.sort((a, b) => a - b);
+      const median = sorted[Math.floor(sorted.length / 2)];
+      return [
+        name,
+        { opsPerSec: Math.round(EVENTS / (median / 1000)), duplicatesSeen: duplicates.get(name)! },
+      ];
+    }),
+  );
+}
+
+/**
+ * Memory and cleanup with EVENTS live entries, in a process of its own (clean heap): ids built on
+ * the fly, so a store that keeps the key strings pays for them, as it would in production.
+ */
+async function measureMemory(
+  name: string,
+): Promise<{ bytesPerEntry: number; maxCleanupPauseMs: number; entries: number }> {
   const clock = { now: Date.now() };
   const before = heapBytes();
   const impl = makeImpl(name, clock);
@@ -165,42 +190,58 @@ async function runOne(name: string): Promise<Result> {
   const bytes = heapBytes() - before;
   const pause = await impl.expireAll();
   return {
-    impl: name,
-    opsPerSec: Math.round(EVENTS / (elapsed / 1000)),
     bytesPerEntry: Math.round((bytes / entries) * 10) / 10,
     maxCleanupPauseMs: Math.round(Math.max(pause, 0) * 100) / 100,
     entries,
-    duplicatesSeen,
   };
 }
 
+function child(args: string[]): string {
+  const out = execFileSync(
+    process.execPath,
+    [
+      ...process.execArgv,
+      __filename,
+      ...args,
+      '--events',
+      String(EVENTS),
+      '--rounds',
+      String(ROUNDS),
+    ],
+    {
+      encoding: 'utf8',
+      maxBuffer: 1 << 20,
+    },
+  );
+  return out.trim().split('\n').pop()!;
+}
+
 async function main(): Promise<void> {
-  const impl = flag('--impl');
-  if (impl) {
-    process.stdout.write(JSON.stringify(await runOne(impl)) + '\n');
+  const names = ['kafka-dedup memory', 'lru-cache@11', '@isaacs/ttlcache', 'Map'];
+  const memoryOf = flag('--memory');
+  if (memoryOf) {
+    process.stdout.write(JSON.stringify(await measureMemory(memoryOf)) + '\n');
     return;
   }
-  const names = ['kafka-dedup memory', 'lru-cache@11', '@isaacs/ttlcache', 'Map'];
-  const results: Result[] = names.map((name) => {
-    const out = execFileSync(
-      process.execPath,
-      [
-        ...process.execArgv,
-        __filename,
-        '--impl',
-        name,
-        '--events',
-        String(EVENTS),
-        '--rounds',
-        String(ROUNDS),
-      ],
-      {
-        encoding: 'utf8',
-        maxBuffer: 1 << 20,
-      },
-    );
-    return JSON.parse(out.trim().split('\n').pop()!) as Result;
-  });
+  if (args.includes('--throughput')) {
+    process.stdout.write(JSON.stringify([...measureThroughput(names)]) + '\n');
+    return;
+  }
+  const throughput = new Map(
+    JSON.parse(child(['--throughput'])) as [
+      string,
+      { opsPerSec: number; duplicatesSeen: number },
+    ][],
+  );
+  const results: Result[] = names.map((name) => ({
+    impl: name,
+    ...throughput.get(name)!,
+    ...(JSON.parse(child(['--memory', name])) as {
+      bytesPerEntry: number;
+      maxCleanupPauseMs: number;
+      entries: number;
+    }),
+  }));
   const ours = results[0];
   const lru = results[1];
   console.log(

@@ -11,13 +11,21 @@ const SEED_LO = 0x7f4a7c15;
  */
 export class KeyFingerprinter {
   private readonly seeds = new Map<string, Uint32Array>();
+  // Consecutive messages mostly share a topic: skip the Map lookup when the scope repeats.
+  private lastScope = '';
+  private lastSeed?: Uint32Array;
 
   fingerprint(key: DedupKey): void {
-    let seed = this.seeds.get(key.scope);
+    let seed = key.scope === this.lastScope ? this.lastSeed : undefined;
     if (seed === undefined) {
-      hashString(key.scope, SEED_HI, SEED_LO);
-      seed = Uint32Array.from(FP);
-      this.seeds.set(key.scope, seed);
+      seed = this.seeds.get(key.scope);
+      if (seed === undefined) {
+        hashString(key.scope, SEED_HI, SEED_LO);
+        seed = Uint32Array.from(FP);
+        this.seeds.set(key.scope, seed);
+      }
+      this.lastScope = key.scope;
+      this.lastSeed = seed;
     }
     if (typeof key.id === 'string') hashString(key.id, seed[0], seed[1]);
     else hashBytes(key.id, seed[0], seed[1]);

@@ -1,5 +1,4 @@
 const STRIDE = 3; // hi, lo, expiry (ms after `base`)
-const INITIAL_CAPACITY = 16_384;
 const REBASE_AFTER_MS = 2 ** 31;
 
 /**
@@ -13,7 +12,7 @@ const REBASE_AFTER_MS = 2 ** 31;
  *   position + 1, sized to a power of two >= 2x the ring so probes stay short. Spare high bits of
  *   each index value carry a tag (top bits of the fingerprint's hi word), so most probes that do
  *   not match are rejected without touching the ring (one cache miss saved per new id).
- * The ring grows by doubling up to `maxEntries`; past it the oldest entry is evicted.
+ * The arrays are allocated for `maxEntries` at creation; past it the oldest entry is evicted.
  * @internal
  */
 export class FingerprintTable {
@@ -30,12 +29,11 @@ export class FingerprintTable {
   /** Entries evicted (not expired) to make room, since creation. */
   evictions = 0;
 
-  constructor(
-    private readonly maxEntries: number,
-    now = Date.now(),
-  ) {
+  constructor(maxEntries: number, now = Date.now()) {
     this.base = now;
-    this.capacity = Math.min(maxEntries, INITIAL_CAPACITY);
+    // Sized for maxEntries up front (~20 B each): memory is known at bootstrap, and no rehash of a
+    // large table ever blocks the event loop (growing 512K -> 1M entries blocked it for ~59 ms here).
+    this.capacity = maxEntries;
     this.ring = new Uint32Array(this.capacity * STRIDE);
     this.index = new Uint32Array(indexSizeFor(this.capacity));
     this.mask = this.index.length - 1;
@@ -69,10 +67,6 @@ export class FingerprintTable {
     const slot = this.find(hi, lo);
     if (slot >= 0 && this.ring[this.posAt(slot) * STRIDE + 2] > nowOffset) return false;
     if (this.live === this.capacity) {
-      if (this.capacity < this.maxEntries) {
-        this.grow();
-        return this.add(hi, lo, now, ttl);
-      }
       this.removeHead();
       this.evictions++;
       // The slot found above may have moved during the backward-shift deletion.
@@ -172,38 +166,6 @@ export class FingerprintTable {
       hole = j;
     }
     index[hole] = 0;
-  }
-
-  private grow(): void {
-    const newCapacity = Math.min(this.capacity * 2, this.maxEntries);
-    const old = this.ring;
-    const oldCapacity = this.capacity;
-    this.ring = new Uint32Array(newCapacity * STRIDE);
-    for (let i = 0; i < this.live; i++) {
-      const from = ((this.head + i) % oldCapacity) * STRIDE;
-      const to = i * STRIDE;
-      this.ring[to] = old[from];
-      this.ring[to + 1] = old[from + 1];
-      this.ring[to + 2] = old[from + 2];
-    }
-    this.capacity = newCapacity;
-    this.head = 0;
-    this.index = new Uint32Array(indexSizeFor(newCapacity));
-    this.mask = this.index.length - 1;
-    this.posMask = posMaskFor(newCapacity);
-    this.tagMask = ~this.posMask >>> 0;
-    const live = this.live;
-    this.live = 0;
-    for (let pos = 0; pos < live; pos++) {
-      const at = pos * STRIDE;
-      // re-insert in ring order: a newer copy of an expired entry takes over its slot
-      this.insert(
-        this.ring[at],
-        this.ring[at + 1],
-        this.ring[at + 2],
-        this.find(this.ring[at], this.ring[at + 1]),
-      );
-    }
   }
 
   /** Expiries are uint32 ms offsets from `base`; past 2^31 ms (~24.8 days) they are shifted down. */
