@@ -207,6 +207,54 @@ describe('grpc-pool against real grpc-js servers on loopback', () => {
     expect(await waitUntil(() => pool.healthReport().healthy === 4)).toBe(true);
   });
 
+  it('callWithRetry() hands each attempt a client on another connection (the seed form)', async () => {
+    const server = await backend('b1');
+    let pool: GrpcPool;
+    ({ pool, app } = await startPool({
+      name: 'raw',
+      url: server.address,
+      size: 3,
+      breaker: { failureThreshold: 5 },
+    }));
+    const seen: number[] = [];
+    const reply = await pool.callWithRetry(({ client, deadline, connection }) => {
+      seen.push(connection);
+      const echo = client<{ ping: Function }>('EchoService');
+      return new Promise<{ attempt: number }>((resolve, reject) =>
+        echo.ping.call(
+          echo,
+          { id: 'raw', failCode: status.UNAVAILABLE, failAttempts: 2 },
+          { deadline },
+          (e: Error | null, r: { attempt: number }) => (e ? reject(e) : resolve(r)),
+        ),
+      );
+    });
+    expect(reply.attempt).toBe(3);
+    expect(new Set(seen).size).toBe(3);
+  });
+
+  it('recycles connections past maxConnectionAgeMs without failing a call, and closes every channel at shutdown', async () => {
+    const server = await backend('b1');
+    let pool: GrpcPool;
+    ({ pool, app } = await startPool({
+      name: 'recycle',
+      url: server.address,
+      size: 2,
+      maxConnectionAgeMs: 1_000,
+    }));
+    const echo = pool.getService<EchoClient>('EchoService');
+    const end = Date.now() + 2_600;
+    let calls = 0;
+    while (Date.now() < end && calls < 10_000) {
+      await echo.ping({ id: `r${calls++}` });
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(server.peers.size).toBeGreaterThanOrEqual(4); // both connections were replaced at least once
+    await app.close();
+    app = undefined;
+    expect(pool.healthReport().connections.every((c) => c.connectivity === 'SHUTDOWN')).toBe(true);
+  });
+
   it('gives typed errors for an unknown service or method', async () => {
     const server = await backend('b1');
     let pool: GrpcPool;
