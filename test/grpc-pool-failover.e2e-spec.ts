@@ -3,7 +3,8 @@ import type { TestingModule } from '@nestjs/testing';
 import type { GrpcPool } from '@app/grpc-pool';
 import type { EchoClient } from './support/grpc-backend';
 import { EchoProcess } from './support/echo-process';
-import { metricValue, startPool } from './support/grpc-pool-app';
+import { startPool } from './support/grpc-pool-app';
+import { metricValue } from './support/metrics';
 import { freePort, Haproxy } from './support/haproxy';
 import { GRPC_POOL_METRICS } from '@app/grpc-pool';
 

@@ -14,7 +14,8 @@ import {
   type GrpcPool,
 } from '@app/grpc-pool';
 import { ECHO_PROTO, EchoBackend, type EchoClient } from './support/grpc-backend';
-import { metricValue, startPool } from './support/grpc-pool-app';
+import { startPool } from './support/grpc-pool-app';
+import { metricValue } from './support/metrics';
 import { families, promtoolCheck } from './support/promtool';
 import { register } from 'prom-client';
 

@@ -2,7 +2,8 @@ import { INestMicroservice } from '@nestjs/common';
 import { register } from 'prom-client';
 import { DEDUP_METRICS } from '@app/kafka-dedup';
 import { createTopic, kcatProduce, uniqueTopic, type KcatRecord } from './support/kcat';
-import { counterValue, SideEffects, startConsumer } from './support/dedup-consumer';
+import { SideEffects, startConsumer } from './support/dedup-consumer';
+import { metricValue } from './support/metrics';
 import { sleep, waitFor } from './support/wait';
 
 interface UserEvent {
@@ -41,12 +42,12 @@ describe('kafka-dedup with the memory store (real Kafka, kcat producer)', () => 
     kcatProduce(topic, records);
     const unique = new Set(records.map((r) => r.headers!['x-event-id'])).size;
     expect(unique).toBeLessThan(300 * 0.8);
-    await waitFor(async () => (await counterValue(DEDUP_METRICS.deduplicated)) + deliveries >= 300);
+    await waitFor(async () => (await metricValue(DEDUP_METRICS.deduplicated)) + deliveries >= 300);
     await sleep(300); // nothing else may arrive
     expect(effects.counts.size).toBe(unique);
     expect(effects.repeated()).toEqual([]);
-    expect(await counterValue(DEDUP_METRICS.processed, { topic, store: 'memory' })).toBe(unique);
-    expect(await counterValue(DEDUP_METRICS.deduplicated, { topic, store: 'memory' })).toBe(
+    expect(await metricValue(DEDUP_METRICS.processed, { topic, store: 'memory' })).toBe(unique);
+    expect(await metricValue(DEDUP_METRICS.deduplicated, { topic, store: 'memory' })).toBe(
       300 - unique,
     );
   });
@@ -103,10 +104,10 @@ describe('kafka-dedup with the memory store (real Kafka, kcat producer)', () => 
       { value: '{"id":"evt-same"}', headers: { 'x-event-id': 'evt-same' }, partition: 1 },
     ]);
     expect(
-      await waitFor(async () => (await counterValue(DEDUP_METRICS.deduplicated)) === 1, 15_000),
+      await waitFor(async () => (await metricValue(DEDUP_METRICS.deduplicated)) === 1, 15_000),
     ).toBe(true);
     expect(Object.fromEntries(effects.counts)).toEqual({ 'evt-same': 1 });
-    expect(await counterValue(DEDUP_METRICS.inFlightConflicts, { topic })).toBe(1);
+    expect(await metricValue(DEDUP_METRICS.inFlightConflicts, { topic })).toBe(1);
     expect(maxRunning).toBe(1);
   });
 
@@ -126,7 +127,7 @@ describe('kafka-dedup with the memory store (real Kafka, kcat producer)', () => 
     ]);
     expect(await waitFor(() => seen.length === 2)).toBe(true);
     expect(seen).toEqual(['no-header', 'with-header']);
-    expect(await counterValue(DEDUP_METRICS.missingKeys, { topic })).toBe(1);
+    expect(await metricValue(DEDUP_METRICS.missingKeys, { topic })).toBe(1);
   });
 
   it('skips a malformed value when the key is a JSON path (onMissingKey: skip) without blocking the partition', async () => {
@@ -151,8 +152,8 @@ describe('kafka-dedup with the memory store (real Kafka, kcat producer)', () => 
     expect(await waitFor(() => seen.length >= 2)).toBe(true);
     await sleep(500);
     expect(seen.map((v) => (v as { source: { lsn: number } }).source.lsn)).toEqual([100, 101]);
-    expect(await counterValue(DEDUP_METRICS.missingKeys, { topic })).toBe(2);
-    expect(await counterValue(DEDUP_METRICS.deduplicated, { topic })).toBe(1);
+    expect(await metricValue(DEDUP_METRICS.missingKeys, { topic })).toBe(2);
+    expect(await metricValue(DEDUP_METRICS.deduplicated, { topic })).toBe(1);
   });
 
   it.each([
@@ -179,7 +180,7 @@ describe('kafka-dedup with the memory store (real Kafka, kcat producer)', () => 
       expect(await waitFor(() => effects.counts.has('y'))).toBe(true);
       await sleep(300);
       expect(effects.total).toBe(runs);
-      expect(await counterValue(DEDUP_METRICS.deduplicated, { topic })).toBe(skipped);
+      expect(await metricValue(DEDUP_METRICS.deduplicated, { topic })).toBe(skipped);
     },
   );
 

@@ -4,7 +4,8 @@ import { register } from 'prom-client';
 import { Test } from '@nestjs/testing';
 import { DEDUP_METRICS, DedupHealthIndicator, DedupModule } from '@app/kafka-dedup';
 import { createTopic, kcatProduce, uniqueTopic, type KcatRecord } from './support/kcat';
-import { counterValue, SideEffects, startConsumer } from './support/dedup-consumer';
+import { SideEffects, startConsumer } from './support/dedup-consumer';
+import { metricValue } from './support/metrics';
 import { PrivateRedis, REDIS_URL } from './support/redis-server';
 import { sleep, waitFor } from './support/wait';
 
@@ -57,7 +58,7 @@ describe('kafka-dedup with the Redis store (real Kafka, real Redis)', () => {
     expect(await waitFor(() => effects.counts.has('d'))).toBe(true);
     await sleep(300);
     expect(Object.fromEntries(effects.counts)).toEqual({ a: 1, b: 1, c: 1, d: 1 });
-    expect(await counterValue(DEDUP_METRICS.deduplicated, { topic, store: 'redis' })).toBe(4);
+    expect(await metricValue(DEDUP_METRICS.deduplicated, { topic, store: 'redis' })).toBe(4);
   });
 
   it('processes each event once across two instances of one group sharing Redis', async () => {
@@ -84,7 +85,7 @@ describe('kafka-dedup with the Redis store (real Kafka, real Redis)', () => {
     const ids = Array.from({ length: 60 }, (_, i) => `evt-${i}`);
     kcatProduce(topic, [...events(ids, () => 0), ...events(ids, () => 1)]);
     await waitFor(
-      async () => (await counterValue(DEDUP_METRICS.deduplicated)) + effects.total >= 120,
+      async () => (await metricValue(DEDUP_METRICS.deduplicated)) + effects.total >= 120,
       30_000,
     );
     await sleep(300);
@@ -147,7 +148,7 @@ describe('kafka-dedup with the Redis store (real Kafka, real Redis)', () => {
       expect(await waitFor(() => seen.length === 5)).toBe(true);
       expect(seen).toEqual(['a', 'b', 'c', 'd', 'e']);
       expect(
-        await counterValue(DEDUP_METRICS.storeErrors, { topic, store: 'redis' }),
+        await metricValue(DEDUP_METRICS.storeErrors, { topic, store: 'redis' }),
       ).toBeGreaterThanOrEqual(3);
     });
 
@@ -173,7 +174,7 @@ describe('kafka-dedup with the Redis store (real Kafka, real Redis)', () => {
       kcatProduce(topic, events(['b', 'a', 'c']));
       await sleep(1_500);
       expect(effects.total).toBe(1); // nothing processed without the store, nothing dropped either
-      expect(await counterValue(DEDUP_METRICS.storeErrors, { topic })).toBeGreaterThan(0);
+      expect(await metricValue(DEDUP_METRICS.storeErrors, { topic })).toBeGreaterThan(0);
       await redis.start(); // a fresh, empty Redis: 'a' is not remembered any more
       expect(await waitFor(() => effects.counts.has('c'), 30_000)).toBe(true);
       await sleep(300);

@@ -8,7 +8,6 @@ import {
   Transport,
 } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
-import { register } from 'prom-client';
 import {
   DedupModule,
   Deduplicate,
@@ -83,19 +82,6 @@ export async function startConsumer(spec: ConsumerSpec): Promise<INestMicroservi
   });
   await app.listen();
   return app;
-}
-
-/** Current value of a counter in the default prom-client registry, summed over the given labels. */
-export async function counterValue(
-  name: string,
-  labels: Record<string, string> = {},
-): Promise<number> {
-  const metric = register.getSingleMetric(name);
-  if (!metric) return 0;
-  const { values } = await metric.get();
-  return values
-    .filter((v) => Object.entries(labels).every(([k, want]) => v.labels[k] === want))
-    .reduce((sum, v) => sum + v.value, 0);
 }
 
 /** Counts calls per id. */

@@ -48,7 +48,10 @@ export function hashString(s: string, seedHi: number, seedLo: number): void {
   finish(h1, h2, k1, k2, n);
 }
 
-/** Hashes the bytes of `b` with the two seeds; the result lands in {@link FP}. */
+/**
+ * Hashes the bytes of `b` with the two seeds; the result lands in {@link FP}. The loop mirrors
+ * {@link hashString} on purpose: one shared loop over an accessor function costs ~2x on this hot path.
+ */
 export function hashBytes(b: Uint8Array, seedHi: number, seedLo: number): void {
   let h1 = seedHi | 0;
   let h2 = seedLo | 0;
