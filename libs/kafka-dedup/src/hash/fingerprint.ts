@@ -50,7 +50,7 @@ export function hashString(s: string, seedHi: number, seedLo: number): void {
 
 /**
  * Hashes the bytes of `b` with the two seeds; the result lands in {@link FP}. The loop mirrors
- * {@link hashString} on purpose: one shared loop over an accessor function costs ~2x on this hot path.
+ * {@link hashString} on purpose: a shared loop would pay an accessor call per 16-bit unit on this hot path.
  */
 export function hashBytes(b: Uint8Array, seedHi: number, seedLo: number): void {
   let h1 = seedHi | 0;
