@@ -3,7 +3,13 @@ import { Redis } from 'ioredis';
 import { register } from 'prom-client';
 import { Test } from '@nestjs/testing';
 import { DEDUP_METRICS, DedupHealthIndicator, DedupModule } from '@app/kafka-dedup';
-import { createTopic, kcatProduce, uniqueTopic, type KcatRecord } from './support/kcat';
+import {
+  createTopic,
+  kcatProduce,
+  uniqueTopic,
+  waitForGroup,
+  type KcatRecord,
+} from './support/kcat';
 import { SideEffects, startConsumer } from './support/dedup-consumer';
 import { metricValue } from './support/metrics';
 import { PrivateRedis, REDIS_URL } from './support/redis-server';
@@ -81,6 +87,7 @@ describe('kafka-dedup with the Redis store (real Kafka, real Redis)', () => {
         }),
       );
     }
+    expect(await waitForGroup(`${topic}-g-server`, 2)).toBe(true); // each instance owns a partition
     // Each id is written to both partitions, so both instances see every id.
     const ids = Array.from({ length: 60 }, (_, i) => `evt-${i}`);
     kcatProduce(topic, [...events(ids, () => 0), ...events(ids, () => 1)]);

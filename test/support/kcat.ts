@@ -78,3 +78,28 @@ export async function createTopic(topic: string, partitions = 1): Promise<void> 
 export function uniqueTopic(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 }
+
+/**
+ * Waits until consumer group `groupId` is Stable with `members` members (Nest appends `-server` to
+ * the groupId it is given), so a test produces only once every instance owns partitions.
+ */
+export async function waitForGroup(
+  groupId: string,
+  members: number,
+  timeoutMs = 30_000,
+): Promise<boolean> {
+  const { Kafka, logLevel } = await import('kafkajs');
+  const admin = new Kafka({ brokers: [KAFKA_BROKER], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const { groups } = await admin.describeGroups([groupId]);
+      if (groups[0]?.state === 'Stable' && groups[0].members.length === members) return true;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return false;
+  } finally {
+    await admin.disconnect();
+  }
+}
