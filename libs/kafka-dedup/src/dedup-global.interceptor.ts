@@ -1,6 +1,5 @@
 import { CallHandler, ExecutionContext, Inject, Injectable, NestInterceptor } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { KafkaContext } from '@nestjs/microservices';
 import { Observable } from 'rxjs';
 import { DEDUP_HANDLER_METADATA, DEDUP_RESOLVED_OPTIONS } from './dedup.constants';
 import { DedupInterceptor } from './dedup.interceptor';
@@ -23,7 +22,6 @@ export class DedupGlobalInterceptor implements NestInterceptor {
     if (!this.options.applyToAllHandlers || context.getType() !== 'rpc') return next.handle();
     if (this.reflector.get(DEDUP_HANDLER_METADATA, context.getHandler()) !== undefined)
       return next.handle();
-    if (!(context.switchToRpc().getContext() instanceof KafkaContext)) return next.handle();
     return this.interceptor.intercept(context, next);
   }
 }

@@ -76,7 +76,7 @@ export class DedupInterceptor implements NestInterceptor {
           this.logger.warn(
             `no event id in ${where} (${id.missing}): processing without deduplication`,
           );
-          this.dedup.untracked({ topic });
+          this.dedup.untracked(topic);
           return next.handle();
         case 'skip':
           this.logger.warn(`no event id in ${where} (${id.missing}): skipped (onMissingKey: skip)`);
@@ -96,7 +96,7 @@ export class DedupInterceptor implements NestInterceptor {
       this.dedup.acquire(key, { topic, heartbeat }).then(
         (d) => {
           decision = d;
-          if (subscriber.closed) return void this.dedup.release(d, topic);
+          if (subscriber.closed) return void this.dedup.release(d);
           if (d.action === 'skip') {
             settled = true;
             subscriber.next(this.options.duplicateReply?.(String(id)));
@@ -107,11 +107,11 @@ export class DedupInterceptor implements NestInterceptor {
             next: (value) => subscriber.next(value),
             error: (error: unknown) => {
               settled = true;
-              void this.dedup.release(d, topic).then(() => subscriber.error(error));
+              void this.dedup.release(d).then(() => subscriber.error(error));
             },
             complete: () => {
               settled = true;
-              void this.dedup.commit(d, topic).then(() => subscriber.complete());
+              void this.dedup.commit(d).then(() => subscriber.complete());
             },
           });
         },
@@ -120,7 +120,7 @@ export class DedupInterceptor implements NestInterceptor {
       return () => {
         inner?.unsubscribe();
         // Torn down before the handler finished (e.g. a timeout): give the event back.
-        if (decision && !settled) void this.dedup.release(decision, topic);
+        if (decision && !settled) void this.dedup.release(decision);
       };
     });
   }

@@ -9,7 +9,12 @@ import { CleanupResult, DedupStore } from './stores/dedup.store';
 /** Where an event stands before its handler runs. */
 export type DedupDecision =
   /** This caller owns the event: run the handler, then `commit()` or `release()`. */
-  | { readonly action: 'process'; readonly key: DedupKey; readonly token: string }
+  | {
+      readonly action: 'process';
+      readonly key: DedupKey;
+      readonly token: string;
+      readonly topic: string;
+    }
   /** Already processed: skip the handler (the offset still advances). */
   | { readonly action: 'skip' }
   /** The store failed and `onStoreError` is `'process'`: run the handler, nothing to commit. */
@@ -102,14 +107,14 @@ export class DedupService implements OnApplicationShutdown {
   async acquire(keyOrId: DedupKey | string, context: AcquireContext = {}): Promise<DedupDecision> {
     const topic = context.topic ?? 'none';
     const labels = { topic, store: this.store.name };
-    if (!this.enabled) return this.untracked(labels);
+    if (!this.enabled) return this.untracked(topic);
     const key = toKey(keyOrId);
     let result = await this.tryClaim(key, topic);
-    if (result === null) return this.untracked(labels);
+    if (result === null) return this.untracked(topic);
     if (result.status === 'in-flight') {
       this.metrics.inFlightConflicts.inc(labels);
       result = await this.waitForOutcome(key, context);
-      if (result === null) return this.untracked(labels);
+      if (result === null) return this.untracked(topic);
     }
     if (result.status === 'duplicate') {
       this.metrics.deduplicated.inc(labels);
@@ -119,36 +124,36 @@ export class DedupService implements OnApplicationShutdown {
       throw new DedupInFlightTimeoutError(topic, this.options.inFlightWait);
     this.metrics.processed.inc(labels);
     this.hold(key, result.token);
-    return { action: 'process', key, token: result.token };
+    return { action: 'process', key, token: result.token, topic };
   }
 
   /** Counts an event that reaches its handler without a claim (disabled, store down, no key). */
-  untracked(labels: { topic: string; store?: string }): DedupDecision {
-    this.metrics.processed.inc({ topic: labels.topic, store: this.store.name });
+  untracked(topic: string): DedupDecision {
+    this.metrics.processed.inc({ topic, store: this.store.name });
     return UNTRACKED;
   }
 
   /** Marks a processed event done for the TTL. Store failures are logged and counted, never thrown. */
-  async commit(decision: DedupDecision, topic = 'none'): Promise<void> {
+  async commit(decision: DedupDecision): Promise<void> {
     if (decision.action !== 'process') return;
     this.unhold(decision.token);
     try {
       await this.store.commit(decision.key, decision.token, this.options.ttl);
     } catch (error) {
       // The handler's side effects are done; throwing would only make Kafka redeliver it.
-      this.storeFailed('commit', topic, error, false);
+      this.storeFailed('commit', decision.topic, error, false);
     }
   }
 
   /** Gives up a claim after the handler failed, so the redelivery is processed. Never throws. */
-  async release(decision: DedupDecision, topic = 'none'): Promise<void> {
+  async release(decision: DedupDecision): Promise<void> {
     if (decision.action !== 'process') return;
     this.unhold(decision.token);
     try {
       await this.store.release(decision.key, decision.token);
     } catch (error) {
       // The lease expires by itself; the redelivery then claims the event.
-      this.storeFailed('release', topic, error, false);
+      this.storeFailed('release', decision.topic, error, false);
     }
   }
 
