@@ -7,7 +7,7 @@ module.exports = {
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] },
   testEnvironment: 'node',
   moduleNameMapper: {
-    '^@app/kafka-dedup(|/.*)$': '<rootDir>/libs/kafka-dedup/src/$1',
-    '^@app/grpc-pool(|/.*)$': '<rootDir>/libs/grpc-pool/src/$1',
+    '^@nest-resilience/kafka-dedup(|/.*)$': '<rootDir>/libs/kafka-dedup/src/$1',
+    '^@nest-resilience/grpc-pool(|/.*)$': '<rootDir>/libs/grpc-pool/src/$1',
   },
 };

@@ -12,7 +12,7 @@ import {
   GrpcPoolServiceNotFoundError,
   UsePooledGrpc,
   type GrpcPool,
-} from '@app/grpc-pool';
+} from '@nest-resilience/grpc-pool';
 import { ECHO_PROTO, EchoBackend, type EchoClient } from './support/grpc-backend';
 import { startPool } from './support/grpc-pool-app';
 import { metricValue } from './support/metrics';

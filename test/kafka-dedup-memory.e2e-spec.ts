@@ -1,6 +1,6 @@
 import { INestMicroservice } from '@nestjs/common';
 import { register } from 'prom-client';
-import { DEDUP_METRICS } from '@app/kafka-dedup';
+import { DEDUP_METRICS } from '@nest-resilience/kafka-dedup';
 import { createTopic, kcatProduce, uniqueTopic, type KcatRecord } from './support/kcat';
 import { SideEffects, startConsumer } from './support/dedup-consumer';
 import { metricValue } from './support/metrics';

@@ -9,7 +9,7 @@ import {
 import { Test } from '@nestjs/testing';
 import { register } from 'prom-client';
 import { firstValueFrom } from 'rxjs';
-import { DedupModule, Deduplicate } from '@app/kafka-dedup';
+import { DedupModule, Deduplicate } from '@nest-resilience/kafka-dedup';
 import { KAFKA_BROKER, createTopic, uniqueTopic } from './support/kcat';
 
 const topic = uniqueTopic('dedup-rpc');

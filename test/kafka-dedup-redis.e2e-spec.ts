@@ -2,7 +2,7 @@ import { INestMicroservice } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { register } from 'prom-client';
 import { Test } from '@nestjs/testing';
-import { DEDUP_METRICS, DedupHealthIndicator, DedupModule } from '@app/kafka-dedup';
+import { DEDUP_METRICS, DedupHealthIndicator, DedupModule } from '@nest-resilience/kafka-dedup';
 import {
   createTopic,
   kcatProduce,

@@ -14,7 +14,7 @@ import {
   SkipDeduplication,
   type DedupModuleOptions,
   type DeduplicateOptions,
-} from '@app/kafka-dedup';
+} from '@nest-resilience/kafka-dedup';
 import { KAFKA_BROKER } from './kcat';
 
 /** What the test handler does with each delivery (its "side effect"). */

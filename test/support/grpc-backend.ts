@@ -108,6 +108,6 @@ export class EchoBackend {
 export interface EchoClient {
   ping(
     request: Partial<PingRequest>,
-    options?: import('@app/grpc-pool').PooledCallOptions,
+    options?: import('@nest-resilience/grpc-pool').PooledCallOptions,
   ): Promise<{ id: string; server: string; peer: string; attempt: number }>;
 }

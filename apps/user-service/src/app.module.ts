@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { PrometheusModule } from '@willsoto/nestjs-prometheus';
-import { DedupModule, dedupOptionsFromEnv } from '@app/kafka-dedup';
+import { DedupModule, dedupOptionsFromEnv } from '@nest-resilience/kafka-dedup';
 import { UserEventsController } from './user-events/user-events.controller';
 import { loadUserServiceConfig } from './user-service.config';
 

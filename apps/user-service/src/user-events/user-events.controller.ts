@@ -1,6 +1,6 @@
 import { Controller, Logger } from '@nestjs/common';
 import { Ctx, EventPattern, KafkaContext, Payload } from '@nestjs/microservices';
-import { Deduplicate } from '@app/kafka-dedup';
+import { Deduplicate } from '@nest-resilience/kafka-dedup';
 import { loadUserServiceConfig } from '../user-service.config';
 
 const { userEventsTopic } = loadUserServiceConfig();
