@@ -1,4 +1,4 @@
-import { Controller, INestMicroservice, Module } from '@nestjs/common';
+import { Controller, INestMicroservice, LoggerService, Module } from '@nestjs/common';
 import {
   Ctx,
   EventPattern,
@@ -9,6 +9,7 @@ import {
 } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
 import {
+  DedupKafkaServer,
   DedupModule,
   Deduplicate,
   SkipDeduplication,
@@ -34,6 +35,12 @@ export interface ConsumerSpec {
    * decorator, or exempted with `@SkipDeduplication()`.
    */
   mode?: 'decorator' | 'global' | 'skip';
+  /** Nest's `ServerKafka` (default) or batch mode (`DedupKafkaServer`). */
+  server?: 'standard' | 'batch';
+  /** kafkajs consumer options merged over the defaults (e.g. `sessionTimeout`). */
+  consumer?: Record<string, unknown>;
+  /** Receives the app's log lines (default: errors to the console). */
+  logger?: LoggerService;
 }
 
 /**
@@ -61,27 +68,55 @@ export async function startConsumer(spec: ConsumerSpec): Promise<INestMicroservi
   class ConsumerModule {}
 
   const moduleRef = await Test.createTestingModule({ imports: [ConsumerModule] }).compile();
-  const app = moduleRef.createNestMicroservice<MicroserviceOptions>({
-    transport: Transport.KAFKA,
-    logger: ['error'],
-    options: {
-      client: {
-        clientId: spec.group,
-        brokers: [KAFKA_BROKER],
-        retry: { retries: 8, initialRetryTime: 100 },
-      },
-      consumer: {
-        groupId: spec.group,
-        sessionTimeout: 10_000,
-        heartbeatInterval: 500,
-        retry: { retries: 20, initialRetryTime: 100, maxRetryTime: 1_000 },
-      },
-      subscribe: { fromBeginning: true },
-      run: spec.run,
+  const options = {
+    client: {
+      clientId: spec.group,
+      brokers: [KAFKA_BROKER],
+      retry: { retries: 8, initialRetryTime: 100 },
     },
-  });
+    consumer: {
+      groupId: spec.group,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 500,
+      retry: { retries: 20, initialRetryTime: 100, maxRetryTime: 1_000 },
+      ...spec.consumer,
+    },
+    subscribe: { fromBeginning: true },
+    run: spec.run,
+  };
+  const logger = spec.logger ?? (['error'] as const);
+  const app = moduleRef.createNestMicroservice<MicroserviceOptions>(
+    spec.server === 'batch'
+      ? { strategy: new DedupKafkaServer(options), logger: logger as never }
+      : { transport: Transport.KAFKA, logger: logger as never, options },
+  );
   await app.listen();
   return app;
+}
+
+/** Collects log lines by level (for assertions on what an operator sees). */
+export class CapturingLogger implements LoggerService {
+  readonly lines: Array<{ level: string; text: string }> = [];
+  log(message: unknown): void {
+    this.push('log', message);
+  }
+  error(message: unknown, ...rest: unknown[]): void {
+    this.push('error', [message, ...rest].filter((m) => m !== undefined).join(' '));
+  }
+  warn(message: unknown): void {
+    this.push('warn', message);
+  }
+  errors(containing: string): string[] {
+    return this.lines
+      .filter((l) => l.level === 'error' && l.text.includes(containing))
+      .map((l) => l.text);
+  }
+  private push(level: string, message: unknown): void {
+    this.lines.push({
+      level,
+      text: message instanceof Error ? String(message.stack) : String(message),
+    });
+  }
 }
 
 /** Counts calls per id. */

@@ -40,6 +40,10 @@ export class EchoBackend {
   readonly attempts = new Map<string, number>();
   calls = 0;
   serving: 'SERVING' | 'NOT_SERVING' = 'SERVING';
+  /** Added to every Ping (a slow backend). */
+  extraDelayMs = 0;
+  /** Random latency spikes: this share of Pings waits `ms` more. */
+  spikes = { rate: 0, ms: 0 };
   private server?: Server;
 
   constructor(
@@ -96,8 +100,12 @@ export class EchoBackend {
       callback({ code: request.failCode as status, details: `injected failure on ${this.name}` });
       return;
     }
-    if (request.delayMs && (request.delayAttempts === 0 || attempt <= request.delayAttempts)) {
-      setTimeout(() => callback(null, reply), request.delayMs);
+    let delay = this.extraDelayMs;
+    if (this.spikes.rate > 0 && Math.random() < this.spikes.rate) delay += this.spikes.ms;
+    if (request.delayMs && (request.delayAttempts === 0 || attempt <= request.delayAttempts))
+      delay += request.delayMs;
+    if (delay > 0) {
+      setTimeout(() => callback(null, reply), delay);
       return;
     }
     callback(null, reply);

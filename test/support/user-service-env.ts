@@ -1,8 +1,9 @@
 import { uniqueTopic } from './kcat';
 
 /**
- * The topic the user-service suite consumes. Set in the environment by this module, which the
- * suite imports before the app: the controller reads USER_EVENTS_TOPIC when its module loads.
+ * The CDC topic of an in-process user-service suite. Set in the environment by this module, which
+ * the suite imports before the app: the consumer's `@EventPattern` reads CDC_TOPIC when its class
+ * is defined.
  */
-export const USER_EVENTS_TOPIC = uniqueTopic('user-events');
-process.env.USER_EVENTS_TOPIC = USER_EVENTS_TOPIC;
+export const CDC_TOPIC = uniqueTopic('cdc.users');
+process.env.CDC_TOPIC = CDC_TOPIC;

@@ -1,21 +1,75 @@
-import { Module } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { ScheduleModule } from '@nestjs/schedule';
+import { TerminusModule } from '@nestjs/terminus';
 import { PrometheusModule } from '@willsoto/nestjs-prometheus';
-import { DedupModule, dedupOptionsFromEnv } from '@nest-resilience/kafka-dedup';
-import { UserEventsController } from './user-events/user-events.controller';
-import { loadUserServiceConfig } from './user-service.config';
-
-const config = loadUserServiceConfig();
+import { DedupModule } from '@nest-resilience/kafka-dedup';
+import { GrpcPoolHealthIndicator, GrpcPoolModule } from '@nest-resilience/grpc-pool';
+import { authPoolOptions } from './auth/auth-pool.options';
+import { AuthGateway } from './auth/auth.gateway';
+import { CdcController } from './cdc/cdc.controller';
+import { cdcMetricProviders } from './cdc/cdc.metrics';
+import { UserChangesWriter } from './cdc/user-changes.writer';
+import { validateUserServiceEnv, type UserServiceConfig } from './config/user-service.env';
+import { DatabaseModule } from './database/database.module';
+import { HealthController } from './health/health.controller';
+import { KafkaConsumerStatus } from './kafka/kafka-consumer.status';
+import { KafkaTopicsInitializer } from './kafka/kafka-topics.initializer';
+import { UsersGrpcController } from './users/users.grpc.controller';
+import { UsersHttpController } from './users/users.http.controller';
+import { UsersReader } from './users/users.reader';
 
 /**
- * Root module of the sample user-service: consumes the user CDC stream, deduplicated by event id
- * (`x-event-id` header), and serves Prometheus metrics on GET /metrics. The seed's rollback knobs
- * (`KAFKA_DEDUP_TTL_SECONDS=0`, `KAFKA_DEDUP_STORE=redis`, …) are read from the environment.
+ * Root module of user-service. `env` overrides `process.env` (tests); the merged environment is
+ * validated once, and a wrong variable stops the start naming it.
  */
-@Module({
-  imports: [
-    PrometheusModule.register(),
-    DedupModule.forRoot({ group: config.consumerGroup, ...dedupOptionsFromEnv() }),
-  ],
-  controllers: [UserEventsController],
-})
-export class AppModule {}
+@Module({})
+export class AppModule {
+  static forRoot(env: Record<string, string> = {}): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot({
+          isGlobal: true,
+          ignoreEnvFile: true,
+          validate: (processEnv) => validateUserServiceEnv({ ...processEnv, ...env }),
+        }),
+        ScheduleModule.forRoot(),
+        PrometheusModule.register(),
+        TerminusModule,
+        DatabaseModule,
+        DedupModule.forRootAsync({
+          inject: [ConfigService],
+          useFactory: (config: ConfigService<UserServiceConfig, true>) => {
+            const store = config.get('dedupStore', { infer: true });
+            return {
+              group: config.get('kafkaGroupId', { infer: true }),
+              // KAFKA_DEDUP_TTL_SECONDS=0 turns deduplication off (the rollback knob).
+              ttl: config.get('dedupTtlSeconds', { infer: true }) * 1000,
+              store,
+              cleanupCron: config.get('dedupCleanupCron', { infer: true }),
+              ...(store === 'redis' && {
+                redis: { url: config.get('dedupRedisUrl', { infer: true }) },
+              }),
+            };
+          },
+        }),
+        GrpcPoolModule.registerAsync({
+          name: 'auth',
+          inject: [ConfigService],
+          useFactory: authPoolOptions,
+        }),
+      ],
+      controllers: [CdcController, UsersHttpController, UsersGrpcController, HealthController],
+      providers: [
+        ...cdcMetricProviders,
+        UserChangesWriter,
+        UsersReader,
+        AuthGateway,
+        GrpcPoolHealthIndicator,
+        KafkaConsumerStatus,
+        KafkaTopicsInitializer,
+      ],
+    };
+  }
+}

@@ -1,29 +1,76 @@
-import type { INestApplication } from '@nestjs/common';
+import type { INestApplication, LogLevel } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
-import { MicroserviceOptions, Transport } from '@nestjs/microservices';
+import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
+import type { Consumer } from 'kafkajs';
+import { repoFile } from '../../shared/repo-file';
 import { AppModule } from './app.module';
-import type { UserServiceConfig } from './user-service.config';
+import type { UserServiceConfig } from './config/user-service.env';
+import { KafkaConsumerStatus } from './kafka/kafka-consumer.status';
+
+/** A created (not yet started) user-service and its validated configuration. */
+export interface UserServiceApp {
+  app: INestApplication;
+  config: UserServiceConfig;
+  /** Initialises (DB migrations, topics), starts the Kafka consumer and gRPC server, listens on HTTP. */
+  start(): Promise<void>;
+}
 
 /**
- * Creates the hybrid app: HTTP (GET /metrics) plus the Kafka consumer, which inherits the app's
- * global enhancers (`inheritAppConfig`). The caller starts it (`startAllMicroservices`, `listen`).
+ * Creates the hybrid app: HTTP (`/users/:id`, `/metrics`, `/health`), the Kafka CDC consumer
+ * (inheriting global enhancers) and the `users.v1.UserService` gRPC server.
  */
 export async function createUserServiceApp(
-  config: UserServiceConfig,
-  options: { logger?: false | ('log' | 'error' | 'warn')[] } = {},
-): Promise<INestApplication> {
-  const app = await NestFactory.create(AppModule, { logger: options.logger });
+  options: { env?: Record<string, string>; logger?: false | LogLevel[] } = {},
+): Promise<UserServiceApp> {
+  const app = await NestFactory.create(AppModule.forRoot(options.env), {
+    logger: options.logger,
+    abortOnError: false,
+  });
   app.enableShutdownHooks();
-  app.connectMicroservice<MicroserviceOptions>(
+  const configService = app.get<ConfigService<UserServiceConfig, true>>(ConfigService);
+  const config = Object.fromEntries(
+    (
+      [
+        'httpHost',
+        'httpPort',
+        'grpcUrl',
+        'kafkaBrokers',
+        'kafkaGroupId',
+        'cdcTopic',
+      ] as const satisfies (keyof UserServiceConfig)[]
+    ).map((k) => [k, configService.get(k, { infer: true })]),
+  ) as unknown as UserServiceConfig;
+  const kafka = app.connectMicroservice<MicroserviceOptions>(
     {
       transport: Transport.KAFKA,
       options: {
         client: { clientId: 'user-service', brokers: config.kafkaBrokers },
-        consumer: { groupId: config.consumerGroup },
+        consumer: { groupId: config.kafkaGroupId },
         subscribe: { fromBeginning: true },
+        run: { partitionsConsumedConcurrently: 3 },
       },
     },
     { inheritAppConfig: true },
   );
-  return app;
+  app.connectMicroservice<MicroserviceOptions>({
+    transport: Transport.GRPC,
+    options: {
+      package: 'users.v1',
+      protoPath: repoFile('apps/proto/users.proto'),
+      url: config.grpcUrl,
+      loader: { keepCase: true },
+    },
+  });
+  return {
+    app,
+    config,
+    async start() {
+      await app.init();
+      await app.startAllMicroservices();
+      const [, consumer] = kafka.unwrap<[unknown, Consumer]>();
+      app.get(KafkaConsumerStatus).watch(consumer);
+      await app.listen(config.httpPort, config.httpHost);
+    },
+  };
 }

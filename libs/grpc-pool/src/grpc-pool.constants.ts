@@ -1,4 +1,4 @@
-/** Prometheus metric names (the first two are the seed's). */
+/** Prometheus metric names. */
 export const GRPC_POOL_METRICS = {
   connectionSwitched: 'grpc_connection_switched_total',
   fallbackRetry: 'grpc_fallback_retry_total',
@@ -8,4 +8,5 @@ export const GRPC_POOL_METRICS = {
   circuitState: 'grpc_pool_circuit_state',
   budgetExhausted: 'grpc_pool_retry_budget_exhausted_total',
   ejections: 'grpc_pool_ejections_total',
+  hedges: 'grpc_pool_hedged_attempts_total',
 } as const;

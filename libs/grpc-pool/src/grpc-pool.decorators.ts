@@ -1,7 +1,8 @@
 import { Inject } from '@nestjs/common';
 import { GrpcPoolOptionsError } from './errors/grpc-pool.errors';
 import type { PooledMethodPolicy } from './interfaces/grpc-pool-options.interface';
-import { methodPolicies } from './pool/method-policy';
+import { resolveHedging } from './grpc-pool.options';
+import { methodPolicies, policyHedging } from './pool/method-policy';
 
 /** Injection token of the pool registered under `name`. */
 export function getGrpcPoolToken(name: string): string {
@@ -24,6 +25,7 @@ export function InjectGrpcPool(name: string): ParameterDecorator & PropertyDecor
  *
  * @example
  * \@UsePooledGrpc('users', { idempotent: true, attemptTimeoutMs: 100 })
+ * // or hedged: { hedging: { maxAttempts: 2, hedgingDelayMs: 20 } }
  * getUser(id: string) { return this.users.getService<Users>('UserService').getUser({ id }); }
  */
 export function UsePooledGrpc(name: string, policy: PooledMethodPolicy = {}): MethodDecorator {
@@ -58,5 +60,16 @@ function validatePolicy(pool: string, policy: PooledMethodPolicy): void {
         'expected an integer >= 1',
       );
     }
+  }
+  if (policy.hedging !== undefined) {
+    const fail = (option: string, value: unknown, expected: string): never => {
+      throw new GrpcPoolOptionsError(pool, option, value, expected);
+    };
+    policyHedging.set(
+      policy,
+      policy.hedging === false
+        ? false
+        : resolveHedging(fail, '@UsePooledGrpc().hedging', policy.hedging),
+    );
   }
 }

@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
+import { healthResult, type HealthResult } from './peers/health-result';
 import type { GrpcPool } from './pool/grpc-pool';
 
 /**
- * `@nestjs/terminus` indicator of a pool: up while at least `minHealthy` connections have a closed
+ * `@nestjs/terminus` indicator of a pool (terminus itself is only needed by the app's
+ * `HealthCheckService`): up while at least `minHealthy` connections have a closed
  * circuit, with the state of each connection.
  *
  * @example
@@ -11,12 +12,9 @@ import type { GrpcPool } from './pool/grpc-pool';
  */
 @Injectable()
 export class GrpcPoolHealthIndicator {
-  constructor(private readonly indicators: HealthIndicatorService) {}
-
-  isHealthy(pool: GrpcPool, minHealthy = 1): HealthIndicatorResult {
+  isHealthy(pool: GrpcPool, minHealthy = 1): HealthResult {
     const report = pool.healthReport();
-    const session = this.indicators.check(`grpc-pool:${pool.name}`);
     const data = { healthy: report.healthy, size: report.size, connections: report.connections };
-    return report.healthy >= minHealthy ? session.up(data) : session.down(data);
+    return healthResult(`grpc-pool:${pool.name}`, report.healthy >= minHealthy, data);
   }
 }

@@ -1,69 +1,58 @@
 import { Injectable } from '@nestjs/common';
-import {
-  InjectMetric,
-  makeCounterProvider,
-  makeGaugeProvider,
-  makeHistogramProvider,
-} from '@willsoto/nestjs-prometheus';
 import type { Counter, Gauge, Histogram } from 'prom-client';
 import { GRPC_POOL_METRICS as M } from './grpc-pool.constants';
+import { counter, gauge, histogram } from './peers/prometheus.peer';
 
-/** Prometheus providers of the pool metrics (default registry; PrometheusModule optional). @internal */
-export const grpcPoolMetricProviders = [
-  makeCounterProvider({
+/**
+ * Typed access to the pool metrics, registered in prom-client's default registry when
+ * `prom-client` is installed (no-ops otherwise). @internal
+ */
+@Injectable()
+export class GrpcPoolMetrics {
+  readonly connectionSwitched: Counter<string> = counter({
     name: M.connectionSwitched,
     help: 'Retries that moved a call to another pooled connection',
     labelNames: ['pool'],
-  }),
-  makeCounterProvider({
+  });
+  readonly fallbackRetry: Counter<string> = counter({
     name: M.fallbackRetry,
     help: 'Retries of pooled gRPC calls',
     labelNames: ['pool', 'service', 'method'],
-  }),
-  makeCounterProvider({
+  });
+  readonly requests: Counter<string> = counter({
     name: M.requests,
     help: 'Pooled gRPC calls by final status code',
     labelNames: ['pool', 'service', 'method', 'code'],
-  }),
-  makeHistogramProvider({
+  });
+  readonly duration: Histogram<string> = histogram({
     name: M.duration,
     help: 'Duration of pooled gRPC calls, retries included',
     labelNames: ['pool', 'service', 'method'],
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-  }),
-  makeGaugeProvider({
+  });
+  readonly healthyConnections: Gauge<string> = gauge({
     name: M.healthyConnections,
     help: 'Pooled connections whose circuit is closed',
     labelNames: ['pool'],
-  }),
-  makeGaugeProvider({
+  });
+  readonly circuitState: Gauge<string> = gauge({
     name: M.circuitState,
     help: 'Circuit of each pooled connection: 0 closed, 1 half-open, 2 open',
     labelNames: ['pool', 'connection'],
-  }),
-  makeCounterProvider({
+  });
+  readonly budgetExhausted: Counter<string> = counter({
     name: M.budgetExhausted,
     help: 'Retries refused because the retry budget was spent',
     labelNames: ['pool'],
-  }),
-  makeCounterProvider({
+  });
+  readonly ejections: Counter<string> = counter({
     name: M.ejections,
-    help: 'Connections ejected after failures',
-    labelNames: ['pool'],
-  }),
-];
-
-/** Typed access to the pool metrics. @internal */
-@Injectable()
-export class GrpcPoolMetrics {
-  constructor(
-    @InjectMetric(M.connectionSwitched) readonly connectionSwitched: Counter<string>,
-    @InjectMetric(M.fallbackRetry) readonly fallbackRetry: Counter<string>,
-    @InjectMetric(M.requests) readonly requests: Counter<string>,
-    @InjectMetric(M.duration) readonly duration: Histogram<string>,
-    @InjectMetric(M.healthyConnections) readonly healthyConnections: Gauge<string>,
-    @InjectMetric(M.circuitState) readonly circuitState: Gauge<string>,
-    @InjectMetric(M.budgetExhausted) readonly budgetExhausted: Counter<string>,
-    @InjectMetric(M.ejections) readonly ejections: Counter<string>,
-  ) {}
+    help: 'Connections ejected, by cause (unavailable, timeout, failure_rate, health_check, connectivity)',
+    labelNames: ['pool', 'reason'],
+  });
+  readonly hedges: Counter<string> = counter({
+    name: M.hedges,
+    help: 'Hedged attempts sent (beyond the first attempt of a hedged call)',
+    labelNames: ['pool', 'service', 'method'],
+  });
 }

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { Injectable, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { register } from 'prom-client';
-import { GrpcPoolModule } from './grpc-pool.module';
+import { GrpcPoolModule, type GrpcPoolOptionsFactory } from './grpc-pool.module';
 import { InjectGrpcPool, UsePooledGrpc } from './grpc-pool.decorators';
 import type { GrpcPoolOptions } from './interfaces/grpc-pool-options.interface';
 import { GrpcPool } from './pool/grpc-pool';
@@ -41,9 +41,18 @@ describe('GrpcPoolModule', () => {
     ],
     [{ retry: { attemptTimeoutMs: 9_000 } }, /"retry.attemptTimeoutMs".*must not exceed timeoutMs/],
     [{ retry: { initialBackoffMs: 50, maxBackoffMs: 10 } }, /"retry.maxBackoffMs"/],
-    [{ siz: 3 }, /invalid option "siz".*unknown option/],
-  ])('fails at bootstrap on %j, naming the option', (override, message) => {
-    expect(() => GrpcPoolModule.register({ ...base, ...override } as GrpcPoolOptions)).toThrow(
+    [{ sise: 3 }, /invalid option "sise" = 3: unknown option/],
+    [{ keepalive: { timeMs: 0 } }, /invalid option "keepalive.timeMs" = 0/],
+    [{ balancer: { policy: 'random' } }, /invalid option "balancer.policy" = "random"/],
+    [{ hedging: { maxAttempts: 9 } }, /invalid option "hedging.maxAttempts" = 9/],
+    [
+      { breaker: { failureRate: { threshold: 2 } } },
+      /invalid option "breaker.failureRate.threshold" = 2/,
+    ],
+  ])('fails the bootstrap on %j, naming the option and the value', async (override, message) => {
+    // Declaring the module does not validate yet: creating its provider at bootstrap does.
+    const module = GrpcPoolModule.register({ ...base, ...override } as GrpcPoolOptions);
+    await expect(Test.createTestingModule({ imports: [module] }).compile()).rejects.toThrow(
       message,
     );
   });
@@ -89,7 +98,63 @@ describe('GrpcPoolModule', () => {
     await app.close();
   });
 
-  it('size 1 is the seed rollback (GRPC_POOL_SIZE=1): one connection', async () => {
+  it('registerAsync builds the options with a useClass factory', async () => {
+    @Injectable()
+    class UsersPoolOptions implements GrpcPoolOptionsFactory {
+      createGrpcPoolOptions() {
+        return { ...base, size: 2 };
+      }
+    }
+    const app = await Test.createTestingModule({
+      imports: [GrpcPoolModule.registerAsync({ name: 'users', useClass: UsersPoolOptions })],
+    }).compile();
+    expect(app.get<GrpcPool>('GRPC_POOL:users').size).toBe(2);
+    await app.close();
+  });
+
+  it('registerAsync builds the options with an existing factory from an imported module', async () => {
+    @Injectable()
+    class SharedPoolOptions implements GrpcPoolOptionsFactory {
+      createGrpcPoolOptions() {
+        return Promise.resolve({ ...base, size: 4 });
+      }
+    }
+    @Module({ providers: [SharedPoolOptions], exports: [SharedPoolOptions] })
+    class ConfigLikeModule {}
+    const app = await Test.createTestingModule({
+      imports: [
+        GrpcPoolModule.registerAsync({
+          name: 'users',
+          imports: [ConfigLikeModule],
+          useExisting: SharedPoolOptions,
+        }),
+      ],
+    }).compile();
+    expect(app.get<GrpcPool>('GRPC_POOL:users').size).toBe(4);
+    await app.close();
+  });
+
+  it('registerAsync fails the bootstrap on a bad option from a useClass factory', async () => {
+    @Injectable()
+    class BadOptions implements GrpcPoolOptionsFactory {
+      createGrpcPoolOptions() {
+        return { ...base, url: 'nope' };
+      }
+    }
+    await expect(
+      Test.createTestingModule({
+        imports: [GrpcPoolModule.registerAsync({ name: 'users', useClass: BadOptions })],
+      }).compile(),
+    ).rejects.toThrow(/GrpcPool "users": invalid option "url" = "nope"/);
+  });
+
+  it('registerAsync refuses a declaration with no factory', () => {
+    expect(() => GrpcPoolModule.registerAsync({ name: 'users' })).toThrow(
+      /give exactly one of useFactory, useClass, useExisting/,
+    );
+  });
+
+  it('size 1 gives a single connection (GRPC_POOL_SIZE=1)', async () => {
     const app = await Test.createTestingModule({
       imports: [GrpcPoolModule.register({ ...base, size: Number('1') })],
     }).compile();

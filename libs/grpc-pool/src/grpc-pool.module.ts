@@ -1,20 +1,50 @@
-import { DynamicModule, Module, type FactoryProvider, type ModuleMetadata } from '@nestjs/common';
+import {
+  DynamicModule,
+  Module,
+  type FactoryProvider,
+  type ModuleMetadata,
+  type Provider,
+  type Type,
+} from '@nestjs/common';
+import { GrpcPoolOptionsError } from './errors/grpc-pool.errors';
 import { getGrpcPoolToken } from './grpc-pool.decorators';
 import { GrpcPoolHealthIndicator } from './grpc-pool.health';
-import { GrpcPoolMetrics, grpcPoolMetricProviders } from './grpc-pool.metrics';
+import { GrpcPoolMetrics } from './grpc-pool.metrics';
 import { resolveGrpcPoolOptions } from './grpc-pool.options';
 import type { GrpcPoolOptions } from './interfaces/grpc-pool-options.interface';
 import { GrpcPool } from './pool/grpc-pool';
-import { TerminusModule } from '@nestjs/terminus';
 
-/** Options of `GrpcPoolModule.registerAsync()`. */
+/** The options of one pool, without its name (given to `registerAsync` up front). */
+export type GrpcPoolAsyncOptionsResult = Omit<GrpcPoolOptions, 'name'>;
+
+/**
+ * A class that creates a pool's options, for `registerAsync({ useClass })` or `{ useExisting }`
+ * (as Nest's `ClientsModuleOptionsFactory`).
+ *
+ * @example
+ * \@Injectable()
+ * class UsersPoolOptions implements GrpcPoolOptionsFactory {
+ *   constructor(private readonly config: ConfigService) {}
+ *   createGrpcPoolOptions() { return { …, url: this.config.get('USERS_URL') }; }
+ * }
+ */
+export interface GrpcPoolOptionsFactory {
+  createGrpcPoolOptions(): GrpcPoolAsyncOptionsResult | Promise<GrpcPoolAsyncOptionsResult>;
+}
+
+/** Options of `GrpcPoolModule.registerAsync()`: one of `useFactory`, `useClass`, `useExisting`. */
 export interface GrpcPoolAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
   /** Name of the pool (needed up front: it is the injection token). */
   name: string;
-  useFactory: (
+  useFactory?: (
     ...args: never[]
-  ) => Omit<GrpcPoolOptions, 'name'> | Promise<Omit<GrpcPoolOptions, 'name'>>;
+  ) => GrpcPoolAsyncOptionsResult | Promise<GrpcPoolAsyncOptionsResult>;
+  /** Dependencies of `useFactory`. */
   inject?: FactoryProvider['inject'];
+  /** A {@link GrpcPoolOptionsFactory} class, instantiated in this module. */
+  useClass?: Type<GrpcPoolOptionsFactory>;
+  /** A {@link GrpcPoolOptionsFactory} provider that already exists (exported by an imported module). */
+  useExisting?: Type<GrpcPoolOptionsFactory> | string | symbol;
   /** Make the pool injectable in every module. @default false */
   isGlobal?: boolean;
 }
@@ -28,40 +58,71 @@ export interface GrpcPoolAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
  */
 @Module({})
 export class GrpcPoolModule {
+  /**
+   * Registers pool `options.name`. The options are validated when the provider is created, so a
+   * bad option fails the application's bootstrap (as with `registerAsync`), naming it.
+   */
   static register(options: GrpcPoolOptions & { isGlobal?: boolean }): DynamicModule {
     const { isGlobal, ...poolOptions } = options;
-    const resolved = resolveGrpcPoolOptions(poolOptions);
-    return this.build(resolved.name, isGlobal ?? false, [], {
-      provide: getGrpcPoolToken(resolved.name),
+    return this.build(poolOptions.name, isGlobal ?? false, [], [], {
+      provide: getGrpcPoolToken(poolOptions.name),
       inject: [GrpcPoolMetrics],
-      useFactory: (metrics: GrpcPoolMetrics) => createPool(new GrpcPool(resolved, metrics)),
+      useFactory: (metrics: GrpcPoolMetrics) =>
+        createPool(new GrpcPool(resolveGrpcPoolOptions(poolOptions), metrics)),
     });
   }
 
+  /** Registers pool `options.name` with options from a factory, a class or an existing provider. */
   static registerAsync(options: GrpcPoolAsyncOptions): DynamicModule {
-    return this.build(options.name, options.isGlobal ?? false, options.imports ?? [], {
-      provide: getGrpcPoolToken(options.name),
-      inject: [GrpcPoolMetrics, ...(options.inject ?? [])],
-      useFactory: async (metrics: GrpcPoolMetrics, ...deps: never[]) => {
-        const poolOptions = await options.useFactory(...deps);
-        return createPool(
-          new GrpcPool(resolveGrpcPoolOptions({ ...poolOptions, name: options.name }), metrics),
-        );
-      },
-    });
+    const { name } = options;
+    const create = (metrics: GrpcPoolMetrics, poolOptions: GrpcPoolAsyncOptionsResult) =>
+      createPool(new GrpcPool(resolveGrpcPoolOptions({ ...poolOptions, name }), metrics));
+    const given = [options.useFactory, options.useClass, options.useExisting].filter(
+      (x) => x !== undefined,
+    ).length;
+    if (given !== 1) {
+      throw new GrpcPoolOptionsError(
+        name,
+        'registerAsync',
+        Object.keys(options),
+        'give exactly one of useFactory, useClass, useExisting',
+      );
+    }
+    const extra: Provider[] = [];
+    let pool: FactoryProvider;
+    if (options.useFactory) {
+      const useFactory = options.useFactory;
+      pool = {
+        provide: getGrpcPoolToken(name),
+        inject: [GrpcPoolMetrics, ...(options.inject ?? [])],
+        useFactory: async (metrics: GrpcPoolMetrics, ...deps: never[]) =>
+          create(metrics, await useFactory(...deps)),
+      };
+    } else {
+      const factoryToken = options.useClass ?? options.useExisting!;
+      if (options.useClass) extra.push({ provide: options.useClass, useClass: options.useClass });
+      pool = {
+        provide: getGrpcPoolToken(name),
+        inject: [GrpcPoolMetrics, factoryToken],
+        useFactory: async (metrics: GrpcPoolMetrics, factory: GrpcPoolOptionsFactory) =>
+          create(metrics, await factory.createGrpcPoolOptions()),
+      };
+    }
+    return this.build(name, options.isGlobal ?? false, options.imports ?? [], extra, pool);
   }
 
   private static build(
-    name: string,
+    _name: string,
     global: boolean,
     imports: NonNullable<ModuleMetadata['imports']>,
+    extra: Provider[],
     pool: FactoryProvider,
   ): DynamicModule {
     return {
       module: GrpcPoolModule,
       global,
-      imports: [...imports, TerminusModule],
-      providers: [...grpcPoolMetricProviders, GrpcPoolMetrics, GrpcPoolHealthIndicator, pool],
+      imports,
+      providers: [GrpcPoolMetrics, GrpcPoolHealthIndicator, ...extra, pool],
       exports: [pool.provide, GrpcPoolHealthIndicator],
     };
   }

@@ -1,11 +1,20 @@
 import { status } from '@grpc/grpc-js';
 import { existsSync, readFileSync } from 'node:fs';
 import { GrpcPoolOptionsError } from './errors/grpc-pool.errors';
+import type { BreakerSettings } from './pool/connection-breaker';
 import type {
+  GrpcPoolHedgingOptions,
   GrpcPoolOptions,
   GrpcPoolTlsOptions,
   GrpcStatusName,
 } from './interfaces/grpc-pool-options.interface';
+
+/** A hedging policy after validation. @internal */
+export interface ResolvedHedging {
+  maxAttempts: number;
+  hedgingDelayMs: number;
+  nonFatalStatusCodes: Set<status>;
+}
 
 /** Options after validation, with defaults filled in. @internal */
 export interface ResolvedGrpcPoolOptions {
@@ -26,7 +35,9 @@ export interface ResolvedGrpcPoolOptions {
     attemptTimeoutMs?: number;
     budget: { ratio: number; minPerSecond: number; windowMs: number } | false;
   };
-  breaker: { failureThreshold: number; ejectionMs: number };
+  breaker: BreakerSettings;
+  balancer: { policy: 'peak-ewma' | 'round-robin'; decayMs: number };
+  hedging: ResolvedHedging | false;
   healthCheck: { intervalMs: number; service: string; timeoutMs: number } | false;
   maxConnectionAgeMs?: number;
   channelOptions: Record<string, string | number>;
@@ -44,6 +55,8 @@ const KNOWN = new Set([
   'timeoutMs',
   'retry',
   'breaker',
+  'balancer',
+  'hedging',
   'healthCheck',
   'maxConnectionAgeMs',
   'keepalive',
@@ -60,7 +73,8 @@ export function resolveGrpcPoolOptions(options: GrpcPoolOptions): ResolvedGrpcPo
     throw new GrpcPoolOptionsError(name, option, value, expected);
   };
   for (const key of Object.keys(options))
-    if (!KNOWN.has(key)) fail(key, undefined, 'unknown option');
+    if (!KNOWN.has(key))
+      fail(key, (options as unknown as Record<string, unknown>)[key], 'unknown option');
 
   const packages = list(options.package);
   if (packages.length === 0 || packages.some((p) => typeof p !== 'string' || !/^[\w.]+$/.test(p))) {
@@ -112,6 +126,22 @@ export function resolveGrpcPoolOptions(options: GrpcPoolOptions): ResolvedGrpcPo
   }
 
   const breaker = options.breaker ?? {};
+  let failureRate: BreakerSettings['failureRate'] = false;
+  if (breaker.failureRate !== false) {
+    const r = breaker.failureRate ?? {};
+    const threshold = r.threshold ?? 0.5;
+    if (typeof threshold !== 'number' || !(threshold > 0 && threshold <= 1))
+      fail('breaker.failureRate.threshold', threshold, 'expected a ratio in (0, 1]');
+    failureRate = {
+      threshold,
+      minRequests: int(fail, 'breaker.failureRate.minRequests', r.minRequests, 20, 1),
+      windowMs: int(fail, 'breaker.failureRate.windowMs', r.windowMs, 10_000, 100),
+    };
+  }
+  const balancer = options.balancer ?? {};
+  const policy = balancer.policy ?? 'peak-ewma';
+  if (policy !== 'peak-ewma' && policy !== 'round-robin')
+    fail('balancer.policy', policy, 'expected "peak-ewma" or "round-robin"');
   let healthCheck: ResolvedGrpcPoolOptions['healthCheck'] = false;
   if (options.healthCheck) {
     healthCheck = {
@@ -152,8 +182,18 @@ export function resolveGrpcPoolOptions(options: GrpcPoolOptions): ResolvedGrpcPo
     },
     breaker: {
       failureThreshold: int(fail, 'breaker.failureThreshold', breaker.failureThreshold, 1, 1),
+      timeoutThreshold: int(fail, 'breaker.timeoutThreshold', breaker.timeoutThreshold, 3, 1),
       ejectionMs: int(fail, 'breaker.ejectionMs', breaker.ejectionMs, 1_000, 1),
+      failureRate,
     },
+    balancer: {
+      policy,
+      decayMs: int(fail, 'balancer.decayMs', balancer.decayMs, 10_000, 1),
+    },
+    hedging:
+      options.hedging === undefined || options.hedging === false
+        ? false
+        : resolveHedging(fail, 'hedging', options.hedging),
     healthCheck,
     maxConnectionAgeMs:
       options.maxConnectionAgeMs === undefined
@@ -162,8 +202,6 @@ export function resolveGrpcPoolOptions(options: GrpcPoolOptions): ResolvedGrpcPo
     channelOptions: channelOptions(fail, options),
   };
 }
-
-type Fail = (option: string, value: unknown, expected: string) => never;
 
 function resolveCredentials(
   fail: Fail,
@@ -213,16 +251,26 @@ function channelOptions(fail: Fail, options: GrpcPoolOptions): Record<string, st
   if (typeof extra !== 'object')
     fail('channelOptions', extra, 'expected an object of grpc-js channel options');
   const keepalive = options.keepalive ?? {};
+  if (keepalive !== false && (typeof keepalive !== 'object' || keepalive === null))
+    fail('keepalive', keepalive, 'expected { timeMs?, timeoutMs?, permitWithoutCalls? } or false');
+  const ka = keepalive === false ? undefined : keepalive;
   return {
     // Faster reconnects than grpc-js' defaults (1 s, up to 120 s): an ejected connection is
     // probed after breaker.ejectionMs, and should have reconnected by then.
     'grpc.initial_reconnect_backoff_ms': 100,
     'grpc.max_reconnect_backoff_ms': 1_000,
+    // Keepalive on by default: a ping every second, only while calls are outstanding, closes a
+    // black-holed connection within ~2 s so its calls fail over (see README: servers' ping policy).
+    ...(ka && {
+      'grpc.keepalive_time_ms': int(fail, 'keepalive.timeMs', ka.timeMs, 1_000, 10),
+      'grpc.keepalive_timeout_ms': int(fail, 'keepalive.timeoutMs', ka.timeoutMs, 1_000, 10),
+      'grpc.keepalive_permit_without_calls': ka.permitWithoutCalls ? 1 : 0,
+    }),
     ...(extra as Record<string, string | number>),
-    ...(keepalive.timeMs !== undefined && { 'grpc.keepalive_time_ms': keepalive.timeMs }),
-    ...(keepalive.timeoutMs !== undefined && { 'grpc.keepalive_timeout_ms': keepalive.timeoutMs }),
-    ...(keepalive.permitWithoutCalls !== undefined && {
-      'grpc.keepalive_permit_without_calls': keepalive.permitWithoutCalls ? 1 : 0,
+    ...(ka?.timeMs !== undefined && { 'grpc.keepalive_time_ms': ka.timeMs }),
+    ...(ka?.timeoutMs !== undefined && { 'grpc.keepalive_timeout_ms': ka.timeoutMs }),
+    ...(ka?.permitWithoutCalls !== undefined && {
+      'grpc.keepalive_permit_without_calls': ka.permitWithoutCalls ? 1 : 0,
     }),
     // Pool-owned: each channel its own HTTP/2 connection (grpc-js otherwise shares one subchannel
     // between channels with equal options), and grpc-js' own retries off so the pool's attempts
@@ -231,6 +279,26 @@ function channelOptions(fail: Fail, options: GrpcPoolOptions): Record<string, st
     'grpc.enable_retries': 0,
   };
 }
+
+/** Validates a hedging policy (pool option or `@UsePooledGrpc` policy). @internal */
+export function resolveHedging(
+  fail: Fail,
+  option: string,
+  hedging: GrpcPoolHedgingOptions,
+): ResolvedHedging {
+  if (typeof hedging !== 'object' || hedging === null)
+    fail(option, hedging, 'expected { maxAttempts?, hedgingDelayMs?, nonFatalStatusCodes? }');
+  return {
+    maxAttempts: int(fail, `${option}.maxAttempts`, hedging.maxAttempts, 2, 2, 5),
+    hedgingDelayMs: int(fail, `${option}.hedgingDelayMs`, hedging.hedgingDelayMs, 50, 0),
+    nonFatalStatusCodes: codes(fail, `${option}.nonFatalStatusCodes`, hedging.nonFatalStatusCodes, [
+      'UNAVAILABLE',
+    ]),
+  };
+}
+
+/** @internal */
+export type Fail = (option: string, value: unknown, expected: string) => never;
 
 function codes(
   fail: Fail,

@@ -1,4 +1,9 @@
-export { GrpcPoolModule, type GrpcPoolAsyncOptions } from './grpc-pool.module';
+export {
+  GrpcPoolModule,
+  type GrpcPoolAsyncOptions,
+  type GrpcPoolAsyncOptionsResult,
+  type GrpcPoolOptionsFactory,
+} from './grpc-pool.module';
 export {
   GrpcPool,
   type GrpcPoolHealth,
@@ -7,7 +12,8 @@ export {
 } from './pool/grpc-pool';
 export { InjectGrpcPool, UsePooledGrpc, getGrpcPoolToken } from './grpc-pool.decorators';
 export { GrpcPoolHealthIndicator } from './grpc-pool.health';
+export type { HealthResult } from './peers/health-result';
 export { GRPC_POOL_METRICS } from './grpc-pool.constants';
-export type { CircuitState } from './pool/connection-breaker';
+export type { CircuitState, EjectionReason } from './pool/connection-breaker';
 export * from './errors/grpc-pool.errors';
 export type * from './interfaces/grpc-pool-options.interface';

@@ -1,5 +1,7 @@
 /** Injection token of the resolved (validated, defaults merged) module options. @internal */
 export const DEDUP_RESOLVED_OPTIONS = 'KAFKA_DEDUP:RESOLVED_OPTIONS';
+/** Whether `applyToAllHandlers` was given when the module was declared. @internal */
+export const DEDUP_APPLY_TO_ALL = 'KAFKA_DEDUP:APPLY_TO_ALL_HANDLERS';
 /** Metadata key set by `@Deduplicate()`. @internal */
 export const DEDUP_HANDLER_METADATA = 'KAFKA_DEDUP:HANDLER_OPTIONS';
 /** Name of the TTL sweep job registered in `SchedulerRegistry`. */
@@ -7,7 +9,7 @@ export const DEDUP_CLEANUP_JOB = 'kafka-dedup:ttl-sweep';
 /** Header read by default for the event id. */
 export const DEFAULT_DEDUP_HEADER = 'x-event-id';
 
-/** Prometheus metric names (the first two are the seed's). */
+/** Prometheus metric names. */
 export const DEDUP_METRICS = {
   processed: 'kafka_events_processed_total',
   deduplicated: 'kafka_event_deduplicated_total',

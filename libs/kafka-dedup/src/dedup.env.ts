@@ -1,7 +1,7 @@
 import type { DedupModuleOptions } from './interfaces/dedup-options.interface';
 
 /**
- * The seed's rollback knobs, read from the environment: `KAFKA_DEDUP_TTL_SECONDS` (0 turns
+ * Rollback knobs read from the environment: `KAFKA_DEDUP_TTL_SECONDS` (0 turns
  * deduplication off), `KAFKA_DEDUP_ENABLED` (`false` turns it off), `KAFKA_DEDUP_STORE`
  * (`memory` | `redis`), `KAFKA_DEDUP_REDIS_URL`. Unset variables leave the option out; values are
  * validated with the other options at bootstrap.

@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
+import { healthResult, type HealthResult } from './peers/health-result';
 import { DedupStore } from './stores/dedup.store';
 import { RedisDedupStore } from './stores/redis.store';
 
 /**
- * `@nestjs/terminus` indicator of the dedup store: Redis answers `PING` within `timeoutMs`; the
+ * `@nestjs/terminus` indicator of the dedup store (terminus itself is only needed by the app's
+ * `HealthCheckService`): Redis answers `PING` within `timeoutMs`; the
  * memory store is always up (with its size).
  *
  * @example
@@ -13,18 +14,14 @@ import { RedisDedupStore } from './stores/redis.store';
  */
 @Injectable()
 export class DedupHealthIndicator {
-  constructor(
-    private readonly store: DedupStore,
-    private readonly indicators: HealthIndicatorService,
-  ) {}
+  constructor(private readonly store: DedupStore) {}
 
   async isHealthy<const Key extends string = 'kafka-dedup'>(
     key: Key = 'kafka-dedup' as Key,
     timeoutMs = 1_000,
-  ): Promise<HealthIndicatorResult<Key>> {
-    const session = this.indicators.check(key);
+  ): Promise<HealthResult<Key>> {
     const store = this.store.name;
-    if (!(this.store instanceof RedisDedupStore)) return session.up({ store });
+    if (!(this.store instanceof RedisDedupStore)) return healthResult(key, true, { store });
     const client = this.store.client;
     let onReady: (() => void) | undefined;
     try {
@@ -37,9 +34,9 @@ export class DedupHealthIndicator {
         ready.then(() => client.ping()),
         timeoutMs,
       );
-      return session.up({ store });
+      return healthResult(key, true, { store });
     } catch (error) {
-      return session.down({ store, message: (error as Error).message });
+      return healthResult(key, false, { store, message: (error as Error).message });
     } finally {
       if (onReady) client.off('ready', onReady);
     }

@@ -1,19 +1,31 @@
 import { Injectable, Module } from '@nestjs/common';
-import { SchedulerRegistry } from '@nestjs/schedule';
+import { ApplicationConfig } from '@nestjs/core';
+import { ScheduleModule, SchedulerRegistry } from '@nestjs/schedule';
 import { Test } from '@nestjs/testing';
 import { register } from 'prom-client';
 import { DEDUP_CLEANUP_JOB } from './dedup.constants';
+import { DedupGlobalInterceptor } from './dedup-global.interceptor';
 import { DedupModule } from './dedup.module';
 import { DedupService } from './dedup.service';
 import type { DedupModuleOptions } from './interfaces/dedup-options.interface';
 import { DedupStore } from './stores/dedup.store';
 import { MemoryDedupStore } from './stores/memory.store';
 
-async function boot(options: DedupModuleOptions) {
+async function boot(options: DedupModuleOptions, withSchedule = false) {
   const moduleRef = await Test.createTestingModule({
-    imports: [DedupModule.forRoot(options)],
+    imports: [...(withSchedule ? [ScheduleModule.forRoot()] : []), DedupModule.forRoot(options)],
   }).compile();
   return moduleRef;
+}
+
+/** The global interceptors of an app built from `imports`. */
+async function globalInterceptors(imports: unknown[]): Promise<unknown[]> {
+  const moduleRef = await Test.createTestingModule({ imports: imports as never[] }).compile();
+  const app = moduleRef.createNestApplication({ logger: false });
+  await app.init();
+  const interceptors = app.get(ApplicationConfig).getGlobalInterceptors();
+  await app.close();
+  return interceptors;
 }
 
 describe('DedupModule', () => {
@@ -91,8 +103,8 @@ describe('DedupModule', () => {
     expect(moduleRef.get(DedupStore)).toBe(store);
   });
 
-  it('registers the TTL sweep at bootstrap and removes it at shutdown', async () => {
-    const moduleRef = await boot({ cleanupCron: '*/5 * * * * *' });
+  it("registers the TTL sweep in the app's SchedulerRegistry at bootstrap and removes it at shutdown", async () => {
+    const moduleRef = await boot({ cleanupCron: '*/5 * * * * *' }, true);
     const app = await moduleRef.init();
     const registry = moduleRef.get(SchedulerRegistry);
     const job = registry.getCronJob(DEDUP_CLEANUP_JOB);
@@ -102,9 +114,60 @@ describe('DedupModule', () => {
   });
 
   it('registers no job with cleanupCron: false', async () => {
-    const moduleRef = await boot({ cleanupCron: false });
+    const moduleRef = await boot({ cleanupCron: false }, true);
     await moduleRef.init();
     expect(moduleRef.get(SchedulerRegistry).doesExist('cron', DEDUP_CLEANUP_JOB)).toBe(false);
     await moduleRef.close();
+  });
+
+  it('brings no scheduler of its own: SchedulerRegistry comes only from the app', async () => {
+    const moduleRef = await boot({ cleanupCron: false });
+    expect(() => moduleRef.get(SchedulerRegistry, { strict: false })).toThrow(/SchedulerRegistry/);
+  });
+
+  it('runs the sweep on its own timer when the app has no ScheduleModule.forRoot()', async () => {
+    const moduleRef = await boot({ cleanupCron: '* * * * * *' });
+    const cleanup = jest.spyOn(moduleRef.get(DedupService), 'cleanup');
+    const app = await moduleRef.init();
+    const deadline = Date.now() + 2_500;
+    while (cleanup.mock.calls.length === 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(cleanup).toHaveBeenCalled();
+    await app.close();
+    const calls = cleanup.mock.calls.length;
+    await new Promise((r) => setTimeout(r, 1_100));
+    expect(cleanup.mock.calls.length).toBe(calls); // stopped at shutdown
+  });
+
+  it('registers the global interceptor only with applyToAllHandlers: true', async () => {
+    const isDedup = (i: unknown) => i instanceof DedupGlobalInterceptor;
+    expect(
+      (await globalInterceptors([DedupModule.forRoot({ cleanupCron: false })])).some(isDedup),
+    ).toBe(false);
+    expect(
+      (
+        await globalInterceptors([
+          DedupModule.forRoot({ cleanupCron: false, applyToAllHandlers: true }),
+        ])
+      ).some(isDedup),
+    ).toBe(true);
+    expect(
+      (
+        await globalInterceptors([
+          DedupModule.forRootAsync({
+            applyToAllHandlers: true,
+            useFactory: () => ({ cleanupCron: false }),
+          }),
+        ])
+      ).some(isDedup),
+    ).toBe(true);
+  });
+
+  it('fails the bootstrap when a forRootAsync factory returns applyToAllHandlers, naming where it goes', async () => {
+    await expect(
+      Test.createTestingModule({
+        imports: [DedupModule.forRootAsync({ useFactory: () => ({ applyToAllHandlers: true }) })],
+      }).compile(),
+    ).rejects.toThrow(/invalid option "applyToAllHandlers" = true: must be given to forRootAsync/);
   });
 });

@@ -9,6 +9,13 @@ import type {
   StoreErrorPolicy,
 } from './interfaces/dedup-options.interface';
 import type { DedupStore } from './stores/dedup.store';
+import { validateRedisOptions } from './stores/redis/redis-options';
+import { validateMemoryOptions } from './stores/memory.options';
+import type { MemorySnapshotSettings } from './stores/memory.store';
+import {
+  resolvePostgresOptions,
+  type ResolvedPostgresOptions,
+} from './stores/postgres/postgres-inbox.options';
 
 /** Options after validation, with every default filled in. @internal */
 export interface ResolvedDedupOptions {
@@ -20,9 +27,13 @@ export interface ResolvedDedupOptions {
   group: string;
   onMissingKey: MissingKeyPolicy;
   onStoreError: StoreErrorPolicy;
-  store: 'memory' | 'redis' | DedupStore;
+  store: 'memory' | 'redis' | 'postgres' | DedupStore;
   maxEntries: number;
   redis: DedupRedisOptions;
+  /** Memory store snapshot settings, when `memory.snapshotPath` is set. */
+  memory?: MemorySnapshotSettings;
+  /** Set with `store: 'postgres'`. */
+  postgres?: ResolvedPostgresOptions;
   cleanupCron: string | false;
   cleanupSliceMs: number;
   applyToAllHandlers: boolean;
@@ -43,6 +54,8 @@ const KNOWN_OPTIONS = new Set([
   'store',
   'maxEntries',
   'redis',
+  'memory',
+  'postgres',
   'cleanupCron',
   'cleanupSliceMs',
   'applyToAllHandlers',
@@ -76,7 +89,8 @@ export function resolveDedupOptions(options: DedupModuleOptions = {}): ResolvedD
     onStoreError: oneOf('onStoreError', options.onStoreError, ['process', 'throw'], 'process'),
     store: resolveStore(options.store),
     maxEntries: positiveInt('maxEntries', options.maxEntries, 1_000_000),
-    redis: options.redis ?? {},
+    redis: validateRedisOptions(options.redis),
+    memory: validateMemoryOptions(options.memory, resolveStore(options.store), ttl),
     cleanupCron: resolveCron(options.cleanupCron),
     cleanupSliceMs: positiveInt('cleanupSliceMs', options.cleanupSliceMs, 2),
     applyToAllHandlers: bool('applyToAllHandlers', options.applyToAllHandlers, false),
@@ -88,7 +102,27 @@ export function resolveDedupOptions(options: DedupModuleOptions = {}): ResolvedD
   if (resolved.store !== 'redis' && options.redis !== undefined) {
     throw new DedupOptionsError('redis', '{…}', 'only meaningful with store: "redis"');
   }
+  if (resolved.store === 'postgres') resolved.postgres = resolvePostgresOptions(options.postgres);
+  else if (options.postgres !== undefined) {
+    throw new DedupOptionsError('postgres', '{…}', 'only meaningful with store: "postgres"');
+  }
   return resolved;
+}
+
+/**
+ * `applyToAllHandlers` registers a global interceptor, so it must be known when the module is
+ * declared (`forRoot({ applyToAllHandlers })`, `forRootAsync({ applyToAllHandlers, useFactory })`);
+ * a factory that returns a different value fails the bootstrap instead of being ignored. @internal
+ */
+export function checkApplyToAllHandlers(fromOptions: unknown, declared: boolean): boolean {
+  if (fromOptions !== undefined && fromOptions !== declared) {
+    throw new DedupOptionsError(
+      'applyToAllHandlers',
+      fromOptions,
+      `must be given to forRootAsync({ applyToAllHandlers: ${String(fromOptions)}, useFactory, … }) itself, not returned by the factory (it decides which providers exist)`,
+    );
+  }
+  return declared;
 }
 
 /** Validates a key source (module-level or from `@Deduplicate()`). @internal */
@@ -137,13 +171,13 @@ export function resolveKeySource(
 
 function resolveStore(store: DedupModuleOptions['store']): ResolvedDedupOptions['store'] {
   if (store === undefined) return 'memory';
-  if (store === 'memory' || store === 'redis') return store;
+  if (store === 'memory' || store === 'redis' || store === 'postgres') return store;
   if (typeof store === 'object' && store !== null && typeof store.claim === 'function')
     return store;
   throw new DedupOptionsError(
     'store',
     store,
-    'expected "memory", "redis" or a DedupStore instance',
+    'expected "memory", "redis", "postgres" or a DedupStore instance',
   );
 }
 

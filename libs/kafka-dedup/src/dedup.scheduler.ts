@@ -4,6 +4,7 @@ import {
   Logger,
   OnApplicationBootstrap,
   OnApplicationShutdown,
+  Optional,
 } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
@@ -12,23 +13,28 @@ import type { ResolvedDedupOptions } from './dedup.options';
 import { DedupService } from './dedup.service';
 
 /**
- * Registers the TTL sweep in `SchedulerRegistry` as `kafka-dedup:ttl-sweep` at bootstrap (the cron
- * expression is an option, so `@Cron()` cannot be used) and removes it at shutdown. @internal
+ * Runs the TTL sweep on the `cleanupCron` schedule (an option, so `@Cron()` cannot be used).
+ * With the app's `ScheduleModule.forRoot()` the job is registered in its `SchedulerRegistry` as
+ * `kafka-dedup:ttl-sweep`; the module never calls `forRoot()` itself (a second scheduler would
+ * run the app's own `@Cron()` jobs twice). Without it the same cron job runs on an unref'd timer
+ * (it never keeps the process alive). Removed at shutdown either way. @internal
  */
 @Injectable()
 export class DedupCleanupScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('KafkaDedup');
   private job?: CronJob;
 
+  private registered = false;
+
   constructor(
-    private readonly registry: SchedulerRegistry,
+    @Optional() @Inject(SchedulerRegistry) private readonly registry: SchedulerRegistry | null,
     private readonly dedup: DedupService,
     @Inject(DEDUP_RESOLVED_OPTIONS) private readonly options: ResolvedDedupOptions,
   ) {}
 
   onApplicationBootstrap(): void {
     if (this.options.cleanupCron === false || !this.options.enabled) return;
-    if (this.registry.doesExist('cron', DEDUP_CLEANUP_JOB)) {
+    if (this.registry?.doesExist('cron', DEDUP_CLEANUP_JOB)) {
       this.logger.warn(
         `a job named ${DEDUP_CLEANUP_JOB} is already registered; not adding another`,
       );
@@ -38,16 +44,27 @@ export class DedupCleanupScheduler implements OnApplicationBootstrap, OnApplicat
       cronTime: this.options.cleanupCron,
       onTick: () => this.sweep(),
       start: false,
+      unrefTimeout: true,
     });
-    this.registry.addCronJob(DEDUP_CLEANUP_JOB, this.job as never);
+    if (this.registry) {
+      this.registry.addCronJob(DEDUP_CLEANUP_JOB, this.job as never);
+      this.registered = true;
+    }
     this.job.start();
   }
 
+  /** Whether the sweep is registered in the app's `SchedulerRegistry` (else on its own timer). */
+  get inRegistry(): boolean {
+    return this.registered;
+  }
+
   onApplicationShutdown(): void {
-    if (this.job && this.registry.doesExist('cron', DEDUP_CLEANUP_JOB)) {
+    if (this.registered && this.registry?.doesExist('cron', DEDUP_CLEANUP_JOB)) {
       this.registry.deleteCronJob(DEDUP_CLEANUP_JOB);
     }
+    void this.job?.stop();
     this.job = undefined;
+    this.registered = false;
   }
 
   private async sweep(): Promise<void> {

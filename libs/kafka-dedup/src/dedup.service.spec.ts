@@ -83,7 +83,7 @@ describe('DedupService', () => {
     expect(await dedup.run(key('x'), () => 'again')).toBeUndefined();
   });
 
-  it('processOrSkip() is the seed check-and-mark', async () => {
+  it('processOrSkip() is true the first time an id is seen in a scope, false after', async () => {
     const dedup = await service();
     expect(await dedup.processOrSkip('evt-1')).toBe(true);
     expect(await dedup.processOrSkip('evt-1')).toBe(false);

@@ -1,9 +1,16 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { isObservable, Observable } from 'rxjs';
 import { DEDUP_RESOLVED_OPTIONS } from './dedup.constants';
 import { DedupMetrics } from './dedup.metrics';
 import type { ResolvedDedupOptions } from './dedup.options';
 import { DedupInFlightTimeoutError, DedupStoreError } from './errors/dedup.errors';
-import type { ClaimResult, DedupKey } from './interfaces/dedup-key.interface';
+import { RateLimitedLogger } from './logging/rate-limited-logger';
+import type {
+  ClaimResult,
+  DedupKey,
+  DedupTokenedKey,
+  MaybePromise,
+} from './interfaces/dedup-key.interface';
 import { CleanupResult, DedupStore } from './stores/dedup.store';
 
 /** Where an event stands before its handler runs. */
@@ -28,6 +35,19 @@ export interface AcquireContext {
   heartbeat?: () => Promise<void> | void;
 }
 
+/** Returned by {@link DedupService.execute} instead of running the handler of a duplicate. */
+export const DUPLICATE: unique symbol = Symbol('kafka-dedup:duplicate');
+/** The type of {@link DUPLICATE}. */
+export type Duplicate = typeof DUPLICATE;
+
+/** Prometheus children of one topic, bound once (`counter.labels()` is a Map lookup per call). */
+interface TopicCounters {
+  processed: { inc(): void };
+  deduplicated: { inc(): void };
+  inFlightConflicts: { inc(): void };
+  missingKeys: { inc(): void };
+}
+
 const DEFAULT_SCOPE = 'default';
 const HEARTBEAT_EVERY_MS = 3_000;
 
@@ -44,10 +64,12 @@ const HEARTBEAT_EVERY_MS = 3_000;
 @Injectable()
 export class DedupService implements OnApplicationShutdown {
   private readonly logger = new Logger('KafkaDedup');
+  private readonly warnings = new RateLimitedLogger(this.logger);
   /** Claims held by this process, renewed every leaseTtl/3 so a slow handler keeps its lease. */
   private readonly held = new Map<string, { key: DedupKey; token: string }>();
   private renewTimer?: NodeJS.Timeout;
   private cleanupRunning?: Promise<CleanupResult>;
+  private readonly counters = new Map<string, TopicCounters>();
 
   constructor(
     @Inject(DEDUP_RESOLVED_OPTIONS) private readonly options: ResolvedDedupOptions,
@@ -61,7 +83,7 @@ export class DedupService implements OnApplicationShutdown {
   }
 
   /**
-   * The seed's `process_or_skip`: true the first time an id is seen within the TTL, false after.
+   * Check-and-mark in one step: true the first time an id is seen within the TTL, false after.
    * It marks the id *before* processing: if your processing fails, the id is still marked. Prefer
    * {@link run} or the interceptor, which only mark an id once its handler succeeded.
    */
@@ -81,17 +103,105 @@ export class DedupService implements OnApplicationShutdown {
     fn: () => Promise<T> | T,
     context: AcquireContext = {},
   ): Promise<T | undefined> {
-    const decision = await this.acquire(key, context);
-    if (decision.action === 'skip') return undefined;
-    let result: T;
-    try {
-      result = await fn();
-    } catch (error) {
-      await this.release(decision);
-      throw error;
+    const result = await this.execute(toKey(key), fn, context);
+    return result === DUPLICATE ? undefined : (result as T);
+  }
+
+  /**
+   * The single entry point of every deduplicated handler call (`@Deduplicate()`, the
+   * interceptor, batch mode without pre-claims, {@link run}): claim → `fn` → commit, release when
+   * `fn` throws, wait (with heartbeats) for an in-flight copy. Returns {@link DUPLICATE} instead of
+   * calling `fn` for a duplicate, else what `fn` returns: synchronously when the store and `fn`
+   * answer synchronously (the memory store: no Promise on the path), a Promise when either is
+   * asynchronous, an Observable (settled on complete/error) when `fn` returns one.
+   * @internal
+   */
+  execute(key: DedupKey, fn: () => unknown, context: AcquireContext = {}): unknown {
+    const topic = context.topic ?? 'none';
+    const counters = this.countersFor(topic);
+    if (!this.options.enabled) {
+      counters.processed.inc();
+      return fn();
     }
-    await this.commit(decision);
-    return result;
+    // Transactional stores (a database inbox): claim + handler + commit run in ONE transaction
+    // of the store, so the handler's writes and the done record commit or roll back together.
+    // Every deduplicated call passes here, so this branch covers them all.
+    if (this.store.runInTransaction !== undefined)
+      return this.executeInTransaction(key, fn, topic, counters);
+    let claim: MaybePromise<ClaimResult>;
+    try {
+      claim = this.store.claim(key, this.options.leaseTtl);
+    } catch (error) {
+      this.storeFailed('claim', topic, error);
+      counters.processed.inc();
+      return fn();
+    }
+    if (claim instanceof Promise) {
+      return claim.then(
+        (result) => this.afterClaim(key, result, fn, context, counters),
+        (error: unknown) => {
+          this.storeFailed('claim', topic, error);
+          counters.processed.inc();
+          return fn();
+        },
+      );
+    }
+    return this.afterClaim(key, claim, fn, context, counters);
+  }
+
+  /**
+   * Claims the ids of a batch in one store call (`claimMany`). Store failures follow
+   * `onStoreError`: `null` (process the batch untracked) or a thrown `DedupStoreError`.
+   * Claimed tokens are held (lease renewal) until {@link commitBatch} / {@link releaseBatch}.
+   * @internal
+   */
+  async claimBatch(keys: readonly DedupKey[], topic: string): Promise<ClaimResult[] | null> {
+    let results: ClaimResult[];
+    try {
+      results = await this.store.claimMany(keys, this.options.leaseTtl);
+    } catch (error) {
+      return this.storeFailed('claimMany', topic, error);
+    }
+    for (let i = 0; i < results.length; i++) {
+      const result = results[i];
+      if (result.status === 'claimed') this.hold(keys[i], result.token);
+    }
+    return results;
+  }
+
+  /** Commits processed claims of a batch in one store call; failures are logged, never thrown. @internal */
+  async commitBatch(items: readonly DedupTokenedKey[], topic: string): Promise<void> {
+    if (items.length === 0) return;
+    for (const item of items) this.unhold(item.token);
+    try {
+      await this.store.commitMany(items, this.options.ttl);
+    } catch (error) {
+      this.storeFailed('commitMany', topic, error, false);
+    }
+  }
+
+  /** Releases claims of a batch (failed or never reached); failures are logged, never thrown. @internal */
+  async releaseBatch(items: readonly DedupTokenedKey[], topic: string): Promise<void> {
+    if (items.length === 0) return;
+    for (const item of items) this.unhold(item.token);
+    try {
+      await this.store.releaseMany(items);
+    } catch (error) {
+      this.storeFailed('releaseMany', topic, error, false);
+    }
+  }
+
+  /** Counts a batch message processed (claimed in `claimBatch`), skipped or untracked. @internal */
+  countBatch(topic: string, processed: number, deduplicated: number, inFlight = 0): void {
+    const counters = this.countersFor(topic);
+    for (let i = 0; i < processed; i++) counters.processed.inc();
+    for (let i = 0; i < deduplicated; i++) counters.deduplicated.inc();
+    for (let i = 0; i < inFlight; i++) counters.inFlightConflicts.inc();
+  }
+
+  /** Counts a message without a usable id. @internal */
+  missingKey(topic: string): void {
+    this.countersFor(topic).missingKeys.inc();
   }
 
   /** One claim attempt, without waiting: claimed, duplicate or in-flight. */
@@ -129,7 +239,7 @@ export class DedupService implements OnApplicationShutdown {
 
   /** Counts an event that reaches its handler without a claim (disabled, store down, no key). */
   untracked(topic: string): DedupDecision {
-    this.metrics.processed.inc({ topic, store: this.store.name });
+    this.countersFor(topic).processed.inc();
     return UNTRACKED;
   }
 
@@ -182,6 +292,183 @@ export class DedupService implements OnApplicationShutdown {
     await this.store.close();
   }
 
+  private afterClaim(
+    key: DedupKey,
+    result: ClaimResult,
+    fn: () => unknown,
+    context: AcquireContext,
+    counters: TopicCounters,
+  ): unknown {
+    if (result.status === 'claimed') {
+      counters.processed.inc();
+      return this.runClaimed(key, result.token, fn, context.topic ?? 'none');
+    }
+    if (result.status === 'duplicate') {
+      counters.deduplicated.inc();
+      return DUPLICATE;
+    }
+    counters.inFlightConflicts.inc();
+    return this.waitForOutcome(key, context).then((outcome) => {
+      if (outcome === null) {
+        counters.processed.inc();
+        return fn();
+      }
+      if (outcome.status === 'in-flight')
+        throw new DedupInFlightTimeoutError(context.topic ?? 'none', this.options.inFlightWait);
+      return this.afterClaim(key, outcome, fn, context, counters);
+    });
+  }
+
+  /** Runs the handler of a claimed event; commits or releases by its outcome. */
+  private runClaimed(key: DedupKey, token: string, fn: () => unknown, topic: string): unknown {
+    let result: unknown;
+    try {
+      result = fn();
+    } catch (error) {
+      return this.releaseAndThrow(key, token, topic, error);
+    }
+    if (result instanceof Promise) {
+      this.hold(key, token);
+      return result.then(
+        (value: unknown) => {
+          this.unhold(token);
+          return this.commitAndReturn(key, token, topic, value);
+        },
+        (error: unknown) => {
+          this.unhold(token);
+          return this.releaseAndThrow(key, token, topic, error);
+        },
+      );
+    }
+    if (isObservable(result)) return this.settleWith(key, token, topic, result);
+    return this.commitAndReturn(key, token, topic, result);
+  }
+
+  /** Commits when the handler's stream completes, releases when it errors or is torn down early. */
+  private settleWith(
+    key: DedupKey,
+    token: string,
+    topic: string,
+    source: Observable<unknown>,
+  ): Observable<unknown> {
+    return new Observable((subscriber) => {
+      let settled = false;
+      this.hold(key, token);
+      const inner = source.subscribe({
+        next: (value) => subscriber.next(value),
+        error: (error: unknown) => {
+          settled = true;
+          this.unhold(token);
+          settle(
+            () => this.releaseAndThrow(key, token, topic, error),
+            () => undefined,
+            (e) => subscriber.error(e),
+          );
+        },
+        complete: () => {
+          settled = true;
+          this.unhold(token);
+          settle(
+            () => this.commitAndReturn(key, token, topic, undefined),
+            () => subscriber.complete(),
+            (e) => subscriber.error(e),
+          );
+        },
+      });
+      return () => {
+        inner.unsubscribe();
+        if (settled) return;
+        // Torn down before the handler finished (e.g. a timeout): give the event back.
+        this.unhold(token);
+        settle(
+          () => this.releaseAndThrow(key, token, topic, undefined),
+          () => undefined,
+          () => undefined,
+        );
+      };
+    });
+  }
+
+  /** Commits, then answers `value` (synchronously when the store does). Never throws. */
+  private commitAndReturn(key: DedupKey, token: string, topic: string, value: unknown): unknown {
+    let done: MaybePromise<void>;
+    try {
+      done = this.store.commit(key, token, this.options.ttl);
+    } catch (error) {
+      // The handler's side effects are done; throwing would only make Kafka redeliver it.
+      this.storeFailed('commit', topic, error, false);
+      return value;
+    }
+    if (done instanceof Promise) {
+      return done.then(
+        () => value,
+        (error: unknown) => {
+          this.storeFailed('commit', topic, error, false);
+          return value;
+        },
+      );
+    }
+    return value;
+  }
+
+  /**
+   * Releases, then rethrows `error`: synchronously when the store answers synchronously, else
+   * returns a Promise rejected with `error` once the release is done.
+   */
+  private releaseAndThrow(key: DedupKey, token: string, topic: string, error: unknown): unknown {
+    let done: MaybePromise<void>;
+    try {
+      done = this.store.release(key, token);
+    } catch (releaseError) {
+      // The lease expires by itself; the redelivery then claims the event.
+      this.storeFailed('release', topic, releaseError, false);
+      throw error;
+    }
+    if (done instanceof Promise) {
+      return done.then(
+        () => Promise.reject(error),
+        (releaseError: unknown) => {
+          this.storeFailed('release', topic, releaseError, false);
+          return Promise.reject(error);
+        },
+      );
+    }
+    throw error;
+  }
+
+  private async executeInTransaction(
+    key: DedupKey,
+    fn: () => unknown,
+    topic: string,
+    counters: TopicCounters,
+  ): Promise<unknown> {
+    const outcome = await this.store.runInTransaction!(key, this.options.ttl, async () => {
+      const result = fn();
+      return isObservable(result) ? lastValue(result) : await result;
+    });
+    if (outcome.duplicate) {
+      counters.deduplicated.inc();
+      return DUPLICATE;
+    }
+    counters.processed.inc();
+    return outcome.result;
+  }
+
+  private countersFor(topic: string): TopicCounters {
+    let counters = this.counters.get(topic);
+    if (counters === undefined) {
+      const labels = { topic, store: this.store.name };
+      counters = {
+        processed: this.metrics.processed.labels(labels),
+        deduplicated: this.metrics.deduplicated.labels(labels),
+        inFlightConflicts: this.metrics.inFlightConflicts.labels(labels),
+        missingKeys: this.metrics.missingKeys.labels(labels),
+      };
+      this.counters.set(topic, counters);
+    }
+    return counters;
+  }
+
   /** @returns the claim result, or null when the store failed and the policy says process. */
   private async tryClaim(key: DedupKey, topic: string): Promise<ClaimResult | null> {
     try {
@@ -217,7 +504,9 @@ export class DedupService implements OnApplicationShutdown {
     this.metrics.storeErrors.inc({ topic, store: this.store.name });
     const storeError = new DedupStoreError(operation, this.store.name, { cause: error });
     if (mayThrow && this.options.onStoreError === 'throw') throw storeError;
-    this.logger.warn(
+    // One line, then a summary per interval: an outage must not write a line per message.
+    this.warnings.warn(
+      operation,
       `${storeError.message}${mayThrow ? ' — processing without deduplication (onStoreError: process)' : ''}`,
     );
     return null;
@@ -250,6 +539,30 @@ export class DedupService implements OnApplicationShutdown {
 
 const UNTRACKED: DedupDecision = { action: 'process-untracked' };
 const SKIP: DedupDecision = { action: 'skip' };
+
+/** Runs `step` (a value, a throw or a Promise) and routes its outcome to `ok` / `fail`. */
+function settle(
+  step: () => unknown,
+  ok: (value: unknown) => void,
+  fail: (error: unknown) => void,
+): void {
+  let value: unknown;
+  try {
+    value = step();
+  } catch (error) {
+    fail(error);
+    return;
+  }
+  if (value instanceof Promise) value.then(ok, fail);
+  else ok(value);
+}
+
+function lastValue(source: Observable<unknown>): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    let last: unknown;
+    source.subscribe({ next: (v) => (last = v), error: reject, complete: () => resolve(last) });
+  });
+}
 
 function toKey(key: DedupKey | string): DedupKey {
   return typeof key === 'string' ? { scope: DEFAULT_SCOPE, id: key } : key;

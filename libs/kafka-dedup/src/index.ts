@@ -2,13 +2,28 @@ export { DedupModule } from './dedup.module';
 export { DEDUP_MODULE_OPTIONS } from './dedup.module-definition';
 export { DedupService, type DedupDecision, type AcquireContext } from './dedup.service';
 export { DedupInterceptor } from './dedup.interceptor';
+export { DedupKafkaServer, type DedupKafkaServerOptions } from './batch/dedup-kafka.server';
+export { DedupHandlerError } from './dedup.handler-error';
 export { Deduplicate, SkipDeduplication } from './dedup.decorators';
 export { DedupHealthIndicator } from './dedup.health';
+export type { HealthResult } from './peers/health-result';
 export { DEDUP_CLEANUP_JOB, DEDUP_METRICS, DEFAULT_DEDUP_HEADER } from './dedup.constants';
 export { dedupOptionsFromEnv } from './dedup.env';
 export { DedupStore, type CleanupResult } from './stores/dedup.store';
 export { MemoryDedupStore } from './stores/memory.store';
 export { RedisDedupStore } from './stores/redis.store';
+export { PostgresInboxStore } from './stores/postgres/postgres-inbox.store';
+export { InboxTransaction, getInboxClient } from './stores/postgres/inbox.context';
+export { migratePostgresInbox } from './stores/postgres/inbox.migration';
+export { inboxMigrationSql, DEFAULT_INBOX_TABLE } from './stores/postgres/inbox.sql';
+export type {
+  DedupPostgresOptions,
+  PgPoolLike,
+  PgPoolClientLike,
+  PgQueryable,
+  PgResultLike,
+} from './stores/postgres/postgres-inbox.options';
+export { BinarySafeKafkaParser, BinarySafeServerKafka } from './keys/binary-safe-kafka-parser';
 export * from './errors/dedup.errors';
 export type * from './interfaces/dedup-options.interface';
 export type * from './interfaces/dedup-key.interface';

@@ -40,23 +40,37 @@ export class GrpcPoolMethodNotFoundError extends Error {
 }
 
 /**
+ * Why the pool gave up on a call:
+ * - `all-down`: every connection was ejected (fail fast, no network attempt)
+ * - `unavailable`: the attempts failed with UNAVAILABLE (connection refused or lost)
+ * - `attempt-timeout`: the last attempt hit `attemptTimeoutMs` while the call's deadline was still ahead
+ * - `deadline`: the call's own deadline passed
+ * - `retry-budget`: a retry or hedge was refused by the retry budget
+ */
+export type GrpcPoolFailureReason =
+  'all-down' | 'unavailable' | 'attempt-timeout' | 'deadline' | 'retry-budget';
+
+/**
  * A call the pool gave up on: a gRPC `ServiceError` (`code`, `details`, `metadata`) with the number of
- * attempts, so callers handle it like any grpc-js error.
+ * attempts and the {@link GrpcPoolFailureReason}, whose message names the pool, so callers handle it
+ * like any grpc-js error. The original error, if any, is the `cause`.
  */
 export class GrpcPoolCallError extends Error implements ServiceError {
   readonly details: string;
   readonly metadata: Metadata;
+  readonly reason?: GrpcPoolFailureReason;
 
   constructor(
     readonly code: status,
     message: string,
     readonly attempts: number,
-    options?: { cause?: unknown; metadata?: Metadata },
+    options?: { cause?: unknown; metadata?: Metadata; reason?: GrpcPoolFailureReason },
   ) {
     super(`${code} ${status[code]}: ${message}`, options);
     this.name = 'GrpcPoolCallError';
     this.details = message;
     this.metadata = options?.metadata ?? new Metadata();
+    this.reason = options?.reason;
   }
 }
 

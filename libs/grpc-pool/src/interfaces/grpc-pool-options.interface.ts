@@ -48,8 +48,54 @@ export interface GrpcPoolRetryOptions {
 export interface GrpcPoolBreakerOptions {
   /** Consecutive connection-level failures that eject a connection. @default 1 */
   failureThreshold?: number;
-  /** How long an ejected connection is skipped before one probe call is let through, in ms. @default 1_000 */
+  /**
+   * Consecutive client-side timeouts (an attempt's deadline passed while sibling connections
+   * answered) that eject a connection. @default 3
+   */
+  timeoutThreshold?: number;
+  /**
+   * Eject a connection when at least `threshold` of its attempts failed (UNAVAILABLE or timed
+   * out) over `windowMs`, once it saw `minRequests` (Envoy's failure-percentage detection).
+   * `false` disables. @default { threshold: 0.5, minRequests: 20, windowMs: 10_000 }
+   */
+  failureRate?: { threshold?: number; minRequests?: number; windowMs?: number } | false;
+  /**
+   * How long an ejected connection is skipped before the pool probes it
+   * (`grpc.health.v1.Health/Check`); only a probe that gets an answer brings it back. @default 1_000
+   */
   ejectionMs?: number;
+}
+
+/** How each attempt picks its connection. */
+export interface GrpcPoolBalancerOptions {
+  /**
+   * `'peak-ewma'`: power of two choices on outstanding calls weighted by peak-EWMA latency (slow
+   * or frozen connections stop getting calls); `'round-robin'`: rotate over healthy connections.
+   * @default 'peak-ewma'
+   */
+  policy?: 'peak-ewma' | 'round-robin';
+  /** Time constant of the latency estimate's decay, in ms. @default 10_000 */
+  decayMs?: number;
+}
+
+/**
+ * Hedging of idempotent unary calls (gRFC A6): when no answer came within `hedgingDelayMs`, the
+ * call is also sent on another connection, up to `maxAttempts` in all; the first answer wins and
+ * the others are cancelled. Hedges draw from the retry budget.
+ *
+ * @example
+ * hedging: { maxAttempts: 2, hedgingDelayMs: 20 }
+ */
+export interface GrpcPoolHedgingOptions {
+  /** Attempts in all, the first included (2 to 5). @default 2 */
+  maxAttempts?: number;
+  /** Delay before each further hedge, in ms (0: all at once). @default 50 */
+  hedgingDelayMs?: number;
+  /**
+   * Codes after which the next hedge is sent at once; any other failure code ends the call.
+   * @default ['UNAVAILABLE']
+   */
+  nonFatalStatusCodes?: GrpcStatusName[];
 }
 
 /** Active health checks with `grpc.health.v1.Health/Check`. */
@@ -76,7 +122,7 @@ export interface GrpcPoolOptions {
   url?: string;
   /** Several targets; `size` connections are opened to each. */
   urls?: string[];
-  /** Connections per target, each its own HTTP/2 connection; `1` is the seed's rollback. @default 3 */
+  /** Connections per target, each its own HTTP/2 connection (`1`: a single channel). @default 3 */
   size?: number;
   /** `{ insecure: true }` for plaintext (only when asked for) or `{ tls: {...} }`. */
   credentials: { insecure: true } | { tls: GrpcPoolTlsOptions };
@@ -84,12 +130,19 @@ export interface GrpcPoolOptions {
   timeoutMs?: number;
   retry?: GrpcPoolRetryOptions;
   breaker?: GrpcPoolBreakerOptions;
+  balancer?: GrpcPoolBalancerOptions;
+  /** Hedge every unary call of the pool (declares them idempotent); off by default. */
+  hedging?: GrpcPoolHedgingOptions | false;
   /** Active health checks; off by default. */
   healthCheck?: GrpcPoolHealthCheckOptions | false;
   /** Recycle each connection after this age (±10% jitter), so new backends behind an L4 balancer get traffic. */
   maxConnectionAgeMs?: number;
-  /** Keepalive (`grpc.keepalive_*`). */
-  keepalive?: { timeMs?: number; timeoutMs?: number; permitWithoutCalls?: boolean };
+  /**
+   * Keepalive pings (`grpc.keepalive_*`): a connection whose ping is not answered within
+   * `timeoutMs` is closed and its calls fail over. `false` turns pings off.
+   * @default { timeMs: 1_000, timeoutMs: 1_000, permitWithoutCalls: false } (pings only while calls are outstanding)
+   */
+  keepalive?: { timeMs?: number; timeoutMs?: number; permitWithoutCalls?: boolean } | false;
   /** Extra grpc-js channel options, passed through (pool-owned ones win). */
   channelOptions?: ChannelOptions;
 }
@@ -114,4 +167,6 @@ export interface PooledMethodPolicy {
   timeoutMs?: number;
   /** Override `retry.attemptTimeoutMs`. */
   attemptTimeoutMs?: number;
+  /** Hedge this method's calls (see {@link GrpcPoolHedgingOptions}); `false` turns the pool's hedging off. */
+  hedging?: GrpcPoolHedgingOptions | false;
 }

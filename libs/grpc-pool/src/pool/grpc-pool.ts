@@ -1,31 +1,33 @@
-import {
-  credentials as grpcCredentials,
-  Metadata,
-  status,
-  type ChannelCredentials,
-  type ClientReadableStream,
-  type ServiceError,
-} from '@grpc/grpc-js';
+import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { Logger } from '@nestjs/common';
-import { ExponentialBackoff, type IBackoff } from 'cockatiel';
-import { defer, Observable } from 'rxjs';
-import {
-  GrpcPoolCallError,
-  GrpcPoolMethodNotFoundError,
-  GrpcPoolServiceNotFoundError,
-} from '../errors/grpc-pool.errors';
+import { ExponentialBackoff } from 'cockatiel';
+import { defer } from 'rxjs';
+import { GrpcPoolCallError, GrpcPoolServiceNotFoundError } from '../errors/grpc-pool.errors';
 import type { GrpcPoolMetrics } from '../grpc-pool.metrics';
 import type { ResolvedGrpcPoolOptions } from '../grpc-pool.options';
 import type {
   PooledCallOptions,
   PooledMethodPolicy,
 } from '../interfaces/grpc-pool-options.interface';
-import { currentMethodPolicy } from './method-policy';
+import type { CircuitState, EjectionReason } from './connection-breaker';
+import { ConnectionRecycler } from './connection-recycler';
+import { ConnectionSet } from './connection-set';
 import { HealthChecker } from './health-checker';
-import { PoolConnection } from './pool-connection';
-import type { CircuitState } from './connection-breaker';
+import { currentMethodPolicy, policyHedging } from './method-policy';
+import { PeakEwmaPicker, RoundRobinPicker, type Picker } from './picker';
+import type { PoolConnection } from './pool-connection';
+import { PoolMetrics } from './pool-metrics';
+import {
+  PooledCall,
+  type Attempt,
+  type AttemptInvoker,
+  type CallSettings,
+  type PoolCore,
+} from './pooled-call';
 import { loadProtoServices, type ProtoService } from './proto-services';
 import { RetryBudget } from './retry-budget';
+import { createServiceClient } from './service-client';
+import { startStream, type StreamKind } from './stream-call';
 
 /** What `callWithRetry` hands to the caller's function for one attempt. */
 export interface PooledAttempt {
@@ -56,95 +58,102 @@ export type PooledUnary<Req = unknown, Res = unknown> = (
   options?: PooledCallOptions,
 ) => Promise<Res>;
 
-/** Connection-level failures: they count against a connection's circuit breaker. */
-const CONNECTION_FAILURES = new Set<status>([status.UNAVAILABLE]);
+const CONNECTIVITY = ['IDLE', 'CONNECTING', 'READY', 'TRANSIENT_FAILURE', 'SHUTDOWN'];
 
 /**
- * A pool of really distinct gRPC connections to one service (or several targets): round-robin over
- * healthy connections, failover of a failed attempt to another connection, bounded retries with
- * jittered exponential backoff inside the caller's deadline and a retry budget, per-connection
- * circuit breakers, optional active health checks and connection recycling.
+ * A pool of really distinct gRPC connections to one service (or several targets): each attempt
+ * goes to the less loaded of two random healthy connections (peak-EWMA latency x outstanding
+ * calls) or round-robin; failover of a failed attempt to another connection, bounded retries with
+ * jittered exponential backoff inside the caller's deadline and a retry budget, optional hedging,
+ * per-connection outlier ejection (UNAVAILABLE, timeouts, failure rate, health checks) with
+ * probes deciding recovery, keepalive, and connection recycling.
  */
-export class GrpcPool {
+export class GrpcPool implements PoolCore {
   readonly name: string;
+  readonly picker: Picker;
+  readonly budget?: RetryBudget;
+  readonly backoff: ExponentialBackoff<unknown>;
+  readonly metrics: PoolMetrics;
   private readonly logger: Logger;
-  private connections: PoolConnection[] = [];
   private readonly services: Map<string, ProtoService>;
-  private readonly credentials: ChannelCredentials;
-  private readonly budget?: RetryBudget;
-  private readonly backoff: ExponentialBackoff<unknown>;
-  private readonly health?: HealthChecker;
+  private readonly set: ConnectionSet;
+  private readonly health: HealthChecker;
+  private readonly recycler?: ConnectionRecycler;
   private readonly clientCache = new Map<string, object>();
-  private recycleTimer?: NodeJS.Timeout;
-  private cursor = 0;
+  private readonly unaryInvokers = new Map<string, AttemptInvoker>();
   private closed = false;
 
   constructor(
-    private readonly options: ResolvedGrpcPoolOptions,
-    private readonly metrics: GrpcPoolMetrics,
+    readonly options: ResolvedGrpcPoolOptions,
+    metrics: GrpcPoolMetrics,
   ) {
     this.name = options.name;
     this.logger = new Logger(`GrpcPool:${options.name}`);
+    this.metrics = new PoolMetrics(metrics, options.name);
     this.services = loadProtoServices(options);
-    this.credentials = options.tls
-      ? grpcCredentials.createSsl(
-          options.tls.ca ?? null,
-          options.tls.key ?? null,
-          options.tls.cert ?? null,
-        )
-      : grpcCredentials.createInsecure();
     const { budget, initialBackoffMs, maxBackoffMs } = options.retry;
     if (budget) this.budget = new RetryBudget(budget.ratio, budget.minPerSecond, budget.windowMs);
     this.backoff = new ExponentialBackoff({
       initialDelay: initialBackoffMs,
       maxDelay: maxBackoffMs,
     });
-    for (let i = 0; i < options.size * options.targets.length; i++)
-      this.connections.push(this.open(i));
-    if (options.healthCheck)
-      this.health = new HealthChecker(this.connections, options.healthCheck, this.logger);
+    this.picker =
+      options.balancer.policy === 'round-robin' ? new RoundRobinPicker() : new PeakEwmaPicker();
+    this.set = new ConnectionSet(options, this.services, {
+      onCircuitChange: (c, state, reason) => this.circuitChanged(c, state, reason),
+    });
+    this.health = new HealthChecker(
+      () => this.set.all,
+      {
+        periodic: options.healthCheck,
+        probeTimeoutMs: options.healthCheck ? options.healthCheck.timeoutMs : 1_000,
+      },
+      this.logger,
+    );
     if (options.maxConnectionAgeMs) {
-      this.recycleTimer = setInterval(
-        () => this.recycle(),
-        Math.min(options.maxConnectionAgeMs / 4, 5_000),
+      this.recycler = new ConnectionRecycler(this.set, options.maxConnectionAgeMs, () =>
+        this.updateGauges(),
       );
-      this.recycleTimer.unref();
     }
     this.updateGauges();
   }
 
   /** Number of connections. */
   get size(): number {
-    return this.connections.length;
+    return this.set.all.length;
+  }
+
+  /** The current connections. @internal */
+  connections(): readonly PoolConnection[] {
+    return this.set.all;
   }
 
   /** Starts every connection now (otherwise each connects on its first call). */
   connect(): void {
-    for (const c of this.connections) c.connect();
-    this.health?.start();
+    for (const c of this.set.all) c.connect();
+    this.health.start();
   }
 
   /** State of each connection. */
   healthReport(): GrpcPoolHealth {
+    const all = this.set.all;
     return {
       name: this.name,
-      size: this.connections.length,
-      healthy: this.connections.filter((c) => c.breaker.current === 'closed').length,
-      connections: this.connections.map((c) => ({
+      size: all.length,
+      healthy: all.filter((c) => c.breaker.closed).length,
+      connections: all.map((c) => ({
         index: c.index,
         target: c.target,
         circuit: c.breaker.current,
-        connectivity: ['IDLE', 'CONNECTING', 'READY', 'TRANSIENT_FAILURE', 'SHUTDOWN'][
-          c.connectivity
-        ],
+        connectivity: CONNECTIVITY[c.connectivity],
       })),
     };
   }
 
   /**
-   * A client of `service` whose unary methods go through the pool (rotation, failover, retry) and
-   * return Promises. Streaming methods are passed to one healthy connection, without retries.
-   * Calling a method the service lacks rejects with {@link GrpcPoolMethodNotFoundError}.
+   * A client of `service` whose unary methods go through the pool (balancing, failover, retry,
+   * hedging) and return Promises. Streaming methods are passed to one healthy connection, without
+   * retries. Calling a method the service lacks rejects with {@link GrpcPoolMethodNotFoundError}.
    *
    * @example
    * const users = pool.getService<UsersClient>('UserService');
@@ -160,30 +169,87 @@ export class GrpcPool {
   }
 
   /**
-   * The seed's `call_with_retry`: runs `fn` against a connection, retrying retryable failures on
-   * other connections, within the deadline and the retry budget.
+   * Runs `fn` against a connection, retrying retryable failures on other connections, within the
+   * deadline and the retry budget (no hedging: `fn` cannot be cancelled).
+   *
+   * @example
+   * await pool.callWithRetry(({ client, deadline }) => callUsers(client('UserService'), deadline));
    */
   callWithRetry<T>(
     fn: (attempt: PooledAttempt) => Promise<T>,
     options: PooledCallOptions & { method?: string } = {},
   ): Promise<T> {
-    return this.execute(
-      'raw',
-      options.method ?? 'callWithRetry',
-      fn,
-      options,
-      currentMethodPolicy(this.name),
-    );
+    const method = options.method ?? 'callWithRetry';
+    const settings = this.settings('raw', method, options, currentMethodPolicy(this.name));
+    settings.hedging = false;
+    return new PooledCall<T>(this, RAW_INVOKER, settings, fn, options).run();
   }
 
   /** Closes every channel and stops the pool's timers. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.recycleTimer);
-    this.health?.stop();
-    for (const c of this.connections) c.close();
-    this.metrics.healthyConnections.set({ pool: this.name }, 0);
+    this.recycler?.stop();
+    this.health.stop();
+    this.set.closeAll();
+    this.metrics.closed();
+  }
+
+  /** A pooled method of `service` (used by the service clients). @internal */
+  method(
+    service: ProtoService,
+    method: string,
+    kind: StreamKind,
+    mode: 'promise' | 'observable',
+  ): (request: unknown, options?: PooledCallOptions) => unknown {
+    if (kind.requestStream || kind.responseStream) {
+      return (requestOrWriter, callOptions = {}) =>
+        this.stream(service.name, method, kind, requestOrWriter, callOptions, mode);
+    }
+    const invoker = this.unaryInvoker(service.name, method);
+    const metrics = this.metrics.method(service.name, method);
+    const unary = (
+      request: unknown,
+      callOptions: PooledCallOptions | undefined,
+      policy?: PooledMethodPolicy,
+    ) =>
+      new PooledCall(
+        this,
+        invoker,
+        this.settings(service.name, method, callOptions, policy, metrics),
+        request,
+        callOptions,
+      ).run();
+    if (mode === 'promise')
+      return (request, callOptions) => unary(request, callOptions, currentMethodPolicy(this.name));
+    return (request, callOptions) => {
+      const policy = currentMethodPolicy(this.name); // read now: the Observable may run later
+      return defer(() => unary(request, callOptions, policy));
+    };
+  }
+
+  private settings(
+    service: string,
+    method: string,
+    options: PooledCallOptions | undefined,
+    policy: PooledMethodPolicy | undefined,
+    metrics = this.metrics.method(service, method),
+  ): CallSettings {
+    const o = this.options;
+    const deadline = options?.deadline;
+    return {
+      service,
+      method,
+      metrics,
+      deadline:
+        deadline instanceof Date
+          ? deadline.getTime()
+          : Date.now() + (deadline ?? policy?.timeoutMs ?? o.timeoutMs),
+      maxAttempts: policy?.maxAttempts ?? o.retry.maxAttempts,
+      attemptTimeoutMs: policy?.attemptTimeoutMs ?? o.retry.attemptTimeoutMs,
+      idempotent: options?.idempotent ?? policy?.idempotent ?? false,
+      hedging: policy?.hedging === undefined ? o.hedging : (policyHedging.get(policy) ?? o.hedging),
+    };
   }
 
   private serviceClient<T extends object>(service: string, mode: 'promise' | 'observable'): T {
@@ -196,251 +262,81 @@ export class GrpcPool {
         ...new Set([...this.services.values()].map((s) => s.name)),
       ]);
     }
-    const methods = new Map<string, (request: unknown, options?: PooledCallOptions) => unknown>();
-    for (const [methodName, method] of definition.methods) {
-      let call: (request: unknown, options?: PooledCallOptions) => unknown;
-      if (!method.requestStream && !method.responseStream) {
-        call = (request, callOptions = {}) => {
-          const policy = currentMethodPolicy(this.name); // read now: an Observable may run later
-          const run = () =>
-            this.execute(
-              definition.name,
-              methodName,
-              (attempt) => this.unary(attempt, definition.name, methodName, request, callOptions),
-              callOptions,
-              policy,
-            );
-          return mode === 'promise' ? run() : defer(run);
-        };
-      } else {
-        call = (requestOrMetadata, callOptions = {}) =>
-          this.stream(definition.name, methodName, method, requestOrMetadata, callOptions, mode);
-      }
-      methods.set(methodName, call);
-    }
-    const client = new Proxy(
-      {},
-      {
-        get: (_target, property) => {
-          if (typeof property !== 'string' || property === 'then') return undefined;
-          return (
-            methods.get(property) ??
-            (() => {
-              const error = new GrpcPoolMethodNotFoundError(this.name, definition.name, property);
-              if (mode === 'observable') return new Observable((s) => s.error(error));
-              return Promise.reject(error);
-            })
-          );
-        },
-        has: (_target, property) => typeof property === 'string' && methods.has(property),
-        ownKeys: () => [...methods.keys()],
-        getOwnPropertyDescriptor: (_target, property) =>
-          typeof property === 'string' && methods.has(property)
-            ? { enumerable: true, configurable: true, value: methods.get(property) }
-            : undefined,
-      },
-    ) as T;
+    const client = createServiceClient<T>(this, definition, mode);
     this.clientCache.set(cacheKey, client);
     return client;
   }
 
-  private unary(
-    attempt: PooledAttempt,
-    service: string,
-    method: string,
-    request: unknown,
-    options: PooledCallOptions,
-  ): Promise<unknown> {
-    const client = attempt.client<Record<string, Function>>(service);
-    return new Promise((resolve, reject) => {
-      client[method].call(
-        client,
-        request,
-        options.metadata ?? new Metadata(),
-        { deadline: attempt.deadline },
-        (error: ServiceError | null, response: unknown) =>
-          error ? reject(error) : resolve(response),
-      );
-    });
+  private unaryInvoker(service: string, method: string): AttemptInvoker {
+    const key = `${service}/${method}`;
+    let invoker = this.unaryInvokers.get(key);
+    if (invoker === undefined) {
+      invoker = {
+        start(call: PooledCall, attempt: Attempt): void {
+          const client = attempt.connection.client(service) as unknown as Record<string, Function>;
+          const options = call.callOptions as PooledCallOptions | undefined;
+          attempt.handle = client[method].call(
+            client,
+            call.payload,
+            options?.metadata ?? new Metadata(),
+            { deadline: attempt.deadline },
+            (error: ServiceError | null, response: unknown) =>
+              call.settle(attempt, error, response),
+          );
+        },
+      };
+      this.unaryInvokers.set(key, invoker);
+    }
+    return invoker;
   }
 
   /** Streaming: one healthy connection, no retries (a stream may have been partly consumed). */
   private stream(
     service: string,
     method: string,
-    kind: { requestStream: boolean; responseStream: boolean },
-    requestOrMetadata: unknown,
+    kind: StreamKind,
+    requestOrWriter: unknown,
     options: PooledCallOptions,
     mode: 'promise' | 'observable',
   ): unknown {
-    // Only closed circuits: a stream's outcome does not feed the breaker, so it must not be a probe.
-    const connection = this.pick(new Set(), false);
-    if (!connection) throw this.allDown(1);
-    const client = connection.client(service) as unknown as Record<string, Function>;
-    const deadline = toDeadline(options.deadline, this.options.timeoutMs);
-    const callOptions = { deadline };
-    if (kind.requestStream) {
-      // client or bidi streaming: the caller writes to the returned call
-      return kind.responseStream
-        ? client[method].call(client, options.metadata ?? new Metadata(), callOptions)
-        : new Promise((resolve, reject) => {
-            const call = client[method].call(
-              client,
-              options.metadata ?? new Metadata(),
-              callOptions,
-              (e: ServiceError | null, r: unknown) => (e ? reject(e) : resolve(r)),
-            );
-            (requestOrMetadata as ((call: unknown) => void) | undefined)?.(call);
-          });
+    const connection = this.picker.pick(this.set.all, undefined, true);
+    if (!connection) {
+      throw new GrpcPoolCallError(
+        status.UNAVAILABLE,
+        `grpc-pool "${this.name}": all ${this.size} connections are down (circuits open); failing fast, next probe within ${this.options.breaker.ejectionMs} ms`,
+        0,
+        { reason: 'all-down' },
+      );
     }
-    const call = client[method].call(
-      client,
-      requestOrMetadata,
-      options.metadata ?? new Metadata(),
-      callOptions,
-    ) as ClientReadableStream<unknown>;
-    if (mode === 'promise') return call;
-    return new Observable((subscriber) => {
-      call.on('data', (d) => subscriber.next(d));
-      call.on('error', (e) => subscriber.error(e));
-      call.on('end', () => subscriber.complete());
-      return () => call.cancel();
-    });
-  }
-
-  private async execute<T>(
-    service: string,
-    method: string,
-    fn: (attempt: PooledAttempt) => Promise<T>,
-    options: PooledCallOptions,
-    policy: PooledMethodPolicy | undefined,
-  ): Promise<T> {
-    const started = performance.now();
-    const labels = { pool: this.name, service, method };
-    const retry = this.options.retry;
-    const maxAttempts = policy?.maxAttempts ?? retry.maxAttempts;
-    const idempotent = options.idempotent ?? policy?.idempotent ?? false;
-    const deadline = toDeadline(options.deadline, policy?.timeoutMs ?? this.options.timeoutMs);
-    const attemptTimeoutMs = policy?.attemptTimeoutMs ?? retry.attemptTimeoutMs;
-    const tried = new Set<PoolConnection>();
-    let backoff: IBackoff<unknown> | undefined;
-    let lastError: unknown;
-    let previous: PoolConnection | undefined;
-    this.budget?.recordRequest();
-    for (let attempt = 1; ; attempt++) {
-      const connection = this.pick(tried);
-      if (!connection) {
-        lastError = lastError ?? this.allDown(attempt - 1);
-        break;
-      }
-      if (previous !== undefined && connection !== previous)
-        this.metrics.connectionSwitched.inc({ pool: this.name });
-      previous = connection;
-      tried.add(connection);
-      const attemptDeadline = attemptTimeoutMs
-        ? new Date(Math.min(deadline.getTime(), Date.now() + attemptTimeoutMs))
-        : deadline;
-      connection.inFlight++;
-      try {
-        const result = await fn({
-          channel: connection.channel,
-          client: <C>(name: string) => connection.client(name) as C,
-          deadline: attemptDeadline,
-          attempt,
-          connection: connection.index,
-        });
-        connection.breaker.success();
-        this.observe(labels, 'OK', started);
-        return result;
-      } catch (error) {
-        lastError = error;
-        const code = codeOf(error);
-        if (CONNECTION_FAILURES.has(code)) {
-          if (connection.breaker.failure()) this.metrics.ejections.inc({ pool: this.name });
-        } else {
-          connection.breaker.success(); // the server answered: the connection works
-        }
-        const retryable =
-          retry.retryOn.has(code) || (idempotent && retry.idempotentRetryOn.has(code));
-        if (!retryable || attempt >= maxAttempts) break;
-        backoff = backoff ? backoff.next(undefined) : this.backoff.next();
-        if (Date.now() + backoff.duration >= deadline.getTime()) break; // no time left for another attempt
-        if (this.budget && !this.budget.tryAcquireRetry()) {
-          this.metrics.budgetExhausted.inc({ pool: this.name });
-          break;
-        }
-        this.metrics.fallbackRetry.inc(labels);
-        if (backoff.duration > 0) await sleep(backoff.duration);
-      } finally {
-        connection.inFlight--;
-      }
-    }
-    this.observe(labels, status[codeOf(lastError)] ?? 'UNKNOWN', started);
-    throw lastError;
-  }
-
-  /**
-   * Round-robin over connections whose circuit lets a call through, preferring ones this call has
-   * not tried; a lone healthy connection is reused for a retry. Null when every circuit is open.
-   */
-  private pick(tried: Set<PoolConnection>, allowProbe = true): PoolConnection | undefined {
-    const connections = this.connections;
-    const n = connections.length;
-    const start = this.cursor++ % n;
-    if (this.cursor >= 0x3fffffff) this.cursor = 0;
-    let fallback: PoolConnection | undefined;
-    for (let i = 0; i < n; i++) {
-      const c = connections[(start + i) % n];
-      if (!(allowProbe ? c.breaker.available : c.breaker.current === 'closed')) continue;
-      if (!tried.has(c)) return c.breaker.tryAcquire() ? c : undefined;
-      fallback ??= c;
-    }
-    return fallback && fallback.breaker.tryAcquire() ? fallback : undefined;
-  }
-
-  private allDown(attempts: number): GrpcPoolCallError {
-    return new GrpcPoolCallError(
-      status.UNAVAILABLE,
-      `grpc-pool "${this.name}": all ${this.connections.length} connections are down (circuits open); failing fast, next probe within ${this.options.breaker.ejectionMs} ms`,
-      attempts,
+    const deadline = options.deadline;
+    return startStream(
+      connection,
+      service,
+      method,
+      kind,
+      requestOrWriter,
+      options,
+      deadline instanceof Date
+        ? deadline.getTime()
+        : Date.now() + (deadline ?? this.options.timeoutMs),
+      mode,
     );
   }
 
-  private observe(
-    labels: { pool: string; service: string; method: string },
-    code: string,
-    started: number,
+  private circuitChanged(
+    connection: PoolConnection,
+    state: CircuitState,
+    reason: EjectionReason | undefined,
   ): void {
-    this.metrics.requests.inc({ ...labels, code });
-    this.metrics.duration.observe(labels, (performance.now() - started) / 1000);
-  }
-
-  private open(index: number, recycled = false): PoolConnection {
-    const target = this.options.targets[index % this.options.targets.length];
-    const age = this.options.maxConnectionAgeMs;
-    const recycleAt = age ? Date.now() + age * (0.9 + Math.random() * 0.2) : Infinity;
-    const connection = new PoolConnection(
-      index,
-      target,
-      this.credentials,
-      this.options.tls?.serverName
-        ? {
-            ...this.options.channelOptions,
-            'grpc.ssl_target_name_override': this.options.tls.serverName,
-          }
-        : this.options.channelOptions,
-      this.services,
-      this.options.breaker,
-      { onCircuitChange: (c, state) => this.circuitChanged(c, state) },
-      recycleAt,
-    );
-    if (recycled) connection.connect();
-    return connection;
-  }
-
-  private circuitChanged(connection: PoolConnection, state: CircuitState): void {
-    if (state === 'open')
-      this.logger.warn(`connection ${connection.index} (${connection.target}) ejected`);
+    if (state === 'open') {
+      if (reason !== undefined) {
+        this.metrics.ejection(reason);
+        this.logger.warn(
+          `connection ${connection.index} (${connection.target}) ejected: ${reason}`,
+        );
+      }
+      this.health.scheduleProbe(connection);
+    }
     if (state === 'closed')
       this.logger.log(`connection ${connection.index} (${connection.target}) recovered`);
     this.updateGauges();
@@ -448,47 +344,29 @@ export class GrpcPool {
 
   private updateGauges(): void {
     if (this.closed) return;
-    let healthy = 0;
-    for (const c of this.connections) {
-      if (c.breaker.current === 'closed') healthy++;
-      this.metrics.circuitState.set(
-        { pool: this.name, connection: String(c.index) },
-        c.breaker.current === 'closed' ? 0 : c.breaker.current === 'half-open' ? 1 : 2,
-      );
-    }
-    this.metrics.healthyConnections.set({ pool: this.name }, healthy);
-  }
-
-  /** Replaces connections past their age (one per tick, so capacity never drops by more than one). */
-  private recycle(): void {
-    const now = Date.now();
-    const due = this.connections.find((c) => c.recycleAt <= now);
-    if (!due || this.closed) return;
-    const fresh = this.open(due.index, true);
-    this.connections = this.connections.map((c) => (c === due ? fresh : c));
-    this.health?.replace(due, fresh);
-    // Calls in flight on the old channel complete; new calls go to the fresh one.
-    const drain = setInterval(() => {
-      if (due.inFlight === 0) {
-        clearInterval(drain);
-        due.close();
-      }
-    }, 100);
-    drain.unref();
-    this.updateGauges();
+    const all = this.set.all;
+    this.metrics.circuits(
+      all.map((c) => ({ index: c.index, state: c.breaker.current })),
+      all.filter((c) => c.breaker.closed).length,
+    );
   }
 }
 
-function codeOf(error: unknown): status {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  return typeof code === 'number' ? code : status.UNKNOWN;
-}
-
-function toDeadline(deadline: number | Date | undefined, fallbackMs: number): Date {
-  if (deadline instanceof Date) return deadline;
-  return new Date(Date.now() + (deadline ?? fallbackMs));
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+/** callWithRetry: the caller's function runs each attempt. */
+const RAW_INVOKER: AttemptInvoker = {
+  start(call: PooledCall, attempt: Attempt): void {
+    const connection = attempt.connection;
+    const fn = call.payload as (attempt: PooledAttempt) => Promise<unknown>;
+    fn({
+      channel: connection.channel,
+      client: <C>(name: string) => connection.client(name) as C,
+      deadline: new Date(attempt.deadline),
+      attempt: attempt.number,
+      connection: connection.index,
+    }).then(
+      (value) => call.settle(attempt, null, value),
+      (error: unknown) =>
+        call.settle(attempt, error ?? new Error('callWithRetry attempt rejected')),
+    );
+  },
+};

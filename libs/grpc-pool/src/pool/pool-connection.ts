@@ -1,22 +1,36 @@
 import { Channel, connectivityState, type ChannelCredentials, type Client } from '@grpc/grpc-js';
-import { ConnectionBreaker, type CircuitState } from './connection-breaker';
+import {
+  ConnectionBreaker,
+  type BreakerSettings,
+  type CircuitState,
+  type EjectionReason,
+} from './connection-breaker';
+import { PeakEwma } from './peak-ewma';
 import type { ProtoService } from './proto-services';
 
 /** What a connection reports to its pool. @internal */
 export interface ConnectionEvents {
-  onCircuitChange(connection: PoolConnection, state: CircuitState): void;
+  onCircuitChange(
+    connection: PoolConnection,
+    state: CircuitState,
+    reason: EjectionReason | undefined,
+  ): void;
 }
 
 /**
  * One pooled HTTP/2 connection: its own grpc-js Channel (local subchannel pool, so never shared
- * with another channel), the service clients bound to it, and its circuit breaker. Connectivity is
- * watched: a channel that falls into TRANSIENT_FAILURE is ejected before a call has to fail on it.
+ * with another channel), the service clients bound to it, its circuit breaker and its load (calls
+ * outstanding, peak-EWMA latency). Connectivity is watched: a channel that falls into
+ * TRANSIENT_FAILURE is ejected before a call has to fail on it. @internal
  */
 export class PoolConnection {
   readonly channel: Channel;
   readonly breaker: ConnectionBreaker;
+  readonly latency: PeakEwma;
   /** Calls in flight on this connection. */
   inFlight = 0;
+  /** When an attempt on this connection last got an answer (performance.now()). */
+  lastAnswerAt = -Infinity;
   private readonly clients = new Map<string, Client>();
   private closed = false;
 
@@ -27,14 +41,16 @@ export class PoolConnection {
     credentials: ChannelCredentials,
     channelOptions: Record<string, string | number>,
     private readonly services: Map<string, ProtoService>,
-    breaker: { failureThreshold: number; ejectionMs: number },
+    breaker: BreakerSettings,
+    decayMs: number,
     events: ConnectionEvents,
     /** When this connection is due for recycling (ms epoch), if `maxConnectionAgeMs` is set. */
     readonly recycleAt = Infinity,
   ) {
     this.channel = new Channel(target, credentials, channelOptions);
-    this.breaker = new ConnectionBreaker(breaker.failureThreshold, breaker.ejectionMs, (state) =>
-      events.onCircuitChange(this, state),
+    this.latency = new PeakEwma(decayMs);
+    this.breaker = new ConnectionBreaker(breaker, (state, reason) =>
+      events.onCircuitChange(this, state, reason),
     );
     this.watch(this.channel.getConnectivityState(false));
   }
@@ -55,6 +71,10 @@ export class PoolConnection {
     return this.channel.getConnectivityState(false);
   }
 
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   /** Starts connecting now instead of on the first call. */
   connect(): void {
     this.channel.getConnectivityState(true);
@@ -73,8 +93,7 @@ export class PoolConnection {
     this.channel.watchConnectivityState(current, Date.now() + 3_600_000, () => {
       if (this.closed) return;
       const next = this.channel.getConnectivityState(false);
-      if (next === connectivityState.TRANSIENT_FAILURE && this.breaker.current === 'closed')
-        this.breaker.eject();
+      if (next === connectivityState.TRANSIENT_FAILURE) this.breaker.eject('connectivity');
       this.watch(next);
     });
   }

@@ -1,4 +1,4 @@
-import { RpcException } from '@nestjs/microservices';
+import { KafkaRetriableException, RpcException } from '@nestjs/microservices';
 
 /** A module option is invalid; thrown at bootstrap, naming the option and the value. */
 export class DedupOptionsError extends Error {
@@ -12,18 +12,34 @@ export class DedupOptionsError extends Error {
   }
 }
 
-/** The store failed and `onStoreError` is `'throw'`: the message is redelivered by Kafka. */
-export class DedupStoreError extends Error {
+/**
+ * The store failed and `onStoreError` is `'throw'`: the message is redelivered by Kafka. A
+ * `KafkaRetriableException`, so a `@MessagePattern` handler's message is redelivered too instead
+ * of answered with an error. `lastConnectionError` carries the reason the store could not connect
+ * (e.g. `WRONGPASS …`, an untrusted certificate) when the failure itself does not say it.
+ */
+export class DedupStoreError extends KafkaRetriableException {
+  /** The last error the store's connection reported, when it is not connected. */
+  readonly lastConnectionError?: Error;
+
   constructor(
     readonly operation: string,
     readonly store: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; lastConnectionError?: Error },
   ) {
+    const lastConnectionError = options?.lastConnectionError ?? connectionErrorOf(options?.cause);
     super(
-      `KafkaDedup: ${store} store failed during ${operation}: ${causeText(options?.cause)}`,
-      options,
+      `KafkaDedup: ${store} store failed during ${operation}: ${causeText(options?.cause)}${
+        lastConnectionError && !causeText(options?.cause).includes(lastConnectionError.message)
+          ? ` (last connection error: ${lastConnectionError.message})`
+          : ''
+      }`,
     );
     this.name = 'DedupStoreError';
+    if (options && 'cause' in options) {
+      Object.defineProperty(this, 'cause', { value: options.cause, configurable: true });
+    }
+    this.lastConnectionError = lastConnectionError;
   }
 }
 
@@ -45,9 +61,10 @@ export class DedupMissingKeyError extends RpcException {
 
 /**
  * A copy of the event was still in flight elsewhere after `inFlightWait`: the message is thrown
- * back to Kafka so it is redelivered later (never dropped, never processed twice at once).
+ * back to Kafka so it is redelivered later (never dropped, never processed twice at once). A
+ * `KafkaRetriableException`, so this holds for `@MessagePattern` handlers too.
  */
-export class DedupInFlightTimeoutError extends Error {
+export class DedupInFlightTimeoutError extends KafkaRetriableException {
   constructor(
     readonly topic: string,
     readonly waitedMs: number,
@@ -68,4 +85,11 @@ function describe(value: unknown): string {
 
 function causeText(cause: unknown): string {
   return cause instanceof Error ? cause.message : String(cause);
+}
+
+/** The `lastConnectionError` a store attached to the error it threw (see the Redis store). */
+function connectionErrorOf(cause: unknown): Error | undefined {
+  const value = (cause as { lastConnectionError?: unknown } | null | undefined)
+    ?.lastConnectionError;
+  return value instanceof Error ? value : undefined;
 }

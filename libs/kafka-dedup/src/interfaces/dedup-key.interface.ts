@@ -17,3 +17,12 @@ export type ClaimResult =
 
 /** A value or a promise of it: the memory store answers synchronously, Redis asynchronously. */
 export type MaybePromise<T> = T | Promise<T>;
+
+/** A claimed key and the token that owns the claim (batch commit/release, lease renewal). */
+export interface DedupTokenedKey {
+  readonly key: DedupKey;
+  readonly token: string;
+}
+
+/** Outcome of {@link DedupStore.runInTransaction}: a duplicate, or the handler's result. */
+export type TransactionOutcome<T> = { duplicate: true } | { duplicate: false; result: T };

@@ -1,6 +1,7 @@
 import type { KafkaContext } from '@nestjs/microservices';
-import type { RedisOptions, Redis } from 'ioredis';
+import type { Cluster, ClusterOptions, RedisOptions, Redis } from 'ioredis';
 import type { DedupStore } from '../stores/dedup.store';
+import type { DedupPostgresOptions } from '../stores/postgres/postgres-inbox.options';
 
 /** A Kafka message as Nest's Kafka parser hands it over (headers and key already decoded). */
 export interface DedupKafkaMessage {
@@ -37,21 +38,63 @@ export type StoreErrorPolicy = 'process' | 'throw';
 
 /** Redis store settings. */
 export interface DedupRedisOptions {
-  /** An existing ioredis client (not closed by the module), or connection settings. */
-  client?: Redis;
-  /** `redis://` URL; used when `client` is not given. @default 'redis://127.0.0.1:6379' */
+  /**
+   * An existing ioredis client — `Redis` or `Cluster` — (not closed by the module), instead of
+   * `url` / `cluster`.
+   */
+  client?: Redis | Cluster;
+  /** `redis://` or `rediss://` (TLS) URL; used when neither `client` nor `cluster` is given. @default 'redis://127.0.0.1:6379' */
   url?: string;
-  /** Extra ioredis options (merged over the module's fail-fast defaults). */
+  /**
+   * Redis Cluster: the startup nodes (`'host:port'` or `{ host, port }`) and ioredis `Cluster`
+   * options. Batches run one script per hash slot.
+   * @example { nodes: ['10.0.0.1:7000', '10.0.0.2:7000'] }
+   */
+  cluster?: {
+    nodes: Array<string | { host: string; port: number }>;
+    options?: ClusterOptions;
+  };
+  /** Extra ioredis options (merged over the module's fail-fast defaults; per node on a cluster). */
   options?: RedisOptions;
   /** Prefix of every key. @default 'kafka-dedup:' */
   keyPrefix?: string;
+  /**
+   * How long a consumer's liveness record outlives its last refresh (every `ownerTtl / 3`), in ms.
+   * A claim whose owner's record has expired is taken over at once, so after a crash the
+   * redelivered events wait at most about this long, not the whole `leaseTtl`. An owner whose
+   * event loop or Redis connection stalls longer than this can lose its claims. @default 5_000
+   */
+  ownerTtl?: number;
+  /** How long the bootstrap check waits for Redis to answer `PING`, in ms. @default 5_000 */
+  startupTimeout?: number;
+  /**
+   * Start even when the bootstrap check fails (wrong password, untrusted certificate, Redis down),
+   * logging the cause; `onStoreError` then applies until Redis answers. @default false
+   */
+  allowDegradedStart?: boolean;
+}
+
+/** Memory store settings (with `store: 'memory'`, the default). */
+export interface DedupMemoryOptions {
+  /**
+   * File the done ids are saved to at shutdown (`app.enableShutdownHooks()` is needed for SIGTERM)
+   * and every `snapshotIntervalMs`, and loaded from at start, so a restart does not forget them.
+   * Written atomically; a corrupt file, or one written with another `maxEntries` or `ttl`, is
+   * ignored with a warning. @default undefined (no snapshot)
+   */
+  snapshotPath?: string;
+  /**
+   * Period of the snapshot, in ms; 0 writes it only at shutdown. After a SIGKILL, the ids processed
+   * since the last snapshot are forgotten. @default 5_000
+   */
+  snapshotIntervalMs?: number;
 }
 
 /** Options of `DedupModule.forRoot()`. */
 export interface DedupModuleOptions {
   /** Turns deduplication off: every message reaches its handler. @default true */
   enabled?: boolean;
-  /** How long a processed id is remembered, in ms; `0` disables deduplication (the seed's rollback). @default 3_600_000 */
+  /** How long a processed id is remembered, in ms; `0` disables deduplication (a rollback knob). @default 3_600_000 */
   ttl?: number;
   /**
    * How long an in-flight claim holds before another consumer may take over, in ms; renewed while
@@ -71,12 +114,19 @@ export interface DedupModuleOptions {
   onMissingKey?: MissingKeyPolicy;
   /** @default 'process' */
   onStoreError?: StoreErrorPolicy;
-  /** `'memory'` (default), `'redis'`, or your own {@link DedupStore} instance. */
-  store?: 'memory' | 'redis' | DedupStore;
+  /** `'memory'` (default), `'redis'`, `'postgres'` (transactional inbox), or your own {@link DedupStore} instance. */
+  store?: 'memory' | 'redis' | 'postgres' | DedupStore;
   /** Memory store: most ids remembered; the oldest is evicted (and counted) past it. @default 1_000_000 */
   maxEntries?: number;
   /** Redis store settings (with `store: 'redis'`). */
   redis?: DedupRedisOptions;
+  /** Memory store settings: snapshot file. */
+  memory?: DedupMemoryOptions;
+  /**
+   * PostgreSQL inbox store settings (with `store: 'postgres'`): the event id is recorded in the
+   * handler's own database transaction.
+   */
+  postgres?: DedupPostgresOptions;
   /** Cron expression of the TTL sweep (`@nestjs/schedule`); `false` disables the job. @default '0 *\/10 * * * *' */
   cleanupCron?: string | false;
   /** Longest a sweep may block the event loop before yielding, in ms. @default 2 */

@@ -4,7 +4,18 @@ import type { DedupKafkaMessage, DedupKeySource } from '../interfaces/dedup-opti
 /** Why a message has no usable event id. */
 export interface MissingKey {
   readonly missing: string;
+  /**
+   * A bounded reason, for rate-limited logging: `absent`, `empty`, `lossy` (a non-UTF-8 id that
+   * Nest's parser decoded with replacement characters), `value` (no such JSON path) or `function`.
+   */
+  readonly kind?: MissingKeyKind;
 }
+
+/** See {@link MissingKey.kind}. */
+export type MissingKeyKind = 'absent' | 'empty' | 'lossy' | 'value' | 'function';
+
+/** U+FFFD, what `Buffer.toString()` puts in place of bytes that are not valid UTF-8. */
+const REPLACEMENT = '\uFFFD';
 
 /** Reads the event id of a message: the id, or why there is none. Never throws. @internal */
 export type KeyExtractor = (
@@ -17,12 +28,16 @@ export function createKeyExtractor(source: DedupKeySource): KeyExtractor {
   switch (source.from) {
     case 'header': {
       const name = source.name ?? 'x-event-id';
-      const absent: MissingKey = { missing: `no "${name}" header` };
-      return (message) => normalize(message.headers?.[name]) ?? absent;
+      const absent: MissingKey = { missing: `no "${name}" header`, kind: 'absent' };
+      const empty: MissingKey = { missing: `empty "${name}" header`, kind: 'empty' };
+      const lossy: MissingKey = { missing: lossyText(`"${name}" header`), kind: 'lossy' };
+      return (message) => checked(message.headers?.[name], absent, empty, lossy);
     }
     case 'key': {
-      const absent: MissingKey = { missing: 'no message key' };
-      return (message) => normalize(message.key) ?? absent;
+      const absent: MissingKey = { missing: 'no message key', kind: 'absent' };
+      const empty: MissingKey = { missing: 'empty message key', kind: 'empty' };
+      const lossy: MissingKey = { missing: lossyText('message key'), kind: 'lossy' };
+      return (message) => checked(message.key, absent, empty, lossy);
     }
     case 'value': {
       const paths = (Array.isArray(source.path) ? source.path : [source.path]).map((p) =>
@@ -36,10 +51,11 @@ export function createKeyExtractor(source: DedupKeySource): KeyExtractor {
           return (
             normalize(source.extract(message, context)) ?? {
               missing: 'key function returned no id',
+              kind: 'function',
             }
           );
         } catch (error) {
-          return { missing: `key function threw: ${(error as Error).message}` };
+          return { missing: `key function threw: ${(error as Error).message}`, kind: 'function' };
         }
       };
   }
@@ -48,6 +64,30 @@ export function createKeyExtractor(source: DedupKeySource): KeyExtractor {
 /** Whether an extractor result is a missing key. @internal */
 export function isMissing(result: string | Buffer | MissingKey): result is MissingKey {
   return typeof result === 'object' && !Buffer.isBuffer(result);
+}
+
+/**
+ * The id of a header or key value, or why there is none. An id Nest's parser decoded lossily (its
+ * bytes were not UTF-8, so they became U+FFFD) is refused: `ff 01` and `fe 01` both arrive as
+ * "\uFFFD\u0001", and deduplicating on that text would drop a different event. Raw bytes (a
+ * Buffer, e.g. through {@link BinarySafeKafkaParser}) are used as they are.
+ */
+function checked(
+  value: unknown,
+  absent: MissingKey,
+  empty: MissingKey,
+  lossy: MissingKey,
+): string | Buffer | MissingKey {
+  if (value === undefined || value === null) return absent;
+  if (value === '' || (Buffer.isBuffer(value) && value.length === 0)) return empty;
+  const id = normalize(value);
+  if (id === undefined) return absent;
+  if (typeof id === 'string' && id.includes(REPLACEMENT)) return lossy;
+  return id;
+}
+
+function lossyText(what: string): string {
+  return `${what} is not valid UTF-8 (decoded with replacement characters, so two different ids could look alike); use BinarySafeServerKafka to receive the raw bytes`;
 }
 
 /**
@@ -65,7 +105,7 @@ function normalize(value: unknown): string | Buffer | undefined {
   return undefined;
 }
 
-const NOT_JSON: MissingKey = { missing: 'value is not a JSON object' };
+const NOT_JSON: MissingKey = { missing: 'value is not a JSON object', kind: 'value' };
 
 function fromValue(value: unknown, paths: string[][]): string | MissingKey {
   if (typeof value !== 'object' || value === null || Buffer.isBuffer(value)) return NOT_JSON;
@@ -74,12 +114,12 @@ function fromValue(value: unknown, paths: string[][]): string | MissingKey {
     let node: unknown = value;
     for (const segment of paths[p]) {
       if (typeof node !== 'object' || node === null)
-        return { missing: `no "${paths[p].join('.')}" in value` };
+        return { missing: `no "${paths[p].join('.')}" in value`, kind: 'value' };
       node = (node as Record<string, unknown>)[segment];
     }
     const part = typeof node === 'object' && node !== null ? JSON.stringify(node) : node;
     if (part === undefined || part === null || part === '')
-      return { missing: `no "${paths[p].join('.')}" in value` };
+      return { missing: `no "${paths[p].join('.')}" in value`, kind: 'value' };
     id = p === 0 ? String(part) : `${id}:${String(part)}`;
   }
   return id;

@@ -1,4 +1,10 @@
-import type { ClaimResult, DedupKey, MaybePromise } from '../interfaces/dedup-key.interface';
+import type {
+  ClaimResult,
+  DedupKey,
+  DedupTokenedKey,
+  MaybePromise,
+  TransactionOutcome,
+} from '../interfaces/dedup-key.interface';
 
 /** What one cleanup run did. */
 export interface CleanupResult {
@@ -36,11 +42,43 @@ export abstract class DedupStore {
     leaseTtl: number,
   ): MaybePromise<void>;
 
-  /** The seed's check-and-mark: marks `key` done for `ttl` ms; returns false when it already was. */
+  /** Check-and-mark in one step: marks `key` done for `ttl` ms; returns false when it already was. */
   abstract markIfAbsent(key: DedupKey, ttl: number): MaybePromise<boolean>;
 
   /** Ids remembered (done records). May be approximate or costly for remote stores. */
   abstract size(): MaybePromise<number>;
+
+  /**
+   * Claims several keys at once (batch mode): one result per key, in order. The default loops over
+   * {@link claim}; remote stores override it with one round trip. A key repeated in `keys` is
+   * claimed once: its later copies answer `in-flight`.
+   */
+  claimMany(keys: readonly DedupKey[], leaseTtl: number): MaybePromise<ClaimResult[]> {
+    return loop(keys, (key) => this.claim(key, leaseTtl));
+  }
+
+  /** Commits several claims at once (batch mode). The default loops over {@link commit}. */
+  commitMany(items: readonly DedupTokenedKey[], ttl: number): MaybePromise<void> {
+    return ignore(loop(items, (item) => this.commit(item.key, item.token, ttl)));
+  }
+
+  /** Releases several claims at once (batch mode). The default loops over {@link release}. */
+  releaseMany(items: readonly DedupTokenedKey[]): MaybePromise<void> {
+    return ignore(loop(items, (item) => this.release(item.key, item.token)));
+  }
+
+  /**
+   * Transactional stores (e.g. a database inbox) define this: claim `key`, run `fn` and commit in
+   * ONE transaction, so the handler's writes and the done record commit or roll back together.
+   * When defined, `DedupService.execute()` routes every deduplicated handler call through it
+   * instead of claim → handler → commit. Answers `{ duplicate: true }` without running `fn` when
+   * the key is already done; rejects (after rolling back) when `fn` throws.
+   */
+  runInTransaction?<T>(
+    key: DedupKey,
+    ttl: number,
+    fn: () => Promise<T>,
+  ): Promise<TransactionOutcome<T>>;
 
   /** Removes expired entries without blocking the event loop for more than `sliceMs` at a time. */
   cleanup(_sliceMs: number): MaybePromise<CleanupResult> {
@@ -56,4 +94,34 @@ export abstract class DedupStore {
   close(): MaybePromise<void> {
     return undefined;
   }
+}
+
+/**
+ * Applies `fn` to each item in order; synchronous while `fn` answers synchronously (the memory
+ * store), a Promise from the first asynchronous answer on.
+ */
+function loop<I, R>(items: readonly I[], fn: (item: I) => MaybePromise<R>): MaybePromise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  for (let i = 0; i < items.length; i++) {
+    const result = fn(items[i]);
+    if (result instanceof Promise) return finishAsync(items, fn, results, i, result);
+    results[i] = result;
+  }
+  return results;
+}
+
+async function finishAsync<I, R>(
+  items: readonly I[],
+  fn: (item: I) => MaybePromise<R>,
+  results: R[],
+  from: number,
+  pending: Promise<R>,
+): Promise<R[]> {
+  results[from] = await pending;
+  for (let i = from + 1; i < items.length; i++) results[i] = await fn(items[i]);
+  return results;
+}
+
+function ignore(result: MaybePromise<unknown>): MaybePromise<void> {
+  return result instanceof Promise ? result.then(() => undefined) : undefined;
 }

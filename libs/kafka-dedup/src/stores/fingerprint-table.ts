@@ -76,6 +76,35 @@ export class FingerprintTable {
   }
 
   /**
+   * A copy of the entries in insertion order, as (hi, lo, absolute expiry in ms) triples: expiries
+   * as float64 (absolute times do not fit uint32), ids as uint32 pairs. For snapshots.
+   */
+  exportEntries(): { ids: Uint32Array; expiries: Float64Array } {
+    const ids = new Uint32Array(this.live * 2);
+    const expiries = new Float64Array(this.live);
+    for (let i = 0; i < this.live; i++) {
+      const at = ((this.head + i) % this.capacity) * STRIDE;
+      ids[i * 2] = this.ring[at];
+      ids[i * 2 + 1] = this.ring[at + 1];
+      expiries[i] = this.base + this.ring[at + 2];
+    }
+    return { ids, expiries };
+  }
+
+  /**
+   * Re-adds exported entries (oldest first) that are still unexpired at `now`; returns how many.
+   * Entries must be in insertion order, as {@link exportEntries} gives them.
+   */
+  importEntries(ids: Uint32Array, expiries: Float64Array, now: number): number {
+    let added = 0;
+    for (let i = 0; i < expiries.length; i++) {
+      const ttl = expiries[i] - now;
+      if (ttl > 0 && this.add(ids[i * 2], ids[i * 2 + 1], now, Math.ceil(ttl))) added++;
+    }
+    return added;
+  }
+
+  /**
    * Removes up to `max` expired entries from the head (oldest first); returns how many.
    * O(removed): entries behind the first unexpired one are never looked at.
    */

@@ -1,8 +1,25 @@
+import { Logger } from '@nestjs/common';
 import { FP } from '../hash/fingerprint';
 import type { ClaimResult, DedupKey } from '../interfaces/dedup-key.interface';
 import { KeyFingerprinter } from '../keys/scope-seeds';
 import { CleanupResult, DedupStore } from './dedup.store';
 import { FingerprintTable } from './fingerprint-table';
+import {
+  decodeSnapshot,
+  encodeSnapshot,
+  readSnapshotFile,
+  writeFileAtomic,
+} from './memory.snapshot';
+
+/** Snapshot settings of the memory store. @internal */
+export interface MemorySnapshotSettings {
+  /** File the done ids are saved to and loaded from. */
+  path: string;
+  /** Period of the snapshot in ms; 0: only at shutdown. */
+  intervalMs: number;
+  /** The module's `ttl`: a snapshot written with another one is ignored. */
+  ttl: number;
+}
 
 const SWEEP_BATCH = 1_024;
 
@@ -19,12 +36,84 @@ export class MemoryDedupStore extends DedupStore {
   private readonly inFlight = new Map<number, { token: string; expiresAt: number }>();
   private nextToken = 0;
 
+  private readonly snapshot?: MemorySnapshotSettings;
+  private snapshotTimer?: NodeJS.Timeout;
+  private saving?: Promise<void>;
+  private readonly logger = new Logger('KafkaDedup');
+  /** Ids loaded from the snapshot at start (0 without one). */
+  readonly restored: number = 0;
+
+  /**
+   * @param snapshot with a `path`, the done ids are loaded from it at start and written to it at
+   * shutdown (`close()`) and every `intervalMs` (0: only at shutdown).
+   */
   constructor(
-    maxEntries = 1_000_000,
+    private readonly maxEntries = 1_000_000,
     private readonly now: () => number = Date.now,
+    snapshot?: MemorySnapshotSettings,
   ) {
     super();
     this.table = new FingerprintTable(maxEntries, now());
+    if (snapshot?.path) {
+      this.snapshot = snapshot;
+      this.restored = this.loadSnapshot(snapshot);
+      if (snapshot.intervalMs > 0) {
+        this.snapshotTimer = setInterval(() => void this.saveSnapshot(), snapshot.intervalMs);
+        this.snapshotTimer.unref();
+      }
+    }
+  }
+
+  /**
+   * Writes the done ids to the snapshot file now (atomically: temporary file, fsync, rename).
+   * Concurrent calls share one write. Failures are logged, never thrown.
+   */
+  saveSnapshot(): Promise<void> {
+    const snapshot = this.snapshot;
+    if (snapshot === undefined) return Promise.resolve();
+    this.saving ??= (async () => {
+      try {
+        const file = encodeSnapshot(
+          { maxEntries: this.maxEntries, ttl: snapshot.ttl },
+          this.table.exportEntries(),
+          this.now(),
+        );
+        await writeFileAtomic(snapshot.path, file);
+      } catch (error) {
+        this.logger.warn(
+          `memory store: could not write the snapshot ${snapshot.path}: ${(error as Error).message}`,
+        );
+      } finally {
+        this.saving = undefined;
+      }
+    })();
+    return this.saving;
+  }
+
+  /** Stops the periodic snapshot and writes a last one. */
+  override async close(): Promise<void> {
+    clearInterval(this.snapshotTimer);
+    this.snapshotTimer = undefined;
+    if (this.snapshot === undefined) return;
+    await this.saving;
+    await this.saveSnapshot();
+  }
+
+  private loadSnapshot(snapshot: MemorySnapshotSettings): number {
+    try {
+      const file = readSnapshotFile(snapshot.path);
+      if (file === undefined) return 0;
+      const { ids, expiries } = decodeSnapshot(file, {
+        maxEntries: this.maxEntries,
+        ttl: snapshot.ttl,
+      });
+      return this.table.importEntries(ids, expiries, this.now());
+    } catch (error) {
+      this.logger.warn(
+        `memory store: ignoring the snapshot ${snapshot.path}: ${(error as Error).message}; starting empty`,
+      );
+      return 0;
+    }
   }
 
   claim(key: DedupKey, leaseTtl: number): ClaimResult {

@@ -1,9 +1,11 @@
 /**
- * Lua scripts of the Redis store. Values: an owner token (in flight) or {@link DONE} (processed).
+ * Lua scripts of the Redis store. Values: an owner token `<owner>:<n>` (in flight) or {@link DONE}
+ * (processed). Every script touches only its KEYS, so on Redis Cluster the store runs one script
+ * per hash slot.
  * @internal
  */
 
-/** Value of a done record; tokens are hex, so they never equal it. */
+/** Value of a done record; tokens always contain ':', so they never equal it. */
 export const DONE = 'done';
 
 /** KEYS[1]; ARGV: token, leaseTtl → nil when claimed, else the current value (DONE or a token). */
@@ -26,7 +28,47 @@ export const RELEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
 
-/** KEYS[1]; ARGV: token, leaseTtl → 1 renewed, 0 not the owner. */
-export const RENEW = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+/**
+ * KEYS[1]; ARGV: expected token, new token, leaseTtl → 1 when the claim still held `expected` and
+ * now belongs to the new token (its owner is gone), else 0.
+ */
+export const TAKEOVER = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) return 1 end
 return 0`;
+
+/**
+ * KEYS[1..n]; ARGV: leaseTtl, token1..tokenN → per key 0 when claimed, else its current value. A
+ * key repeated in KEYS finds its own earlier token: in flight.
+ */
+export const CLAIM_MANY = `
+local out = {}
+for i = 1, #KEYS do
+  if redis.call('SET', KEYS[i], ARGV[i + 1], 'NX', 'PX', ARGV[1]) then out[i] = 0
+  else out[i] = redis.call('GET', KEYS[i]) or 0 end
+end
+return out`;
+
+/** KEYS[1..n]; ARGV: ttl, done, token1..tokenN → how many were committed (see COMMIT). */
+export const COMMIT_MANY = `
+local n = 0
+for i = 1, #KEYS do
+  local v = redis.call('GET', KEYS[i])
+  if v == ARGV[i + 2] or v == false then redis.call('SET', KEYS[i], ARGV[2], 'PX', ARGV[1]) n = n + 1 end
+end
+return n`;
+
+/** KEYS[1..n]; ARGV: token1..tokenN → how many were released. */
+export const RELEASE_MANY = `
+local n = 0
+for i = 1, #KEYS do
+  if redis.call('GET', KEYS[i]) == ARGV[i] then redis.call('DEL', KEYS[i]) n = n + 1 end
+end
+return n`;
+
+/** KEYS[1..n]; ARGV: leaseTtl, token1..tokenN → how many were renewed. */
+export const RENEW_MANY = `
+local n = 0
+for i = 1, #KEYS do
+  if redis.call('GET', KEYS[i]) == ARGV[i + 1] then redis.call('PEXPIRE', KEYS[i], ARGV[1]) n = n + 1 end
+end
+return n`;

@@ -1,110 +1,293 @@
-import { Logger } from '@nestjs/common';
-import { randomBytes } from 'node:crypto';
-import { Redis, type RedisOptions } from 'ioredis';
+import { Logger, type OnModuleInit } from '@nestjs/common';
+import { DedupStoreError } from '../errors/dedup.errors';
 import type { DedupRedisOptions } from '../interfaces/dedup-options.interface';
-import type { ClaimResult, DedupKey } from '../interfaces/dedup-key.interface';
+import type { ClaimResult, DedupKey, DedupTokenedKey } from '../interfaces/dedup-key.interface';
+import { RateLimitedLogger } from '../logging/rate-limited-logger';
 import { DedupStore } from './dedup.store';
-import { CLAIM, COMMIT, DONE, RELEASE, RENEW } from './redis.scripts';
+import {
+  createRedisClient,
+  isCluster,
+  loadSlotFunction,
+  type RedisLike,
+} from './redis/redis-client';
+import { RedisConnectionWatch } from './redis/redis-connection';
+import { OwnerLiveness } from './redis/redis-owner';
+import { groupBySlot } from './redis/slot-groups';
+import {
+  CLAIM,
+  CLAIM_MANY,
+  COMMIT,
+  COMMIT_MANY,
+  DONE,
+  RELEASE,
+  RELEASE_MANY,
+  RENEW_MANY,
+  TAKEOVER,
+} from './redis.scripts';
+
+type RedisKey = string | Buffer;
 
 interface DedupCommands {
-  dedupClaim(key: string | Buffer, token: string, leaseTtl: number): Promise<string | null>;
-  dedupCommit(key: string | Buffer, token: string, ttl: number, done: string): Promise<number>;
-  dedupRelease(key: string | Buffer, token: string): Promise<number>;
-  dedupRenew(key: string | Buffer, token: string, leaseTtl: number): Promise<number>;
+  dedupClaim(key: RedisKey, token: string, leaseTtl: number): Promise<string | null>;
+  dedupCommit(key: RedisKey, token: string, ttl: number, done: string): Promise<number>;
+  dedupRelease(key: RedisKey, token: string): Promise<number>;
+  dedupTakeover(key: RedisKey, held: string, token: string, leaseTtl: number): Promise<number>;
+  /** `(numberOfKeys, ...keys, ...args)` */
+  dedupClaimMany(...args: Array<RedisKey | number>): Promise<Array<string | number>>;
+  dedupCommitMany(...args: Array<RedisKey | number>): Promise<number>;
+  dedupReleaseMany(...args: Array<RedisKey | number>): Promise<number>;
+  dedupRenewMany(...args: Array<RedisKey | number>): Promise<number>;
 }
 
-/**
- * Fail fast when Redis is down instead of queueing commands until it returns: a consumer must not
- * hang on its partition; `onStoreError` decides what happens instead.
- */
-const FAIL_FAST: RedisOptions = {
-  maxRetriesPerRequest: 1,
-  commandTimeout: 1_000,
-  connectTimeout: 2_000,
-  enableOfflineQueue: false,
-  enableAutoPipelining: true,
-  retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2_000),
-};
+/** Default of `redis.ownerTtl`. */
+const OWNER_TTL = 5_000;
+/** Default of `redis.startupTimeout`. */
+const STARTUP_TIMEOUT = 5_000;
 
 /**
- * Shared store for many replicas: an atomic claim (`SET key token NX PX lease`), commit and release
- * by compare-and-set on the owner token (Lua), a done record living for the TTL. A crashed
- * consumer's short lease expires and the redelivery is processed. Commands issued in the same tick
- * are pipelined (ioredis auto-pipelining).
+ * Shared store for many replicas (standalone Redis or Redis Cluster): an atomic claim
+ * (`SET key token NX PX lease`), commit and release by compare-and-set on the owner token (Lua), a
+ * done record living for the TTL.
+ *
+ * - One blocking round trip per message: `claim` waits for Redis; `commit` is written to the
+ *   connection at once but not awaited, so the next message's claim follows it on the same
+ *   connection (Redis applies them in order; a copy of the id arriving next sees it done).
+ * - A claim whose owner process is gone (its liveness record, refreshed every `ownerTtl / 3`, has
+ *   expired) is taken over at once instead of after the whole lease.
+ * - Batches (`claimMany`, `commitMany`, `releaseMany`) run one script per hash slot.
+ * - At bootstrap the store checks that Redis answers and accepts its credentials, and fails the
+ *   start naming the cause (unless `allowDegradedStart`).
+ *
+ * ioredis is an optional peer, loaded when this store is built.
  */
-export class RedisDedupStore extends DedupStore {
+export class RedisDedupStore extends DedupStore implements OnModuleInit {
   readonly name = 'redis';
-  private readonly logger = new Logger(RedisDedupStore.name);
-  private readonly redis: Redis & DedupCommands;
+  private readonly logger = new Logger('KafkaDedup');
+  private readonly warnings = new RateLimitedLogger(this.logger);
+  private readonly redis: RedisLike & DedupCommands;
   private readonly owned: boolean;
   private readonly prefix: string;
+  private readonly connection: RedisConnectionWatch;
+  private readonly owner: OwnerLiveness;
+  private readonly slotOf?: (key: RedisKey) => number;
+  private readonly startupTimeout: number;
+  private readonly allowDegradedStart: boolean;
+  private readonly onCommitFailed = (error: unknown): void => {
+    this.backgroundErrors++;
+    this.warnings.warn(
+      'commit',
+      `redis store failed during commit: ${describe(this.withConnectionError(error))} — the id is not remembered; a later copy may be processed again`,
+    );
+  };
+  /** Commits (sent without waiting for the answer) that failed, since start. */
+  backgroundErrors = 0;
+  /** In-flight claims taken over from an owner that was gone, since start. */
+  takeovers = 0;
 
   constructor(options: DedupRedisOptions = {}) {
     super();
     this.prefix = options.keyPrefix ?? 'kafka-dedup:';
-    this.owned = options.client === undefined;
-    const client =
-      options.client ??
-      new Redis(options.url ?? 'redis://127.0.0.1:6379', { ...FAIL_FAST, ...options.options });
-    if (this.owned) {
-      client.on('error', (error: Error) => this.logger.warn(`Redis: ${error.message}`));
-    }
+    this.startupTimeout = options.startupTimeout ?? STARTUP_TIMEOUT;
+    this.allowDegradedStart = options.allowDegradedStart ?? false;
+    const { client, owned } = createRedisClient(options);
+    this.owned = owned;
+    this.connection = new RedisConnectionWatch(client, (error) => {
+      if (this.owned) this.warnings.warn('connection', `Redis: ${describe(error)}`);
+    });
     client.defineCommand('dedupClaim', { numberOfKeys: 1, lua: CLAIM });
     client.defineCommand('dedupCommit', { numberOfKeys: 1, lua: COMMIT });
     client.defineCommand('dedupRelease', { numberOfKeys: 1, lua: RELEASE });
-    client.defineCommand('dedupRenew', { numberOfKeys: 1, lua: RENEW });
-    this.redis = client as Redis & DedupCommands;
+    client.defineCommand('dedupTakeover', { numberOfKeys: 1, lua: TAKEOVER });
+    client.defineCommand('dedupClaimMany', { lua: CLAIM_MANY });
+    client.defineCommand('dedupCommitMany', { lua: COMMIT_MANY });
+    client.defineCommand('dedupReleaseMany', { lua: RELEASE_MANY });
+    client.defineCommand('dedupRenewMany', { lua: RENEW_MANY });
+    this.redis = client as RedisLike & DedupCommands;
+    if (isCluster(client)) this.slotOf = loadSlotFunction();
+    this.owner = new OwnerLiveness(client, this.prefix, options.ownerTtl ?? OWNER_TTL);
+    this.owner.start();
   }
 
-  /** The ioredis client (for health checks). */
-  get client(): Redis {
+  /** The ioredis client (`Redis` or `Cluster`), e.g. for health checks. */
+  get client(): RedisLike {
     return this.redis;
   }
 
-  async claim(key: DedupKey, leaseTtl: number): Promise<ClaimResult> {
-    const token = randomBytes(12).toString('hex');
-    const current = await this.redis.dedupClaim(this.redisKey(key), token, leaseTtl);
-    if (current === null) return { status: 'claimed', token };
-    return current === DONE ? { status: 'duplicate' } : { status: 'in-flight' };
+  /** The last connection error since the client was last ready (e.g. `WRONGPASS …`). */
+  get lastConnectionError(): Error | undefined {
+    return this.connection.lastError;
   }
 
-  async commit(key: DedupKey, token: string, ttl: number): Promise<void> {
-    await this.redis.dedupCommit(this.redisKey(key), token, ttl, DONE);
+  /**
+   * Bootstrap check: Redis must answer `PING` (connected, authenticated, certificate trusted) and
+   * run the store's scripts on its key prefix (ACL permissions) within `startupTimeout`, or the
+   * start fails with a {@link DedupStoreError} naming the cause.
+   */
+  async onModuleInit(): Promise<void> {
+    try {
+      await this.connection.check(this.startupTimeout);
+      // The store's own scripts and key prefix must be allowed too (an ACL user may lack them):
+      // a release of a key nobody holds reads one key and writes nothing.
+      await this.connection.within(
+        this.redis.dedupRelease(`${this.prefix}_startup-check`, '-'),
+        this.startupTimeout,
+        'the startup check script',
+      );
+    } catch (error) {
+      const failure = new DedupStoreError('startup check', this.name, {
+        cause: error,
+        lastConnectionError: this.connection.lastError,
+      });
+      if (!this.allowDegradedStart) {
+        await this.close();
+        throw failure;
+      }
+      this.logger.warn(
+        `${failure.message} — starting anyway (redis.allowDegradedStart); onStoreError applies until Redis answers`,
+      );
+    }
+  }
+
+  async claim(key: DedupKey, leaseTtl: number): Promise<ClaimResult> {
+    const redisKey = this.redisKey(key);
+    const token = this.owner.token();
+    try {
+      const current = await this.redis.dedupClaim(redisKey, token, leaseTtl);
+      if (current === null) return { status: 'claimed', token };
+      if (current === DONE) return DUPLICATE;
+      return await this.inFlight(redisKey, current, token, leaseTtl);
+    } catch (error) {
+      throw this.withConnectionError(error);
+    }
+  }
+
+  /**
+   * Written to the connection now, not awaited: the caller moves on to the next message, whose
+   * claim follows this commit on the same connection. A failure is counted
+   * ({@link backgroundErrors}) and logged (rate-limited).
+   */
+  commit(key: DedupKey, token: string, ttl: number): void {
+    this.redis.dedupCommit(this.redisKey(key), token, ttl, DONE).catch(this.onCommitFailed);
   }
 
   async release(key: DedupKey, token: string): Promise<void> {
-    await this.redis.dedupRelease(this.redisKey(key), token);
+    try {
+      await this.redis.dedupRelease(this.redisKey(key), token);
+    } catch (error) {
+      throw this.withConnectionError(error);
+    }
   }
 
-  async renew(
-    claims: ReadonlyArray<{ key: DedupKey; token: string }>,
-    leaseTtl: number,
-  ): Promise<void> {
-    await Promise.all(
-      claims.map(({ key, token }) => this.redis.dedupRenew(this.redisKey(key), token, leaseTtl)),
+  async renew(claims: readonly DedupTokenedKey[], leaseTtl: number): Promise<void> {
+    if (claims.length === 0) return;
+    await this.perSlot(claims, (keys, group) =>
+      this.redis.dedupRenewMany(
+        keys.length,
+        ...keys,
+        leaseTtl,
+        ...group.map((i) => claims[i].token),
+      ),
     );
+  }
+
+  override async claimMany(keys: readonly DedupKey[], leaseTtl: number): Promise<ClaimResult[]> {
+    const results = new Array<ClaimResult>(keys.length);
+    if (keys.length === 0) return results;
+    const redisKeys = keys.map((key) => this.redisKey(key));
+    const tokens = keys.map(() => this.owner.token());
+    const foreign: number[] = [];
+    try {
+      await Promise.all(
+        groupBySlot(redisKeys, this.slotOf).map(async (group) => {
+          const groupKeys = group.map((i) => redisKeys[i]);
+          const answers = await this.redis.dedupClaimMany(
+            group.length,
+            ...groupKeys,
+            leaseTtl,
+            ...group.map((i) => tokens[i]),
+          );
+          for (let g = 0; g < group.length; g++) {
+            const i = group[g];
+            const current = answers[g];
+            if (current === 0) results[i] = { status: 'claimed', token: tokens[i] };
+            else if (current === DONE) results[i] = DUPLICATE;
+            else {
+              results[i] = IN_FLIGHT;
+              if (!String(current).startsWith(this.owner.id)) foreign.push(i);
+            }
+          }
+        }),
+      );
+      // Rare: copies held by another process; take over those whose owner is gone.
+      for (const i of foreign) {
+        const current = await this.redis.get(redisKeys[i]);
+        if (current !== null && current !== DONE) {
+          results[i] = await this.inFlight(redisKeys[i], current, tokens[i], leaseTtl);
+        }
+      }
+    } catch (error) {
+      throw this.withConnectionError(error);
+    }
+    return results;
+  }
+
+  override async commitMany(items: readonly DedupTokenedKey[], ttl: number): Promise<void> {
+    if (items.length === 0) return;
+    try {
+      await this.perSlot(items, (keys, group) =>
+        this.redis.dedupCommitMany(
+          keys.length,
+          ...keys,
+          ttl,
+          DONE,
+          ...group.map((i) => items[i].token),
+        ),
+      );
+    } catch (error) {
+      throw this.withConnectionError(error);
+    }
+  }
+
+  override async releaseMany(items: readonly DedupTokenedKey[]): Promise<void> {
+    if (items.length === 0) return;
+    try {
+      await this.perSlot(items, (keys, group) =>
+        this.redis.dedupReleaseMany(keys.length, ...keys, ...group.map((i) => items[i].token)),
+      );
+    } catch (error) {
+      throw this.withConnectionError(error);
+    }
   }
 
   async markIfAbsent(key: DedupKey, ttl: number): Promise<boolean> {
     return (await this.redis.set(this.redisKey(key), DONE, 'PX', ttl, 'NX')) === 'OK';
   }
 
-  /** Counts this prefix's keys with SCAN: O(keys), for diagnostics, not for hot paths. */
+  /** Counts this prefix's keys with SCAN (on every master of a cluster): for diagnostics only. */
   async size(): Promise<number> {
-    let cursor = '0';
+    const nodes = isCluster(this.redis) ? this.redis.nodes('master') : [this.redis];
     let count = 0;
-    do {
-      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${this.prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      count += keys.length;
-    } while (cursor !== '0');
+    for (const node of nodes) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', `${this.prefix}*`, 'COUNT', 1000);
+        cursor = next;
+        count += keys.filter((k) => !k.startsWith(`${this.prefix}_owner:`)).length;
+      } while (cursor !== '0');
+    }
     return count;
   }
 
   // No cleanup(): Redis expires the records itself (PX on every key).
 
-  /** Quits the client the store created; an injected client is left to its owner. */
+  /**
+   * Deletes this process's liveness record (claims it still holds may be taken over at once) and
+   * quits the client the store created; an injected client is left to its owner.
+   */
   override async close(): Promise<void> {
+    await this.owner.stop();
+    this.warnings.flush();
+    this.connection.detach();
     if (!this.owned) return;
     try {
       await this.redis.quit();
@@ -113,8 +296,55 @@ export class RedisDedupStore extends DedupStore {
     }
   }
 
-  private redisKey(key: DedupKey): string | Buffer {
+  /** An in-flight claim held by `held`: taken over when its owner is gone. */
+  private async inFlight(
+    redisKey: RedisKey,
+    held: string,
+    token: string,
+    leaseTtl: number,
+  ): Promise<ClaimResult> {
+    if (await this.owner.isAlive(held)) return IN_FLIGHT;
+    if ((await this.redis.dedupTakeover(redisKey, held, token, leaseTtl)) !== 1) return IN_FLIGHT;
+    this.takeovers++;
+    return { status: 'claimed', token };
+  }
+
+  /** Runs one multi-key script per hash slot (one in all on a standalone Redis), in parallel. */
+  private async perSlot(
+    items: readonly DedupTokenedKey[],
+    run: (keys: RedisKey[], group: number[]) => Promise<unknown>,
+  ): Promise<void> {
+    const redisKeys = items.map((item) => this.redisKey(item.key));
+    await Promise.all(
+      groupBySlot(redisKeys, this.slotOf).map((group) =>
+        run(
+          group.map((i) => redisKeys[i]),
+          group,
+        ),
+      ),
+    );
+  }
+
+  /** Attaches the last connection error to a command failure while disconnected. */
+  private withConnectionError(error: unknown): unknown {
+    const last = this.connection.lastError;
+    if (last !== undefined && error instanceof Error && !this.connection.ready && error !== last) {
+      (error as { lastConnectionError?: Error }).lastConnectionError = last;
+    }
+    return error;
+  }
+
+  private redisKey(key: DedupKey): RedisKey {
     if (typeof key.id === 'string') return `${this.prefix}${key.scope}:${key.id}`;
     return Buffer.concat([Buffer.from(`${this.prefix}${key.scope}:`), key.id]);
   }
+}
+
+const DUPLICATE: ClaimResult = { status: 'duplicate' };
+const IN_FLIGHT: ClaimResult = { status: 'in-flight' };
+
+function describe(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const last = (error as { lastConnectionError?: Error } | undefined)?.lastConnectionError;
+  return last ? `${message} (last connection error: ${last.message})` : message;
 }

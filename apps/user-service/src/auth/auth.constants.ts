@@ -1,0 +1,2 @@
+/** Name of the gRPC pool to auth-service (`@InjectGrpcPool(AUTH_POOL)`, metric label `pool`). */
+export const AUTH_POOL = 'auth';

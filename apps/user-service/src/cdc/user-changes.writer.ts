@@ -1,0 +1,67 @@
+import { Injectable } from '@nestjs/common';
+import { and, eq, lte, sql } from 'drizzle-orm';
+import { UserServiceDatabase } from '../database/user-service.database';
+import { userEvents, users } from '../database/users.schema';
+import type { ParsedUserChange } from './cdc-event';
+
+/** Where a change came from (bounded fields of the Kafka message). */
+export interface ChangeOrigin {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+/**
+ * Applies one change in one transaction: the `users` read model (upsert on c/u/r, delete on d,
+ * an older change never overwriting a newer one) and one appended `user_events` row.
+ */
+@Injectable()
+export class UserChangesWriter {
+  constructor(private readonly database: UserServiceDatabase) {}
+
+  async apply(change: ParsedUserChange, origin: ChangeOrigin): Promise<void> {
+    await this.database.db.transaction(async (tx) => {
+      if (change.op === 'd') {
+        await tx
+          .delete(users)
+          .where(and(eq(users.id, change.userId), lte(users.sourceLsn, change.sourceLsn)));
+      } else {
+        const row = {
+          id: change.userId,
+          email: text(change.row?.email),
+          name: text(change.row?.name),
+          sourceLsn: change.sourceLsn,
+          updatedAt: new Date(),
+        };
+        await tx
+          .insert(users)
+          .values(row)
+          .onConflictDoUpdate({
+            target: users.id,
+            set: {
+              email: row.email,
+              name: row.name,
+              sourceLsn: row.sourceLsn,
+              updatedAt: row.updatedAt,
+            },
+            setWhere: sql`${users.sourceLsn} <= excluded.source_lsn`,
+          });
+      }
+      await tx.insert(userEvents).values({
+        userId: change.userId,
+        op: change.op,
+        sourceLsn: change.sourceLsn,
+        txId: change.txId,
+        tsMs: change.tsMs,
+        topic: origin.topic,
+        partition: origin.partition,
+        offset: BigInt(origin.offset),
+        payload: change.envelope,
+      });
+    });
+  }
+}
+
+function text(value: unknown): string | null {
+  return typeof value === 'string' ? value : value == null ? null : String(value);
+}

@@ -1,0 +1,94 @@
+import { EnvReader, InvalidEnvironmentError } from '../../../shared/env-reader';
+
+/** The validated configuration of user-service (`ConfigService<UserServiceConfig, true>`). */
+export interface UserServiceConfig {
+  httpHost: string;
+  httpPort: number;
+  grpcUrl: string;
+  kafkaBrokers: string[];
+  kafkaGroupId: string;
+  cdcTopic: string;
+  cdcTopicPartitions: number;
+  /** Largest CDC message value accepted (bytes); larger ones are skipped and counted. */
+  cdcMaxEventBytes: number;
+  kafkaStartupRetries: number;
+  dedupTtlSeconds: number;
+  dedupStore: 'memory' | 'redis';
+  dedupRedisUrl: string;
+  dedupCleanupCron: string;
+  authUrls: string[];
+  grpcPoolSize: number;
+  authTimeoutMs: number;
+  /** Set: node-postgres on this server. Unset: embedded PGlite in {@link pgliteDataDir}. */
+  databaseUrl?: string;
+  /** `memory://` (nothing kept) or a directory. */
+  pgliteDataDir: string;
+}
+
+/** The environment variables user-service reads, with their defaults (also the README's table). */
+export const USER_SERVICE_ENV_DEFAULTS = {
+  HTTP_HOST: '127.0.0.1',
+  HTTP_PORT: 3000,
+  GRPC_URL: '127.0.0.1:50051',
+  KAFKA_PORT: 9092,
+  KAFKA_GROUP_ID: 'user-service',
+  CDC_TOPIC: 'cdc.users',
+  CDC_TOPIC_PARTITIONS: 3,
+  CDC_MAX_EVENT_BYTES: 1_048_576,
+  KAFKA_STARTUP_RETRIES: 30,
+  KAFKA_DEDUP_TTL_SECONDS: 3600,
+  KAFKA_DEDUP_STORE: 'memory',
+  KAFKA_DEDUP_REDIS_URL: 'redis://127.0.0.1:6379',
+  KAFKA_DEDUP_CLEANUP_CRON: '0 */10 * * * *',
+  AUTH_GRPC_URLS: '127.0.0.1:50061',
+  GRPC_POOL_SIZE: 3,
+  AUTH_TIMEOUT_MS: 1000,
+  PGLITE_DATA_DIR: 'memory://',
+} as const;
+
+const D = USER_SERVICE_ENV_DEFAULTS;
+
+/**
+ * `ConfigModule.forRoot({ validate })` for user-service: turns the environment into a
+ * {@link UserServiceConfig} or throws {@link InvalidEnvironmentError} naming each bad variable.
+ * A hand-written function rather than a schema library: a dozen variables, and no validation
+ * library is otherwise a dependency.
+ *
+ * @example validateUserServiceEnv({ GRPC_POOL_SIZE: '1' }).grpcPoolSize // 1
+ */
+export function validateUserServiceEnv(env: Record<string, unknown>): UserServiceConfig {
+  const r = new EnvReader(env);
+  const kafkaPort = r.int('KAFKA_PORT', D.KAFKA_PORT, 1, 65535);
+  const config: UserServiceConfig = {
+    httpHost: r.string('HTTP_HOST', D.HTTP_HOST),
+    httpPort: r.int('HTTP_PORT', D.HTTP_PORT, 0, 65535),
+    grpcUrl: r.addresses('GRPC_URL', D.GRPC_URL)[0],
+    kafkaBrokers: r.addresses('KAFKA_BROKERS', `127.0.0.1:${kafkaPort}`),
+    kafkaGroupId: r.string('KAFKA_GROUP_ID', D.KAFKA_GROUP_ID),
+    cdcTopic: r.string('CDC_TOPIC', D.CDC_TOPIC),
+    cdcTopicPartitions: r.int('CDC_TOPIC_PARTITIONS', D.CDC_TOPIC_PARTITIONS, 1, 1000),
+    cdcMaxEventBytes: r.int('CDC_MAX_EVENT_BYTES', D.CDC_MAX_EVENT_BYTES, 1024),
+    kafkaStartupRetries: r.int('KAFKA_STARTUP_RETRIES', D.KAFKA_STARTUP_RETRIES, 0, 1000),
+    dedupTtlSeconds: r.int('KAFKA_DEDUP_TTL_SECONDS', D.KAFKA_DEDUP_TTL_SECONDS, 0),
+    dedupStore: r.oneOf('KAFKA_DEDUP_STORE', D.KAFKA_DEDUP_STORE, ['memory', 'redis'] as const),
+    dedupRedisUrl: r.url('KAFKA_DEDUP_REDIS_URL', ['redis:', 'rediss:']) ?? D.KAFKA_DEDUP_REDIS_URL,
+    dedupCleanupCron: r.string('KAFKA_DEDUP_CLEANUP_CRON', D.KAFKA_DEDUP_CLEANUP_CRON),
+    authUrls: r.addresses('AUTH_GRPC_URLS', D.AUTH_GRPC_URLS),
+    grpcPoolSize: r.int('GRPC_POOL_SIZE', D.GRPC_POOL_SIZE, 1, 64),
+    authTimeoutMs: r.int('AUTH_TIMEOUT_MS', D.AUTH_TIMEOUT_MS, 10, 60_000),
+    databaseUrl: r.url('DATABASE_URL', ['postgres:', 'postgresql:']),
+    pgliteDataDir: r.string('PGLITE_DATA_DIR', D.PGLITE_DATA_DIR),
+  };
+  if (!/^[\w.-]{1,249}$/.test(config.cdcTopic))
+    r.fail('CDC_TOPIC', config.cdcTopic, 'a Kafka topic name');
+  if (r.problems.length > 0) throw new InvalidEnvironmentError('user-service', r.problems);
+  return config;
+}
+
+/**
+ * The CDC topic, read when the consumer's class is defined (`@EventPattern` takes a constant);
+ * validated again with everything else at bootstrap.
+ */
+export function cdcTopicFromEnv(env: NodeJS.ProcessEnv = process.env): string {
+  return env.CDC_TOPIC?.trim() || D.CDC_TOPIC;
+}

@@ -1,0 +1,84 @@
+import { Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { PGlite } from '@electric-sql/pglite';
+import { sql } from 'drizzle-orm';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { Pool } from 'pg';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { repoFile } from '../../../shared/repo-file';
+import type { UserServiceConfig } from '../config/user-service.env';
+import { userServiceSchema } from './users.schema';
+
+/** The drizzle database both drivers give: one schema, one query API. */
+export type UserServiceDb = PgDatabase<PgQueryResultHKT, typeof userServiceSchema>;
+
+/** A transaction of {@link UserServiceDb} (what a handler writes through). */
+export type UserServiceTx = Parameters<Parameters<UserServiceDb['transaction']>[0]>[0];
+
+/**
+ * The one injectable way to the database: embedded PGlite by default, node-postgres when
+ * `DATABASE_URL` is set. Migrations (the SQL files in `apps/user-service/migrations`) run when it
+ * opens; the connection closes at application shutdown. Everything else injects this class, so a
+ * transaction manager (e.g. `@nestjs-cls/transactional` with its drizzle adapter) can later take
+ * over `db` in one place.
+ */
+export class UserServiceDatabase implements OnApplicationShutdown {
+  private static readonly logger = new Logger('UserServiceDatabase');
+
+  private constructor(
+    /** The drizzle handle. */
+    readonly db: UserServiceDb,
+    /** `pglite` or `postgres`: a bounded label for health and logs. */
+    readonly driver: 'pglite' | 'postgres',
+    private readonly close: () => Promise<void>,
+  ) {}
+
+  /** Opens the configured database and brings its schema up to date. */
+  static async open(
+    config: Pick<UserServiceConfig, 'databaseUrl' | 'pgliteDataDir'>,
+  ): Promise<UserServiceDatabase> {
+    const migrationsFolder = repoFile('apps/user-service/migrations');
+    if (config.databaseUrl) {
+      const pool = new Pool({ connectionString: config.databaseUrl, max: 5 });
+      const db = drizzlePg(pool, { schema: userServiceSchema });
+      try {
+        // Several replicas may start together: one migrates, the others wait for its lock.
+        const lock = await pool.connect();
+        try {
+          await lock.query("SELECT pg_advisory_lock(hashtext('user-service:migrations'))");
+          await migratePg(db, { migrationsFolder });
+        } finally {
+          await lock
+            .query("SELECT pg_advisory_unlock(hashtext('user-service:migrations'))")
+            .catch(() => undefined);
+          lock.release();
+        }
+      } catch (error) {
+        await pool.end().catch(() => undefined);
+        throw error;
+      }
+      this.logger.log(`PostgreSQL ready (${redact(config.databaseUrl)}), migrations applied`);
+      return new UserServiceDatabase(db, 'postgres', () => pool.end());
+    }
+    const client = new PGlite(config.pgliteDataDir);
+    const db = drizzlePglite(client, { schema: userServiceSchema });
+    await migratePglite(db, { migrationsFolder });
+    this.logger.log(`embedded PGlite ready (${config.pgliteDataDir}), migrations applied`);
+    return new UserServiceDatabase(db, 'pglite', () => client.close());
+  }
+
+  /** `SELECT 1`, for the health check. */
+  async ping(): Promise<void> {
+    await this.db.execute(sql`SELECT 1`);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.close();
+  }
+}
+
+function redact(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@');
+}

@@ -1,0 +1,109 @@
+import type { PoolConnection } from './pool-connection';
+
+/** Connections a call has already tried (skipped for its next attempt when another is free). @internal */
+export interface TriedConnections {
+  has(connection: PoolConnection): boolean;
+}
+
+/** Chooses the connection of one attempt among those whose circuit is closed. @internal */
+export interface Picker {
+  /**
+   * A connection with a closed circuit, preferring ones not in `tried`; `reuse` allows falling
+   * back to a tried one (a retry on the lone healthy connection). Undefined when none fits.
+   */
+  pick(
+    connections: readonly PoolConnection[],
+    tried: TriedConnections | undefined,
+    reuse: boolean,
+  ): PoolConnection | undefined;
+}
+
+/** Bias against a connection that has calls outstanding but never answered (still connecting?). */
+const UNMEASURED_PENALTY = 1e5;
+
+/**
+ * Power of two choices over outstanding calls weighted by peak-EWMA latency (Finagle, linkerd,
+ * Envoy LEAST_REQUEST): two random candidates, the one with the lower `latency x (outstanding + 1)`
+ * wins. A slow or frozen connection stops getting new calls within a few calls, and load follows
+ * each connection's real capacity. No allocation per pick. @internal
+ */
+export class PeakEwmaPicker implements Picker {
+  constructor(private readonly random: () => number = Math.random) {}
+
+  pick(
+    connections: readonly PoolConnection[],
+    tried: TriedConnections | undefined,
+    reuse: boolean,
+  ): PoolConnection | undefined {
+    const n = connections.length;
+    const now = performance.now();
+    if (n === 1)
+      return eligible(connections[0], tried) || reuse ? closedOnly(connections[0]) : undefined;
+    const i = Math.floor(this.random() * n);
+    let j = Math.floor(this.random() * (n - 1));
+    if (j >= i) j++;
+    const a = connections[i];
+    const b = connections[j];
+    const aOk = eligible(a, tried);
+    const bOk = eligible(b, tried);
+    if (aOk && bOk) return cost(a, now) <= cost(b, now) ? a : b;
+    if (aOk) return a;
+    if (bOk) return b;
+    // Both candidates unfit (ejected or tried): the cheapest fit connection, scanned from i.
+    let best: PoolConnection | undefined;
+    let bestCost = Infinity;
+    let fallback: PoolConnection | undefined;
+    for (let k = 0; k < n; k++) {
+      const c = connections[(i + k) % n];
+      if (!c.breaker.closed) continue;
+      if (tried !== undefined && tried.has(c)) {
+        fallback ??= c;
+        continue;
+      }
+      const cc = cost(c, now);
+      if (cc < bestCost) {
+        best = c;
+        bestCost = cc;
+      }
+    }
+    return best ?? (reuse ? fallback : undefined);
+  }
+}
+
+/** Round-robin over connections with a closed circuit (a counter, no lock). @internal */
+export class RoundRobinPicker implements Picker {
+  private cursor = 0;
+
+  pick(
+    connections: readonly PoolConnection[],
+    tried: TriedConnections | undefined,
+    reuse: boolean,
+  ): PoolConnection | undefined {
+    const n = connections.length;
+    const start = this.cursor++ % n;
+    if (this.cursor >= 0x3fffffff) this.cursor = 0;
+    let fallback: PoolConnection | undefined;
+    for (let i = 0; i < n; i++) {
+      const c = connections[(start + i) % n];
+      if (!c.breaker.closed) continue;
+      if (tried === undefined || !tried.has(c)) return c;
+      fallback ??= c;
+    }
+    return reuse ? fallback : undefined;
+  }
+}
+
+function eligible(c: PoolConnection, tried: TriedConnections | undefined): boolean {
+  return c.breaker.closed && (tried === undefined || !tried.has(c));
+}
+
+function closedOnly(c: PoolConnection): PoolConnection | undefined {
+  return c.breaker.closed ? c : undefined;
+}
+
+/** Expected wait on `c`: its latency estimate times the calls it would serve. @internal */
+export function cost(c: PoolConnection, now: number): number {
+  const latency = c.latency.estimate(now);
+  if (latency === 0 && c.inFlight > 0) return UNMEASURED_PENALTY + c.inFlight;
+  return latency * (c.inFlight + 1);
+}

@@ -1,0 +1,333 @@
+import {
+  KafkaHeaders,
+  ServerKafka,
+  type KafkaOptions,
+  type ReadPacket,
+} from '@nestjs/microservices';
+import type { Batch, EachBatchPayload, KafkaMessage } from 'kafkajs';
+import type { DedupRunner, HandlerPlan } from '../dedup.runner';
+import type { DedupTokenedKey } from '../interfaces/dedup-key.interface';
+import { DedupBatchContext, type BatchPlanSink } from './dedup-batch.context';
+
+/** Options of {@link DedupKafkaServer}: Nest's Kafka options. */
+export type DedupKafkaServerOptions = Required<KafkaOptions>['options'];
+
+type Handler = NonNullable<ReturnType<ServerKafka['getHandlerByPattern']>>;
+type KafkaJSErrorClass = new (message: string, properties?: { retriable?: boolean }) => Error;
+
+/** How a topic's handler deduplicates, learned from its first deduplicated call. */
+interface LearnedPlan {
+  plan: HandlerPlan;
+  runner: DedupRunner;
+}
+const MIXED = 'mixed';
+
+/** One message of a batch on its way to the handler. */
+interface Slot {
+  message: KafkaMessage;
+  /** The parsed message handed to Nest (null for requests: Nest's own path parses them). */
+  context: DedupBatchContext | null;
+  claim?: DedupTokenedKey;
+  /** Index of the first copy of this id in the batch, when this is a later copy. */
+  copyOf?: number;
+  skip?: boolean;
+}
+
+/**
+ * Batch mode for high-volume topics: Nest's Kafka server on kafkajs `eachBatch`. The ids of a
+ * batch are claimed in one store call (`claimMany`) and committed in one more (`commitMany`);
+ * each message still goes through Nest's deserializer, pipes, guards, interceptors and handler.
+ *
+ * Guarantees, as in per-message mode: a duplicate is skipped (copies inside one batch are
+ * processed once); a handler failure releases its id, resolves the offsets processed before it
+ * and stops the batch there, so the failed message is redelivered and the earlier ones are not;
+ * heartbeats, lease renewal and dedup commits keep going during a long batch; offsets are resolved
+ * only for processed messages. Topics whose handler has no `@Deduplicate()` run unchanged.
+ *
+ * It also resolves each topic's handler once (Nest's server parses every topic as JSON per
+ * message to look for object patterns, throwing each time).
+ *
+ * @example
+ * app.connectMicroservice({
+ *   strategy: new DedupKafkaServer({ client: { brokers: ['127.0.0.1:9092'] }, consumer: { groupId: 'users' } }),
+ * });
+ */
+export class DedupKafkaServer extends ServerKafka implements BatchPlanSink {
+  private readonly routes = new Map<string, Handler | null>();
+  private readonly learned = new Map<string, LearnedPlan | typeof MIXED>();
+  private kafkaJSError?: KafkaJSErrorClass;
+  private readonly heartbeatEveryMs: number;
+
+  constructor(options: DedupKafkaServerOptions) {
+    super(options);
+    // kafkajs' heartbeat() only talks to the broker once per heartbeatInterval; checking the
+    // clock first keeps an await per message out of the loop.
+    this.heartbeatEveryMs = options?.consumer?.heartbeatInterval ?? 3_000;
+  }
+
+  override addHandler(...args: Parameters<ServerKafka['addHandler']>): void {
+    this.routes.clear();
+    super.addHandler(...args);
+  }
+
+  override getHandlerByPattern(pattern: string): Handler | null {
+    let handler = this.routes.get(pattern);
+    if (handler === undefined) {
+      handler = super.getHandlerByPattern(pattern);
+      this.routes.set(pattern, handler);
+    }
+    return handler;
+  }
+
+  override async createClient<T = unknown>(): Promise<T> {
+    const kafkajs = (await this.loadPackage(
+      'kafkajs',
+      DedupKafkaServer.name,
+      () => import('kafkajs'),
+    )) as { KafkaJSError?: KafkaJSErrorClass; default?: { KafkaJSError?: KafkaJSErrorClass } };
+    this.kafkaJSError = kafkajs.KafkaJSError ?? kafkajs.default?.KafkaJSError;
+    return super.createClient<T>();
+  }
+
+  override async bindEvents(consumer: Parameters<ServerKafka['bindEvents']>[0]): Promise<void> {
+    const topics = [...this.messageHandlers.keys()];
+    if (topics.length > 0) {
+      await consumer.subscribe({ ...(this.options.subscribe ?? {}), topics });
+    }
+    await consumer.run({
+      ...(this.options.run ?? {}),
+      // Offsets are resolved message by message, only once processed.
+      eachBatchAutoResolve: false,
+      eachBatch: (payload) => this.handleBatch(payload as unknown as EachBatchPayload),
+    });
+  }
+
+  /** @internal Called by deduplicated handlers: how `topic` is keyed. */
+  learn(topic: string, plan: HandlerPlan, runner: DedupRunner): void {
+    const known = this.learned.get(topic);
+    if (known === undefined) this.learned.set(topic, { plan, runner });
+    else if (known !== MIXED && (known.plan !== plan || known.runner !== runner))
+      this.learned.set(topic, MIXED); // several deduplicated handlers: each claims its own
+  }
+
+  /** @internal */
+  async handleBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+    const { topic, partition } = batch;
+    const handler = this.getHandlerByPattern(topic);
+    const slots = this.prepare(batch, payload, handler);
+    const known = this.learned.get(topic);
+    const learned = known === MIXED ? undefined : known;
+    if (learned) await this.claim(learned, slots, topic);
+
+    const toCommit: DedupTokenedKey[] = [];
+    let processed: string | undefined;
+    let resolved: string | undefined;
+    let lastBeat = Date.now();
+    let reached = 0;
+    const flush = async (): Promise<void> => {
+      if (learned && toCommit.length > 0) await learned.runner.service.commitBatch(toCommit, topic);
+      toCommit.length = 0;
+      if (processed !== undefined && processed !== resolved) {
+        resolveOffset(processed);
+        resolved = processed;
+      }
+    };
+
+    try {
+      for (; reached < slots.length; reached++) {
+        if (!isRunning() || isStale()) break;
+        const slot = slots[reached];
+        if (!this.skips(slot, slots)) {
+          try {
+            await this.dispatch(slot, topic, partition, payload);
+          } catch (error) {
+            await flush();
+            if (learned && slot.claim)
+              await learned.runner.service.releaseBatch([slot.claim], topic);
+            slot.claim = undefined;
+            throw this.failure(topic, partition, slot.message.offset, error);
+          }
+          if (slot.claim) {
+            toCommit.push(slot.claim);
+            slot.claim = undefined;
+          }
+        }
+        processed = slot.message.offset;
+        if (Date.now() - lastBeat >= this.heartbeatEveryMs) {
+          await flush();
+          await heartbeat();
+          lastBeat = Date.now();
+        }
+      }
+      await flush();
+    } finally {
+      // Claims of messages never reached (a failure, a rebalance, a stop) go back at once.
+      if (learned) {
+        const unreached: DedupTokenedKey[] = [];
+        for (let i = reached; i < slots.length; i++) {
+          const claim = slots[i].claim;
+          if (claim) unreached.push(claim);
+        }
+        await learned.runner.service.releaseBatch(unreached, topic);
+      }
+    }
+  }
+
+  /** Parses the batch's events into contexts; requests keep Nest's own request path. */
+  private prepare(batch: Batch, payload: EachBatchPayload, handler: Handler | null): Slot[] {
+    const { topic, partition } = batch;
+    const slots: Slot[] = new Array<Slot>(batch.messages.length);
+    for (let i = 0; i < batch.messages.length; i++) {
+      const message = batch.messages[i];
+      if (!handler?.isEventHandler && isRequest(message)) {
+        slots[i] = { message, context: null };
+        continue;
+      }
+      const raw = this.parser!.parse(Object.assign(message, { topic, partition }));
+      const context = new DedupBatchContext(
+        [raw, partition, topic, this.consumer!, payload.heartbeat, this.producer!],
+        this,
+        false,
+      );
+      slots[i] = { message, context };
+    }
+    return slots;
+  }
+
+  /** Claims the batch's ids in one store call; copies of an id claim once. */
+  private async claim(learned: LearnedPlan, slots: Slot[], topic: string): Promise<void> {
+    const { plan, runner } = learned;
+    const service = runner.service;
+    // A transactional store runs each handler in its own transaction (per-message path).
+    if (!service.enabled || service.store.runInTransaction !== undefined) return;
+    const keys = [];
+    const owners: number[] = [];
+    const first = new Map<string, number>();
+    for (let i = 0; i < slots.length; i++) {
+      const context = slots[i].context;
+      if (context === null) continue;
+      const key = runner.keyOf(plan, context.getMessage() as never, context);
+      if (!('scope' in key)) continue; // no id: the handler applies onMissingKey
+      const text = keyText(key.scope, key.id);
+      const original = first.get(text);
+      if (original !== undefined) {
+        slots[i].copyOf = original;
+        continue;
+      }
+      first.set(text, i);
+      keys.push(key);
+      owners.push(i);
+    }
+    if (keys.length === 0) return;
+    const results = await service.claimBatch(keys, topic);
+    if (results === null) return; // store down, onStoreError: 'process' — per-message path
+    let claimed = 0;
+    let duplicates = 0;
+    for (let k = 0; k < results.length; k++) {
+      const slot = slots[owners[k]];
+      const result = results[k];
+      if (result.status === 'claimed') {
+        slot.claim = { key: keys[k], token: result.token };
+        (slot.context as { preClaimed: boolean }).preClaimed = true;
+        claimed++;
+      } else if (result.status === 'duplicate') {
+        slot.skip = true;
+        duplicates++;
+      }
+      // 'in-flight' (another consumer has it): the handler's per-message path waits for it.
+    }
+    for (const slot of slots)
+      if (slot.copyOf !== undefined && slots[slot.copyOf].skip) slot.skip = true;
+    service.countBatch(topic, claimed, duplicates);
+  }
+
+  /** Whether the message is skipped: a duplicate, or a later copy of an id processed above. */
+  private skips(slot: Slot, slots: Slot[]): boolean {
+    if (slot.copyOf !== undefined) {
+      const original = slots[slot.copyOf];
+      // The first copy ran (else the batch stopped at it): this one is a duplicate, unless the
+      // first copy was not pre-claimed (in flight elsewhere), then its own path decides.
+      if (original.context?.preClaimed || original.skip) {
+        this.learnedService(slot)?.countBatch(slot.context!.getTopic(), 0, 1);
+        return true;
+      }
+      return false;
+    }
+    return slot.skip === true;
+  }
+
+  private learnedService(slot: Slot) {
+    const known = slot.context ? this.learned.get(slot.context.getTopic()) : undefined;
+    return known === undefined || known === MIXED ? undefined : known.runner.service;
+  }
+
+  /** Runs one message through Nest's handler path; rejects when the handler failed. */
+  private async dispatch(
+    slot: Slot,
+    topic: string,
+    partition: number,
+    payload: EachBatchPayload,
+  ): Promise<void> {
+    if (slot.context === null) {
+      await this.handleMessage({
+        topic,
+        partition,
+        message: slot.message,
+        heartbeat: payload.heartbeat,
+        pause: payload.pause,
+      } as never);
+      return;
+    }
+    const raw = slot.context.getMessage();
+    let packet = this.deserializer.deserialize(raw, { channel: topic }) as
+      ReadPacket | Promise<ReadPacket>;
+    if (packet instanceof Promise) packet = await packet;
+    await this.handleEvent(topic, packet, slot.context);
+  }
+
+  /**
+   * Logs the failure once (topic, partition, offset, error) and returns what to throw to kafkajs
+   * so it redelivers from the failed offset after its retry back-off. A KafkaJSError, which
+   * kafkajs does not log a second time.
+   */
+  private failure(topic: string, partition: number, offset: string, error: unknown): Error {
+    const text = describe(error);
+    this.logger.error(`handler failed on ${topic}[${partition}]@${offset}: ${text}`);
+    const KafkaJSError = this.kafkaJSError;
+    return KafkaJSError
+      ? new KafkaJSError(`handler failed on ${topic}[${partition}]@${offset}: ${firstLine(text)}`, {
+          retriable: true,
+        })
+      : error instanceof Error
+        ? error
+        : new Error(text);
+  }
+}
+
+function isRequest(message: KafkaMessage): boolean {
+  const headers = message.headers;
+  return (
+    headers !== undefined &&
+    headers[KafkaHeaders.CORRELATION_ID] !== undefined &&
+    headers[KafkaHeaders.REPLY_TOPIC] !== undefined
+  );
+}
+
+function keyText(scope: string, id: string | Buffer): string {
+  return typeof id === 'string' ? `${scope}\u0000s${id}` : `${scope}\u0000b${id.toString('hex')}`;
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return error.stack ?? `${error.name}: ${error.message}`;
+  try {
+    return JSON.stringify(error) ?? String(error);
+  } catch {
+    return String(error);
+  }
+}
+
+function firstLine(text: string): string {
+  const end = text.indexOf('\n');
+  return end < 0 ? text : text.slice(0, end);
+}

@@ -1,0 +1,114 @@
+import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import { KafkaContext } from '@nestjs/microservices';
+import type { DedupRunner, HandlerPlan } from './dedup.runner';
+import {
+  copyMetadata,
+  declareDefaultParameters,
+  decoratedParameterIndexes,
+  isEventHandler,
+} from './dedup.nest-metadata';
+import type { DeduplicateOptions } from './interfaces/dedup-options.interface';
+
+/**
+ * `@Deduplicate()` replaces the handler method with a wrapper that deduplicates the call itself:
+ * no Nest interceptor layer (which costs an Observable pipeline, promise hops and an
+ * AsyncResource per message). The wrapper reaches the deduplicator the way
+ * `@nestjs-cls/transactional`'s `@Transactional()` reaches its transaction host: through a
+ * reference set when the module initialises — here on each controller instance of the app
+ * (several apps may live in one process), with the last initialised module as fallback.
+ */
+
+/** Controller instance property holding its app's runner. */
+const RUNNER = Symbol('kafka-dedup:runner');
+/** Marks classes that have wrapped methods. */
+const WRAPPED_CLASSES = new WeakSet<object>();
+/** Marks wrapped functions (not wrapped twice). */
+const WRAPPED = Symbol('kafka-dedup:wrapped');
+/** Runners alive in this process, most recent last. */
+const liveRunners: DedupRunner[] = [];
+
+/** The `KafkaContext` of the call (or nothing outside RPC), passed as an extra argument. */
+const DedupContextArgument = createParamDecorator(
+  (_data: unknown, context: ExecutionContext): unknown =>
+    context.getType() === 'rpc' ? context.switchToRpc().getContext() : undefined,
+);
+
+/** @internal */
+export function setFallbackRunner(runner: DedupRunner, alive: boolean): void {
+  const index = liveRunners.indexOf(runner);
+  if (index >= 0) liveRunners.splice(index, 1);
+  if (alive) liveRunners.push(runner);
+}
+
+/** @internal */
+export function bindRunner(instance: object, runner: DedupRunner): void {
+  Object.defineProperty(instance, RUNNER, { value: runner, configurable: true, writable: true });
+}
+
+/** @internal */
+export function isWrappedClass(type: unknown): boolean {
+  return typeof type === 'function' && WRAPPED_CLASSES.has(type);
+}
+
+/** Whether `fn` is already a deduplicating wrapper. @internal */
+export function isWrapped(fn: unknown): boolean {
+  return typeof fn === 'function' && (fn as { [WRAPPED]?: boolean })[WRAPPED] === true;
+}
+
+function runnerFor(instance: object, name: string): DedupRunner {
+  const runner =
+    (instance as { [RUNNER]?: DedupRunner })[RUNNER] ?? liveRunners[liveRunners.length - 1];
+  if (runner === undefined) {
+    throw new Error(
+      `KafkaDedup: @Deduplicate() on ${name} needs DedupModule.forRoot() (or forRootAsync()) in the application`,
+    );
+  }
+  return runner;
+}
+
+/**
+ * Replaces `descriptor.value` with a deduplicating wrapper carrying the method's metadata.
+ * Parameter decorators are applied before method and class decorators, so the extra context
+ * argument goes after every decorated parameter.
+ * @internal
+ */
+export function wrapHandler(
+  target: object,
+  key: string | symbol,
+  descriptor: PropertyDescriptor,
+  options: DeduplicateOptions,
+): void {
+  const original = descriptor.value as (...args: unknown[]) => unknown;
+  if (typeof original !== 'function' || isWrapped(original)) return;
+  let indexes = decoratedParameterIndexes(target, key);
+  if (indexes.length === 0) {
+    declareDefaultParameters(target, key);
+    indexes = [0, 1];
+  }
+  const extra = Math.max(...indexes) + 1;
+  DedupContextArgument()(target, key, extra);
+  const name = `${target.constructor.name}.${String(key)}`;
+  let plan: HandlerPlan | undefined;
+  let planRunner: DedupRunner | undefined;
+
+  const wrapped = function (this: object, ...args: unknown[]): unknown {
+    let kafka: unknown;
+    if (args.length > extra) {
+      kafka = args[extra];
+      args.length = extra;
+    }
+    if (!(kafka instanceof KafkaContext)) return original.apply(this, args);
+    const runner = runnerFor(this, name);
+    if (planRunner !== runner || plan === undefined) {
+      plan = runner.planOf(options, isEventHandler(wrapped));
+      planRunner = runner;
+    }
+    if (plan.skip) return original.apply(this, args);
+    return runner.run(plan, kafka, () => original.apply(this, args));
+  };
+  copyMetadata(original, wrapped);
+  Object.defineProperty(wrapped, 'name', { value: original.name });
+  Object.defineProperty(wrapped, WRAPPED, { value: true });
+  descriptor.value = wrapped;
+  WRAPPED_CLASSES.add(target.constructor);
+}

@@ -1,0 +1,95 @@
+import { DedupOptionsError } from '../../errors/dedup.errors';
+import {
+  COLUMNS_SQL,
+  DEFAULT_INBOX_TABLE,
+  INBOX_COLUMNS,
+  inboxMigrationSql,
+  parseInboxTable,
+  UNIQUE_KEY_SQL,
+  type InboxTable,
+} from './inbox.sql';
+import type { PgPoolLike, PgResultLike } from './postgres-inbox.options';
+
+/**
+ * Creates the inbox table and its indexes when missing (what `postgres.migrate: true` runs at
+ * bootstrap). Idempotent; replicas starting together are serialised by a transaction-scoped
+ * advisory lock. For your own migration tool, use {@link inboxMigrationSql} or the shipped
+ * `migrations/001_kafka_dedup_inbox.sql`.
+ *
+ * @example
+ * await migratePostgresInbox(pool, 'kafka_dedup_inbox');
+ */
+export async function migratePostgresInbox(
+  pool: PgPoolLike,
+  table: string | InboxTable = DEFAULT_INBOX_TABLE,
+): Promise<void> {
+  const parsed = typeof table === 'string' ? parseInboxTable(table) : table;
+  if (parsed === undefined) {
+    throw new DedupOptionsError('postgres.table', table, 'expected a plain identifier or schema.identifier');
+  }
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
+      `kafka-dedup:migrate:${parsed.sql}`,
+    ]);
+    await client.query(inboxMigrationSql(parsed));
+    await client.query('COMMIT');
+  } catch (error) {
+    broken = await client.query('ROLLBACK').then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    throw new DedupOptionsError(
+      'postgres.migrate',
+      true,
+      `the inbox migration of ${parsed.sql} failed: ${(error as Error).message}`,
+    );
+  } finally {
+    client.release(broken);
+  }
+}
+
+/**
+ * Fails the bootstrap, naming `postgres.table`, when the table is missing (unless `allowMissing`)
+ * or its schema is not the inbox's (a column missing or of another type, no unique key on
+ * `(scope, id)`). @returns whether the table exists. @internal
+ */
+export async function verifyInboxTable(
+  pool: PgPoolLike,
+  table: InboxTable,
+  allowMissing = false,
+): Promise<boolean> {
+  const regclass = table.sql;
+  const { rows } = (await pool.query(COLUMNS_SQL, [regclass])) as PgResultLike;
+  const shown = table.schema ? `${table.schema}.${table.name}` : table.name;
+  if (rows.length === 0) {
+    if (allowMissing) return false;
+    throw new DedupOptionsError(
+      'postgres.table',
+      shown,
+      'the table does not exist: run the migration (migrations/001_kafka_dedup_inbox.sql) or set postgres.migrate: true',
+    );
+  }
+  const actual = new Map(rows.map((r) => [String(r.name), String(r.type)]));
+  const wrong = Object.entries(INBOX_COLUMNS)
+    .filter(([name, type]) => actual.get(name) !== type)
+    .map(([name, type]) => `${name} ${type} (found: ${actual.get(name) ?? 'none'})`);
+  if (wrong.length > 0) {
+    throw new DedupOptionsError(
+      'postgres.table',
+      shown,
+      `not an inbox table: expected columns ${wrong.join(', ')}; use another table name or the shipped migration`,
+    );
+  }
+  const unique = (await pool.query(UNIQUE_KEY_SQL, [regclass])) as PgResultLike;
+  if (unique.rows.length === 0) {
+    throw new DedupOptionsError(
+      'postgres.table',
+      shown,
+      'not an inbox table: no primary key or unique index on (scope, id), so a claim could not be atomic',
+    );
+  }
+  return true;
+}

@@ -1,0 +1,163 @@
+import type { DedupKey } from '../../interfaces/dedup-key.interface';
+
+/** The inbox table when `postgres.table` is not given. */
+export const DEFAULT_INBOX_TABLE = 'kafka_dedup_inbox';
+
+/** The columns the store reads and writes, with the types `information_schema` reports. @internal */
+export const INBOX_COLUMNS: Readonly<Record<string, string>> = {
+  scope: 'text',
+  id: 'bytea',
+  expires_at: 'timestamp with time zone',
+  token: 'text',
+};
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+/** A validated table name: quoted for SQL, and its parts for catalog look-ups. @internal */
+export interface InboxTable {
+  /** `"schema"."table"` or `"table"`. */
+  readonly sql: string;
+  readonly schema?: string;
+  readonly name: string;
+  /** Name of the expiry index (the sweep's range scan). */
+  readonly expiryIndex: string;
+}
+
+/**
+ * Parses `table` or `schema.table` (plain identifiers only: no quoting games in a config value).
+ * @returns undefined when the name is not a plain (optionally schema-qualified) identifier.
+ * @internal
+ */
+export function parseInboxTable(table: string): InboxTable | undefined {
+  const parts = table.split('.');
+  if (parts.length > 2 || !parts.every((p) => IDENTIFIER.test(p))) return undefined;
+  const name = parts[parts.length - 1];
+  const schema = parts.length === 2 ? parts[0] : undefined;
+  return {
+    sql: parts.map((p) => `"${p}"`).join('.'),
+    schema,
+    name,
+    expiryIndex: `${name.slice(0, 48)}_expires_at_idx`,
+  };
+}
+
+/**
+ * The migration: the inbox table and its indexes. The primary key `(scope, id)` is what makes the
+ * claim atomic (a concurrent copy blocks on it until the first transaction ends); the `expires_at`
+ * index keeps the TTL sweep a range scan. `token` is NULL for a done id, the owner of a lease
+ * otherwise (only the non-transactional `claim()` path takes leases). Idempotent.
+ */
+export function inboxMigrationSql(table: InboxTable): string {
+  // An index always lives in its table's schema: its name is never qualified.
+  return [
+    `CREATE TABLE IF NOT EXISTS ${table.sql} (`,
+    `  scope text NOT NULL,`,
+    `  id bytea NOT NULL,`,
+    `  expires_at timestamptz NOT NULL,`,
+    `  token text,`,
+    `  PRIMARY KEY (scope, id)`,
+    `);`,
+    `CREATE INDEX IF NOT EXISTS "${table.expiryIndex}" ON ${table.sql} (expires_at);`,
+  ].join('\n');
+}
+
+/**
+ * A text literal, escaped the way node-postgres' `escapeLiteral` does (doubled quotes; `E''` with
+ * doubled backslashes when there are any), so it is right whatever `standard_conforming_strings` is.
+ * @internal
+ */
+export function textLiteral(value: string): string {
+  if (value.includes('\0')) throw new Error('a PostgreSQL text value cannot contain NUL');
+  const escaped = value.replace(/'/g, "''");
+  return value.includes('\\') ? `E'${escaped.replace(/\\/g, '\\\\')}'` : `'${escaped}'`;
+}
+
+/** A bytea literal through `decode(hex)`: independent of escape settings. @internal */
+export function byteaLiteral(id: string | Buffer): string {
+  const bytes = typeof id === 'string' ? Buffer.from(id, 'utf8') : id;
+  return `decode('${bytes.toString('hex')}', 'hex')`;
+}
+
+/** `now() + <ms>`: the server's clock decides expiry, so replicas' clocks never matter. @internal */
+export function expiresIn(ms: number): string {
+  if (!Number.isSafeInteger(ms) || ms < 0) throw new Error(`invalid duration ${ms}`);
+  return `now() + interval '${ms} milliseconds'`;
+}
+
+/**
+ * The transactional claim: inserts the done record; 1 row means "process", 0 a duplicate (a live
+ * or expired-but-unswept record: ids are remembered at least `ttl`). Literal values only, so it
+ * can share one simple-protocol round trip with `BEGIN` and run through any client or ORM that
+ * executes raw SQL.
+ * @internal
+ */
+export function claimInTransactionSql(table: InboxTable, key: DedupKey, ttl: number): string {
+  return (
+    `INSERT INTO ${table.sql} (scope, id, expires_at) VALUES (` +
+    `${textLiteral(key.scope)}, ${byteaLiteral(key.id)}, ${expiresIn(ttl)}) ` +
+    `ON CONFLICT (scope, id) DO NOTHING`
+  );
+}
+
+/**
+ * Statements of the lease protocol (`claim` → `commit` | `release`) for callers of
+ * `DedupService.acquire()` outside a transaction. Parameters: $1 scope, $2 id (bytea).
+ * @internal
+ */
+export function leaseSql(table: InboxTable) {
+  const t = table.sql;
+  return {
+    /** $3 lease ms, $4 token → one row `{ claimed, done }`. An expired row (lease or done) is taken over. */
+    claim:
+      `WITH ins AS (INSERT INTO ${t} AS t (scope, id, expires_at, token) ` +
+      `VALUES ($1, $2, now() + $3 * interval '1 millisecond', $4) ` +
+      `ON CONFLICT (scope, id) DO UPDATE SET expires_at = EXCLUDED.expires_at, token = EXCLUDED.token ` +
+      `WHERE t.expires_at <= now() RETURNING 1) ` +
+      `SELECT (SELECT count(*) FROM ins)::int AS claimed, ` +
+      `(SELECT token IS NULL FROM ${t} WHERE scope = $1 AND id = $2) AS done`,
+    /** $3 ttl ms, $4 token */
+    commit:
+      `UPDATE ${t} SET token = NULL, expires_at = now() + $3 * interval '1 millisecond' ` +
+      `WHERE scope = $1 AND id = $2 AND token = $4`,
+    /** $3 token */
+    release: `DELETE FROM ${t} WHERE scope = $1 AND id = $2 AND token = $3`,
+    /** $3 lease ms, $4 token */
+    renew:
+      `UPDATE ${t} SET expires_at = now() + $3 * interval '1 millisecond' ` +
+      `WHERE scope = $1 AND id = $2 AND token = $4`,
+    /** $3 ttl ms → rowCount 1 when newly marked (the check-and-mark of `processOrSkip`). */
+    mark:
+      `INSERT INTO ${t} AS t (scope, id, expires_at) VALUES ($1, $2, now() + $3 * interval '1 millisecond') ` +
+      `ON CONFLICT (scope, id) DO UPDATE SET expires_at = EXCLUDED.expires_at, token = NULL ` +
+      `WHERE t.expires_at <= now()`,
+  };
+}
+
+/**
+ * One bounded sweep batch: at most $1 expired rows, located through the `expires_at` index and
+ * deleted by physical row id; rows another sweeper (a replica) holds are skipped, not waited for.
+ * @internal
+ */
+export function sweepSql(table: InboxTable): string {
+  const t = table.sql;
+  return (
+    `DELETE FROM ${t} WHERE ctid = ANY (ARRAY(` +
+    `SELECT ctid FROM ${t} WHERE expires_at < now() LIMIT $1 FOR UPDATE SKIP LOCKED))`
+  );
+}
+
+/** Live (not expired) records. @internal */
+export function sizeSql(table: InboxTable): string {
+  return `SELECT count(*)::bigint AS n FROM ${table.sql} WHERE expires_at > now() AND token IS NULL`;
+}
+
+/** The table's columns and types, for the bootstrap schema check. $1 regclass text. @internal */
+export const COLUMNS_SQL =
+  `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type ` +
+  `FROM pg_attribute a WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped`;
+
+/** Whether a unique index covers exactly `(scope, id)`. $1 regclass text. @internal */
+export const UNIQUE_KEY_SQL =
+  `SELECT 1 FROM pg_index i WHERE i.indrelid = to_regclass($1) AND i.indisunique ` +
+  `AND (SELECT array_agg(a.attname::text ORDER BY k.ord) FROM unnest(i.indkey) WITH ORDINALITY k(attnum, ord) ` +
+  `JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum) = ARRAY['scope', 'id']`;

@@ -1,0 +1,229 @@
+import { DedupOptionsError } from '../../errors/dedup.errors';
+import { DEFAULT_INBOX_TABLE, parseInboxTable, type InboxTable } from './inbox.sql';
+
+/**
+ * What the inbox store needs from a node-postgres client: `query` (the `PoolClient` of the inbox
+ * transaction satisfies it). Structural, so apps without `pg` need no `pg` types.
+ */
+export interface PgQueryable {
+  query(text: string, values?: unknown[]): Promise<PgResultLike | PgResultLike[]>;
+}
+
+/** A node-postgres `QueryResult` as far as the store reads it. */
+export interface PgResultLike {
+  rows: Array<Record<string, unknown>>;
+  rowCount: number | null;
+  command?: string;
+}
+
+/** A node-postgres `PoolClient` as far as the store uses it. */
+export interface PgPoolClientLike extends PgQueryable {
+  release(destroy?: boolean | Error): void;
+}
+
+/** A node-postgres `Pool` as far as the store uses it (`new pg.Pool(…)`). */
+export interface PgPoolLike extends PgQueryable {
+  connect(): Promise<PgPoolClientLike>;
+  end(): Promise<void>;
+  on?(event: 'error', listener: (error: Error) => void): unknown;
+  readonly options?: { max?: number };
+}
+
+/** PostgreSQL inbox store settings (with `store: 'postgres'`). */
+export interface DedupPostgresOptions {
+  /**
+   * An existing node-postgres `Pool` (not closed by the module), e.g. the one your Drizzle
+   * instance wraps. Give `pool` or `connectionString`.
+   */
+  pool?: PgPoolLike;
+  /** `postgres://user@host:5432/db`; the module creates (and closes) its own `pg.Pool`. */
+  connectionString?: string;
+  /**
+   * Extra node-postgres `PoolConfig` for the pool the module creates (`max`, `ssl`,
+   * `statement_timeout`, `connectionTimeoutMillis`, …). @default { max: 10, connectionTimeoutMillis: 5000 }
+   */
+  config?: Record<string, unknown>;
+  /** Inbox table, optionally schema-qualified (`inbox.kafka_dedup`). @default 'kafka_dedup_inbox' */
+  table?: string;
+  /**
+   * Create the table and its indexes at bootstrap when missing (idempotent, serialised across
+   * replicas by an advisory lock). Set `false` when you run the shipped migration yourself.
+   * @default true
+   */
+  migrate?: boolean;
+  /**
+   * Run each inbox transaction through `@nestjs-cls/transactional`'s `TransactionHost` (`true`:
+   * the default connection; a string: that `connectionName`), so `@Transactional()` methods and
+   * `txHost.tx` (Drizzle, pg, …) join it. `false`: the store opens the transaction on its own pool;
+   * reach it with `InboxTransaction` / `getInboxClient()`. @default false
+   */
+  transactionHost?: boolean | string;
+  /**
+   * The consumer's kafkajs `partitionsConsumedConcurrently`: each partition in flight holds one
+   * pooled connection for its transaction, so the pool must allow at least this many plus one
+   * (the TTL sweep, health checks). @default 1
+   */
+  partitionsConsumedConcurrently?: number;
+  /** Rows deleted per statement by the TTL sweep (each batch is its own short transaction). @default 1000 */
+  sweepBatchSize?: number;
+}
+
+/** `postgres` options after validation. @internal */
+export interface ResolvedPostgresOptions {
+  pool?: PgPoolLike;
+  connectionString?: string;
+  config: Record<string, unknown>;
+  table: InboxTable;
+  migrate: boolean;
+  /** `undefined`: no TransactionHost; `''`: the default connection. */
+  transactionHost?: string;
+  partitionsConsumedConcurrently: number;
+  sweepBatchSize: number;
+  /** Connections the pool may open. */
+  poolMax: number;
+}
+
+const KNOWN = new Set([
+  'pool',
+  'connectionString',
+  'config',
+  'table',
+  'migrate',
+  'transactionHost',
+  'partitionsConsumedConcurrently',
+  'sweepBatchSize',
+]);
+
+/** node-postgres' own default of `max`. */
+const PG_DEFAULT_MAX = 10;
+
+/**
+ * Validates `postgres: { … }` at module creation, naming the option and the value. Needs no `pg`:
+ * a pool is recognised by shape.
+ * @internal
+ */
+export function resolvePostgresOptions(postgres: unknown): ResolvedPostgresOptions {
+  if (typeof postgres !== 'object' || postgres === null || Array.isArray(postgres)) {
+    throw new DedupOptionsError(
+      'postgres',
+      postgres,
+      'expected { pool } or { connectionString } with store: "postgres"',
+    );
+  }
+  const options = postgres as Record<string, unknown>;
+  for (const name of Object.keys(options)) {
+    if (!KNOWN.has(name))
+      throw new DedupOptionsError(`postgres.${name}`, options[name], 'unknown option');
+  }
+  const pool = options.pool as PgPoolLike | undefined;
+  if (pool !== undefined && (typeof pool !== 'object' || typeof pool.connect !== 'function')) {
+    throw new DedupOptionsError('postgres.pool', '{…}', 'expected a node-postgres Pool');
+  }
+  const connectionString = options.connectionString;
+  if (pool === undefined && connectionString === undefined) {
+    throw new DedupOptionsError(
+      'postgres.connectionString',
+      undefined,
+      'give postgres.pool or postgres.connectionString (no connection configured)',
+    );
+  }
+  if (pool !== undefined && connectionString !== undefined) {
+    throw new DedupOptionsError(
+      'postgres.connectionString',
+      connectionString,
+      'give one of postgres.pool and postgres.connectionString',
+    );
+  }
+  if (
+    connectionString !== undefined &&
+    (typeof connectionString !== 'string' || !/^postgres(ql)?:\/\//.test(connectionString))
+  ) {
+    throw new DedupOptionsError(
+      'postgres.connectionString',
+      connectionString,
+      'expected a postgres:// or postgresql:// URL',
+    );
+  }
+  const config = options.config ?? {};
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+    throw new DedupOptionsError('postgres.config', config, 'expected a pg PoolConfig object');
+  }
+  if (pool !== undefined && options.config !== undefined) {
+    throw new DedupOptionsError(
+      'postgres.config',
+      '{…}',
+      'only meaningful with postgres.connectionString (configure your own pool directly)',
+    );
+  }
+  const tableName = options.table ?? DEFAULT_INBOX_TABLE;
+  const table = typeof tableName === 'string' ? parseInboxTable(tableName) : undefined;
+  if (table === undefined) {
+    throw new DedupOptionsError(
+      'postgres.table',
+      tableName,
+      'expected a plain identifier or schema.identifier ([A-Za-z_][A-Za-z0-9_]*)',
+    );
+  }
+  const transactionHost = options.transactionHost ?? false;
+  if (typeof transactionHost !== 'boolean' && typeof transactionHost !== 'string') {
+    throw new DedupOptionsError(
+      'postgres.transactionHost',
+      transactionHost,
+      'expected true, false or a connectionName',
+    );
+  }
+  const partitions = positiveInt(
+    'postgres.partitionsConsumedConcurrently',
+    options.partitionsConsumedConcurrently,
+    1,
+  );
+  const poolMax = poolMaxOf(pool, config as Record<string, unknown>);
+  if (poolMax < partitions + 1) {
+    throw new DedupOptionsError(
+      pool ? 'postgres.pool' : 'postgres.config.max',
+      poolMax,
+      `a pool of ${poolMax} connection(s) is too small for postgres.partitionsConsumedConcurrently = ${partitions}: ` +
+        `each partition in flight holds a connection for its transaction; allow at least ${partitions + 1}`,
+    );
+  }
+  return {
+    pool,
+    connectionString: connectionString as string | undefined,
+    config: config as Record<string, unknown>,
+    table,
+    migrate: bool('postgres.migrate', options.migrate, true),
+    transactionHost:
+      transactionHost === false ? undefined : transactionHost === true ? '' : transactionHost,
+    partitionsConsumedConcurrently: partitions,
+    sweepBatchSize: positiveInt('postgres.sweepBatchSize', options.sweepBatchSize, 1000),
+    poolMax,
+  };
+}
+
+function poolMaxOf(pool: PgPoolLike | undefined, config: Record<string, unknown>): number {
+  const max = pool ? pool.options?.max : config.max;
+  if (max === undefined) return PG_DEFAULT_MAX;
+  if (typeof max !== 'number' || !Number.isInteger(max) || max <= 0) {
+    throw new DedupOptionsError(
+      pool ? 'postgres.pool' : 'postgres.config.max',
+      max,
+      'expected a pool max of at least 1',
+    );
+  }
+  return max;
+}
+
+function positiveInt(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
+    throw new DedupOptionsError(name, value, 'expected an integer > 0');
+  }
+  return value;
+}
+
+function bool(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean')
+    throw new DedupOptionsError(name, value, 'expected true or false');
+  return value;
+}

@@ -1,0 +1,331 @@
+import { randomUUID } from 'node:crypto';
+import { Logger, type OnModuleInit } from '@nestjs/common';
+import { DedupOptionsError, DedupStoreError } from '../../errors/dedup.errors';
+import type {
+  ClaimResult,
+  DedupKey,
+  TransactionOutcome,
+} from '../../interfaces/dedup-key.interface';
+import { RateLimitedLogger } from '../../logging/rate-limited-logger';
+import { requireOptionalPeer } from '../../peers/optional-peer';
+import { CleanupResult, DedupStore } from '../dedup.store';
+import { inboxContext } from './inbox.context';
+import { migratePostgresInbox, verifyInboxTable } from './inbox.migration';
+import {
+  claimInTransactionSql,
+  leaseSql,
+  sizeSql,
+  sweepSql,
+  type InboxTable,
+} from './inbox.sql';
+import {
+  resolvePostgresOptions,
+  type DedupPostgresOptions,
+  type PgPoolClientLike,
+  type PgPoolLike,
+  type PgResultLike,
+  type ResolvedPostgresOptions,
+} from './postgres-inbox.options';
+import {
+  executorFor,
+  isPgQueryable,
+  resolveTransactionHost,
+  type TransactionHostLike,
+} from './transaction-host.bridge';
+
+const DUPLICATE = { duplicate: true } as const;
+/** Longest one TTL sweep keeps deleting batches; the next run goes on from there. */
+const SWEEP_BUDGET_MS = 5_000;
+
+/**
+ * Transactional inbox on PostgreSQL (node-postgres): the event id is recorded in the SAME
+ * transaction as the handler's writes, so both commit or neither does.
+ *
+ * `runInTransaction` (what `DedupService.execute()` and `@Deduplicate()` use): `BEGIN` and
+ * `INSERT … ON CONFLICT (scope, id) DO NOTHING` in one round trip; no row inserted → duplicate
+ * (rolled back, handler skipped); else the handler runs in the transaction (`getInboxClient()`,
+ * `InboxTransaction`, or — with `transactionHost` — `@Transactional()` code and `txHost.tx`), then
+ * `COMMIT`. A throw rolls both back, so the redelivery is processed; a crash rolls back on the
+ * server; a concurrent copy blocks on the primary key until the first commits, then is a duplicate.
+ * A store failure (unreachable, an aborted transaction, a failed commit) throws
+ * {@link DedupStoreError} — a `KafkaRetriableException` — so Kafka redelivers the message.
+ *
+ * @example
+ * DedupModule.forRoot({ store: 'postgres', postgres: { connectionString: 'postgres://app@db/app' } })
+ * // or, as an instance:
+ * DedupModule.forRoot({ store: new PostgresInboxStore({ pool }) })
+ */
+export class PostgresInboxStore extends DedupStore implements OnModuleInit {
+  readonly name = 'postgres';
+  private readonly logger = new Logger('KafkaDedup');
+  private readonly warnings = new RateLimitedLogger(this.logger);
+  private readonly options: ResolvedPostgresOptions;
+  private readonly table: InboxTable;
+  private readonly owned: boolean;
+  private readonly lease: ReturnType<typeof leaseSql>;
+  private readonly sweep: string;
+  private host?: TransactionHostLike;
+  private initialised?: Promise<void>;
+  /** The node-postgres pool: the store's own (`connectionString`) or the app's (`pool`). */
+  readonly pool: PgPoolLike;
+
+  constructor(options: DedupPostgresOptions | ResolvedPostgresOptions) {
+    super();
+    this.options = isResolved(options) ? options : resolvePostgresOptions(options);
+    this.table = this.options.table;
+    this.lease = leaseSql(this.table);
+    this.sweep = sweepSql(this.table);
+    this.owned = this.options.pool === undefined;
+    this.pool = this.options.pool ?? this.createPool();
+  }
+
+  /**
+   * Bootstrap: connects (failing the start naming the option when it cannot), runs the migration
+   * (`migrate`), checks the table's schema, and finds the `TransactionHost` (`transactionHost`).
+   */
+  onModuleInit(): Promise<void> {
+    this.initialised ??= this.init();
+    return this.initialised;
+  }
+
+  /** Answers when PostgreSQL runs a query (health checks). */
+  async ping(): Promise<void> {
+    await this.pool.query('SELECT 1');
+  }
+
+  override async runInTransaction<T>(
+    key: DedupKey,
+    ttl: number,
+    fn: () => Promise<T>,
+  ): Promise<TransactionOutcome<T>> {
+    if (this.options.transactionHost !== undefined) return this.runInHostTransaction(key, ttl, fn);
+    let client: PgPoolClientLike;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw this.failure('connect', error);
+    }
+    let broken: Error | undefined;
+    try {
+      let claimed: boolean;
+      try {
+        // One round trip: BEGIN and the claim go together (simple protocol, literal values).
+        const results = await client.query(`BEGIN; ${claimInTransactionSql(this.table, key, ttl)}`);
+        claimed = (results as PgResultLike[])[1].rowCount === 1;
+      } catch (error) {
+        broken = await rollback(client);
+        throw this.failure('claim', error);
+      }
+      if (!claimed) {
+        broken = await rollback(client);
+        return DUPLICATE;
+      }
+      let result: T;
+      try {
+        result = await inboxContext.run(client, fn);
+      } catch (error) {
+        broken = await rollback(client);
+        throw error;
+      }
+      let commit: PgResultLike;
+      try {
+        commit = (await client.query('COMMIT')) as PgResultLike;
+      } catch (error) {
+        // Committed or not, the redelivery finds out: a duplicate if it was, processed if not.
+        broken = error as Error;
+        throw this.failure('commit', error);
+      }
+      // COMMIT of a transaction that a caught statement error aborted answers ROLLBACK: nothing
+      // was written, the claim neither; the message must come back rather than count as done.
+      if (commit.command !== 'COMMIT') {
+        throw this.failure(
+          'commit',
+          new Error(
+            'the transaction was aborted by a statement error the handler caught; nothing was written',
+          ),
+        );
+      }
+      return { duplicate: false, result };
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  /** Lease claim for `DedupService.acquire()` outside a transaction (side effects elsewhere). */
+  async claim(key: DedupKey, leaseTtl: number): Promise<ClaimResult> {
+    const token = randomUUID();
+    const { rows } = (await this.pool.query(this.lease.claim, [
+      key.scope,
+      idBytes(key.id),
+      leaseTtl,
+      token,
+    ])) as PgResultLike;
+    if (rows[0].claimed === 1) return { status: 'claimed', token };
+    return rows[0].done === true ? { status: 'duplicate' } : { status: 'in-flight' };
+  }
+
+  async commit(key: DedupKey, token: string, ttl: number): Promise<void> {
+    await this.pool.query(this.lease.commit, [key.scope, idBytes(key.id), ttl, token]);
+  }
+
+  async release(key: DedupKey, token: string): Promise<void> {
+    await this.pool.query(this.lease.release, [key.scope, idBytes(key.id), token]);
+  }
+
+  async renew(
+    claims: ReadonlyArray<{ key: DedupKey; token: string }>,
+    leaseTtl: number,
+  ): Promise<void> {
+    for (const { key, token } of claims) {
+      await this.pool.query(this.lease.renew, [key.scope, idBytes(key.id), leaseTtl, token]);
+    }
+  }
+
+  async markIfAbsent(key: DedupKey, ttl: number): Promise<boolean> {
+    const result = (await this.pool.query(this.lease.mark, [
+      key.scope,
+      idBytes(key.id),
+      ttl,
+    ])) as PgResultLike;
+    return result.rowCount === 1;
+  }
+
+  async size(): Promise<number> {
+    const { rows } = (await this.pool.query(sizeSql(this.table))) as PgResultLike;
+    return Number(rows[0].n);
+  }
+
+  /**
+   * TTL sweep in batches of `sweepBatchSize` rows, each its own short statement (no long locks;
+   * rows a replica's sweep holds are skipped), for at most 5 s per run.
+   */
+  override async cleanup(): Promise<CleanupResult> {
+    const started = Date.now();
+    let removed = 0;
+    for (;;) {
+      const { rowCount } = (await this.pool.query(this.sweep, [
+        this.options.sweepBatchSize,
+      ])) as PgResultLike;
+      removed += rowCount ?? 0;
+      if ((rowCount ?? 0) < this.options.sweepBatchSize) break;
+      if (Date.now() - started >= SWEEP_BUDGET_MS) break;
+    }
+    return { removed, durationMs: Date.now() - started, maxPauseMs: 0 };
+  }
+
+  override async close(): Promise<void> {
+    if (this.owned) await this.pool.end();
+  }
+
+  private async init(): Promise<void> {
+    try {
+      await this.pool.query('SELECT 1');
+    } catch (error) {
+      const option = this.owned ? 'postgres.connectionString' : 'postgres.pool';
+      throw new DedupOptionsError(
+        option,
+        this.owned ? redact(this.options.connectionString) : '{…}',
+        `PostgreSQL does not answer: ${(error as Error).message}`,
+      );
+    }
+    // An existing table is checked before the migration touches it (a foreign table named by
+    // mistake fails naming postgres.table, not with an index error).
+    const existed = await verifyInboxTable(this.pool, this.table, this.options.migrate);
+    if (this.options.migrate) {
+      await migratePostgresInbox(this.pool, this.table);
+      if (!existed) await verifyInboxTable(this.pool, this.table);
+    }
+    if (this.options.transactionHost !== undefined) {
+      this.host = resolveTransactionHost(this.options.transactionHost);
+    }
+  }
+
+  /** The inbox transaction opened by the app's `TransactionHost` (Drizzle, pg, … adapters). */
+  private async runInHostTransaction<T>(
+    key: DedupKey,
+    ttl: number,
+    fn: () => Promise<T>,
+  ): Promise<TransactionOutcome<T>> {
+    this.host ??= resolveTransactionHost(this.options.transactionHost!);
+    const host = this.host;
+    let handlerFailed = false;
+    let duplicate = false;
+    try {
+      const result = await host.withTransaction(async () => {
+        const tx = host.tx;
+        const execute = executorFor(tx)!;
+        let inserted: number;
+        try {
+          inserted = await execute(claimInTransactionSql(this.table, key, ttl));
+        } catch (error) {
+          throw this.failure('claim', error);
+        }
+        if (inserted !== 1) {
+          duplicate = true;
+          return undefined;
+        }
+        let value: T;
+        try {
+          value = isPgQueryable(tx) ? await inboxContext.run(tx, fn) : await fn();
+        } catch (error) {
+          handlerFailed = true;
+          throw error;
+        }
+        // The adapter commits without looking at the answer: make an aborted transaction (a
+        // statement error the handler caught) fail here, so it rolls back and is redelivered.
+        try {
+          await execute('SELECT 1');
+        } catch (error) {
+          throw this.failure('commit', error);
+        }
+        return value;
+      });
+      return duplicate ? DUPLICATE : { duplicate: false, result: result as T };
+    } catch (error) {
+      if (handlerFailed || error instanceof DedupStoreError) throw error;
+      throw this.failure('transaction', error); // BEGIN, COMMIT or the connection failed
+    }
+  }
+
+  private failure(operation: string, cause: unknown): DedupStoreError {
+    return new DedupStoreError(operation, this.name, { cause });
+  }
+
+  private createPool(): PgPoolLike {
+    const pg = requireOptionalPeer<typeof import('pg')>('pg', 'the postgres store');
+    const pool = new pg.Pool({
+      connectionTimeoutMillis: 5_000,
+      ...this.options.config,
+      connectionString: this.options.connectionString,
+    }) as unknown as PgPoolLike;
+    // Without a listener, an idle client's error (PostgreSQL restarting) would crash the process.
+    pool.on?.('error', (error) =>
+      this.warnings.warn('pool', `postgres store: idle connection failed: ${error.message}`),
+    );
+    return pool;
+  }
+}
+
+function isResolved(
+  options: DedupPostgresOptions | ResolvedPostgresOptions,
+): options is ResolvedPostgresOptions {
+  return typeof (options as ResolvedPostgresOptions).poolMax === 'number';
+}
+
+function idBytes(id: string | Buffer): Buffer {
+  return typeof id === 'string' ? Buffer.from(id, 'utf8') : id;
+}
+
+/** Rolls back; answers the error when the connection is unusable (the pool then discards it). */
+async function rollback(client: PgPoolClientLike): Promise<Error | undefined> {
+  try {
+    await client.query('ROLLBACK');
+    return undefined;
+  } catch (error) {
+    return error as Error;
+  }
+}
+
+function redact(url: string | undefined): string | undefined {
+  return url?.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+}

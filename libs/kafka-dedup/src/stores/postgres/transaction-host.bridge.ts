@@ -1,0 +1,72 @@
+import type { TransactionHost } from '@nestjs-cls/transactional';
+import { DedupOptionsError } from '../../errors/dedup.errors';
+import { requireOptionalPeer } from '../../peers/optional-peer';
+import type { PgQueryable, PgResultLike } from './postgres-inbox.options';
+
+/** The part of `TransactionHost` the store uses. @internal */
+export type TransactionHostLike = Pick<TransactionHost<never>, 'withTransaction'> & {
+  readonly tx: unknown;
+};
+
+/** Runs one raw SQL statement in a transaction object; answers the affected row count. @internal */
+export type RawExecutor = (text: string) => Promise<number>;
+
+/**
+ * The `TransactionHost` of `@nestjs-cls/transactional` (loaded only with `postgres.transactionHost`)
+ * for `connectionName` (`''`: the default one). Fails the bootstrap when the plugin is not
+ * registered, or its adapter's client runs no raw SQL.
+ * @internal
+ */
+export function resolveTransactionHost(connectionName: string): TransactionHostLike {
+  const transactional = requireOptionalPeer<typeof import('@nestjs-cls/transactional')>(
+    '@nestjs-cls/transactional',
+    'postgres.transactionHost',
+  );
+  let host: TransactionHostLike;
+  try {
+    host = transactional.TransactionHost.getInstance(connectionName || undefined);
+  } catch (error) {
+    throw new DedupOptionsError(
+      'postgres.transactionHost',
+      connectionName === '' ? true : connectionName,
+      `no TransactionHost: register ClsModule.forRoot({ plugins: [new ClsPluginTransactional({ adapter, ${
+        connectionName ? `connectionName: '${connectionName}'` : '…'
+      } })] }) in the app (${(error as Error).message})`,
+    );
+  }
+  if (executorFor(host.tx) === undefined) {
+    throw new DedupOptionsError(
+      'postgres.transactionHost',
+      connectionName === '' ? true : connectionName,
+      'the adapter\'s client has neither query(sql) (node-postgres) nor execute(sql) (Drizzle): the inbox claim cannot join its transactions',
+    );
+  }
+  return host;
+}
+
+/**
+ * How to run raw SQL in an adapter's transaction object: node-postgres clients (`query`) and
+ * Drizzle databases/transactions (`execute` accepts a raw string). @internal
+ */
+export function executorFor(tx: unknown): RawExecutor | undefined {
+  const candidate = tx as {
+    query?: (text: string) => Promise<unknown>;
+    execute?: (text: string) => Promise<unknown>;
+  };
+  if (typeof candidate?.query === 'function')
+    return async (text) => rowCountOf(await candidate.query!(text));
+  if (typeof candidate?.execute === 'function')
+    return async (text) => rowCountOf(await candidate.execute!(text));
+  return undefined;
+}
+
+/** True when `tx` is a node-postgres client (so `getInboxClient()` can hand it out). @internal */
+export function isPgQueryable(tx: unknown): tx is PgQueryable {
+  return typeof (tx as PgQueryable | undefined)?.query === 'function';
+}
+
+function rowCountOf(result: unknown): number {
+  // node-postgres (and Drizzle over it): rowCount; postgres.js (and Drizzle over it): count.
+  const r = result as Partial<PgResultLike> & { count?: number };
+  return r?.rowCount ?? r?.count ?? 0;
+}

@@ -1,0 +1,110 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { APP_MAIN, ensureBuilt } from './user-service-build';
+import { sleep } from './wait';
+
+/** A secret the suites share with the auth-service processes they start. */
+export const E2E_TOKEN_SECRET = 'e2e-secret-0123456789';
+
+/** One process of a compiled app, with its output kept for failure messages; stopped by pid. */
+export class AppProcess {
+  private child?: ChildProcess;
+  output = '';
+
+  constructor(
+    readonly app: keyof typeof APP_MAIN,
+    readonly env: Record<string, string>,
+  ) {}
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  get running(): boolean {
+    return (
+      this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null
+    );
+  }
+
+  /** Starts the process; resolves once `ready` appears in its output (or rejects on exit). */
+  start(ready: RegExp, timeoutMs = 60_000): Promise<void> {
+    const main = ensureBuilt(this.app);
+    this.output = '';
+    const child = spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', main], {
+      env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1', NO_COLOR: '1', ...this.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`${this.app} not ready: ${this.tail()}`)),
+        timeoutMs,
+      );
+      const onData = (chunk: Buffer): void => {
+        this.output += chunk.toString();
+        if (ready.test(this.output)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      child.stdout!.on('data', onData);
+      child.stderr!.on('data', onData);
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        reject(new Error(`${this.app} exited (${code ?? signal}): ${this.tail()}`));
+      });
+    });
+  }
+
+  /** Sends `signal` and waits for the exit; returns the exit code (null when killed by a signal). */
+  async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 30_000): Promise<number | null> {
+    const child = this.child;
+    if (!child || !this.running) return child?.exitCode ?? null;
+    const exited = new Promise<number | null>((resolve) =>
+      child.once('exit', (code) => resolve(code)),
+    );
+    child.kill(signal);
+    const code = await Promise.race([exited, sleep(timeoutMs).then(() => 'timeout' as const)]);
+    if (code === 'timeout') {
+      child.kill('SIGKILL');
+      return exited;
+    }
+    return code;
+  }
+
+  /** Waits for the process to exit on its own; returns its exit code. */
+  waitForExit(timeoutMs = 60_000): Promise<number | null> {
+    const child = this.child;
+    if (!child || !this.running) return Promise.resolve(child?.exitCode ?? null);
+    return Promise.race([
+      new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code))),
+      sleep(timeoutMs).then(() => {
+        throw new Error(`${this.app} still running after ${timeoutMs} ms`);
+      }),
+    ]);
+  }
+
+  tail(lines = 25): string {
+    return this.output.split('\n').slice(-lines).join('\n');
+  }
+}
+
+/** An auth-service process on `port`. */
+export function authProcess(port: number): AppProcess {
+  return new AppProcess('auth-service', {
+    AUTH_GRPC_URL: `127.0.0.1:${port}`,
+    AUTH_INSTANCE: `auth-${port}`,
+    AUTH_TOKEN_SECRET: E2E_TOKEN_SECRET,
+  });
+}
+
+/** The line an auth-service prints once it serves. */
+export const AUTH_READY = /auth-service listening on/;
+
+/** The line a user-service prints once HTTP, gRPC and the consumer are up. */
+export const USER_SERVICE_READY = /user-service listening on/;
+
+/** Loopback ports no other suite uses: `base + i`, base drawn per run. */
+export function portBlock(size: number): number[] {
+  const base = 20_000 + Math.floor(Math.random() * 2_000) * 10;
+  return Array.from({ length: size }, (_, i) => base + i);
+}
