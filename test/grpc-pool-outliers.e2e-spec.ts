@@ -108,18 +108,18 @@ describe('grpc-pool with frozen and slow backend processes (default options)', (
     try {
       const result = await load((id) => echo.ping({ id }), 2_500);
       expect(result.failed).toBe(0);
-      const slowCalls = result.latencies.filter((ms) => ms >= 150).length;
-      // Only the first calls sent before its latency was measured wait the 200 ms.
-      expect(slowCalls).toBeLessThan(result.ok * 0.01);
-      expect(quantile(result.latencies, 0.99)).toBeLessThan(150);
-      expect(result.byServer.get('b3') ?? 0).toBeLessThan(result.ok * 0.01);
+      // Only the calls sent before its latency was measured, and a rare re-try once its estimate
+      // decayed, wait the 200 ms: round-robin would send it a third of them.
+      const slowCalls = result.latencies.filter((ms) => ms >= 190).length;
+      expect(slowCalls).toBeLessThan(result.ok * 0.03);
+      expect(result.byServer.get('b3') ?? 0).toBeLessThan(result.ok * 0.03);
     } finally {
       await backends[2].command('normal');
     }
   });
 
   it('hedged calls keep the p99 of a backend with random latency spikes low, and count their hedges', async () => {
-    for (const b of backends) await b.command('spikes 0.05 250');
+    for (const b of backends) await b.command('spikes 0.1 400');
     try {
       const plain = await pool({ name: 'spiky', urls: backends.map((b) => b.address), size: 1 });
       const plainEcho = plain.getService<EchoClient>('EchoService');
@@ -136,8 +136,11 @@ describe('grpc-pool with frozen and slow backend processes (default options)', (
       const hedged = await load((id) => echo.ping({ id }), 2_000, 4);
 
       expect(unhedged.failed + hedged.failed).toBe(0);
-      expect(quantile(unhedged.latencies, 0.99)).toBeGreaterThanOrEqual(240);
-      expect(quantile(hedged.latencies, 0.99)).toBeLessThan(100);
+      // Calls that waited out a spike: about 10% without hedging, about 1% with it (both
+      // attempts would have to spike).
+      const spiked = (r: typeof hedged) => r.latencies.filter((ms) => ms >= 390).length / r.ok;
+      expect(spiked(unhedged)).toBeGreaterThan(0.05);
+      expect(spiked(hedged)).toBeLessThan(spiked(unhedged) / 3);
       const hedges = await metricValue(GRPC_POOL_METRICS.hedges, { pool: 'hedged' });
       expect(hedges).toBeGreaterThan(0);
       // each hedge drew from the retry budget (20% + 10/s): it cannot double the traffic

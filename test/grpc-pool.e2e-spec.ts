@@ -8,6 +8,7 @@ import { loadSync } from '@grpc/proto-loader';
 import type { TestingModule } from '@nestjs/testing';
 import {
   GRPC_POOL_METRICS,
+  GrpcPoolCallError,
   GrpcPoolMethodNotFoundError,
   GrpcPoolServiceNotFoundError,
   UsePooledGrpc,
@@ -15,6 +16,7 @@ import {
 } from '@nest-resilience/grpc-pool';
 import { ECHO_PROTO, EchoBackend, type EchoClient } from './support/grpc-backend';
 import { startPool } from './support/grpc-pool-app';
+import { freePort } from './support/haproxy';
 import { metricValue } from './support/metrics';
 import { families, promtoolCheck } from './support/promtool';
 import { register } from 'prom-client';
@@ -284,6 +286,119 @@ describe('grpc-pool against real grpc-js servers on loopback', () => {
       (await firstValueFrom(observable.count({ count: 3 }).pipe(toArray()))).map((r) => r.id),
     ).toEqual(['0', '1', '2']);
     expect((await firstValueFrom(observable.ping({ id: 'o1' }))).id).toBe('o1');
+  });
+
+  it('names the pool in the error of every call to an unreachable server, the first one included', async () => {
+    let pool: GrpcPool;
+    ({ pool, app } = await startPool({
+      name: 'nowhere',
+      url: `127.0.0.1:${await freePort()}`,
+      size: 2,
+    }));
+    const echo = pool.getService<EchoClient>('EchoService');
+    for (let i = 0; i < 3; i++) {
+      const error = await echo.ping({ id: `u${i}` }).catch((e: GrpcPoolCallError) => e);
+      expect(error).toBeInstanceOf(GrpcPoolCallError);
+      expect(error).toMatchObject({ code: status.UNAVAILABLE });
+      expect((error as Error).message).toContain('grpc-pool "nowhere"');
+    }
+  });
+
+  it('tells a per-attempt timeout from the call deadline in the error', async () => {
+    const server = await backend('b1');
+    let pool: GrpcPool;
+    ({ pool, app } = await startPool({
+      name: 'timeouts',
+      url: server.address,
+      size: 2,
+      retry: { attemptTimeoutMs: 50, maxAttempts: 1 },
+    }));
+    const echo = pool.getService<EchoClient>('EchoService');
+    const attempt = await echo
+      .ping({ id: 'a', delayMs: 300 }, { deadline: 2_000 })
+      .catch((e: GrpcPoolCallError) => e);
+    expect(attempt).toMatchObject({ code: status.DEADLINE_EXCEEDED, reason: 'attempt-timeout' });
+    expect((attempt as Error).message).toMatch(
+      /grpc-pool "timeouts": EchoService.ping attempt 1 timed out after attemptTimeoutMs=50 ms \(per-attempt timeout/,
+    );
+    const call = await echo
+      .ping({ id: 'd', delayMs: 300 }, { deadline: 30 })
+      .catch((e: GrpcPoolCallError) => e);
+    expect(call).toMatchObject({ code: status.DEADLINE_EXCEEDED, reason: 'deadline' });
+    expect((call as Error).message).toMatch(
+      /grpc-pool "timeouts": EchoService.ping call deadline exceeded/,
+    );
+  });
+
+  it('names the pool, the budget and the original status when the retry budget stops a call', async () => {
+    const server = await backend('b1');
+    let pool: GrpcPool;
+    ({ pool, app } = await startPool({
+      name: 'spent',
+      url: server.address,
+      size: 3,
+      retry: { attemptTimeoutMs: 50, budget: { ratio: 0, minPerSecond: 0 } },
+    }));
+    const echo = pool.getService<EchoClient>('EchoService');
+    const error = await echo
+      .ping({ id: 'b', delayMs: 300 }, { idempotent: true })
+      .catch((e: GrpcPoolCallError) => e);
+    expect(error).toMatchObject({ code: status.DEADLINE_EXCEEDED, reason: 'retry-budget' });
+    expect((error as Error).message).toMatch(
+      /grpc-pool "spent": retry budget exhausted \(ratio 0 of requests \+ 0\/s over 10000 ms\); EchoService.ping gave up after 1 attempt, last status 4 DEADLINE_EXCEEDED/,
+    );
+  });
+
+  it('sends each hedge on another connection, keeps the first answer and counts the hedge', async () => {
+    const server = await backend('b1');
+    let pool: GrpcPool;
+    ({ pool, app } = await startPool({ name: 'hedge', url: server.address, size: 3 }));
+    const echo = pool.getService<EchoClient>('EchoService');
+    class Gateway {
+      @UsePooledGrpc('hedge', { hedging: { maxAttempts: 3, hedgingDelayMs: 30 } })
+      get(id: string) {
+        // the first attempt waits 1 s; the hedges answer at once
+        return echo.ping({ id, delayMs: 1_000, delayAttempts: 1 });
+      }
+    }
+    const started = performance.now();
+    const reply = await new Gateway().get('h1');
+    expect(performance.now() - started).toBeLessThan(500);
+    expect(reply.attempt).toBe(2); // the first hedge won; the third was never needed
+    expect(server.attempts.get('h1')).toBe(2);
+    expect(server.peers.size).toBe(2); // on two different connections
+    expect(await metricValue(GRPC_POOL_METRICS.hedges, { pool: 'hedge' })).toBe(1);
+  });
+
+  it('counts ejections by cause: health check, client-side timeouts, lost connections', async () => {
+    const good = await backend('good');
+    const sick = await backend('sick');
+    const slow = await backend('slow');
+    const doomed = await backend('doomed');
+    sick.serving = 'NOT_SERVING';
+    slow.extraDelayMs = 500;
+    let pool: GrpcPool;
+    ({ pool, app } = await startPool({
+      name: 'causes',
+      urls: [good.address, sick.address, slow.address, doomed.address],
+      size: 1,
+      healthCheck: { intervalMs: 50, timeoutMs: 1_000 },
+      breaker: { timeoutThreshold: 2, ejectionMs: 60_000 },
+      retry: { attemptTimeoutMs: 50, maxAttempts: 4 },
+      balancer: { policy: 'round-robin' },
+    }));
+    const echo = pool.getService<EchoClient>('EchoService');
+    await waitUntil(() => pool.healthReport().healthy === 3);
+    doomed.kill();
+    for (let i = 0; i < 40; i++) await echo.ping({ id: `c${i}` }, { idempotent: true });
+    const ejections = (reason: string) =>
+      metricValue(GRPC_POOL_METRICS.ejections, { pool: 'causes', reason });
+    // one ejection per bad connection: the sick one by its health check, the slow one by its
+    // timeouts, the dead one by whichever noticed first (health check, UNAVAILABLE, connectivity)
+    expect(await ejections('timeout')).toBe(1);
+    expect(await ejections('health_check')).toBeGreaterThanOrEqual(1);
+    expect(await metricValue(GRPC_POOL_METRICS.ejections, { pool: 'causes' })).toBe(3);
+    expect(pool.healthReport().healthy).toBe(1);
   });
 });
 

@@ -60,9 +60,8 @@ describe('kafka-dedup PostgreSQL inbox under crashes (real Kafka, real PostgreSQ
     let done = 0;
     const deadline = Date.now() + 240_000;
     while (done < kills && Date.now() < deadline) {
-      const { rows } = (await pool.query<{ n: string }>('SELECT count(*) AS n FROM side_effects'))
-        .rows[0] as { n: string };
-      if (Number(rows) >= (done + 1) * step) {
+      const { rows } = await pool.query<{ n: string }>('SELECT count(*) AS n FROM side_effects');
+      if (Number(rows[0].n) >= (done + 1) * step) {
         await victim.kill();
         done++;
         await victim.start();

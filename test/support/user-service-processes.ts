@@ -55,12 +55,18 @@ export class AppProcess {
     });
   }
 
-  /** Sends `signal` and waits for the exit; returns the exit code (null when killed by a signal). */
-  async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 30_000): Promise<number | null> {
+  /**
+   * Sends `signal` and waits for the exit; returns the exit code, or the signal's name when the
+   * process ended by a signal (Nest re-raises SIGTERM once its shutdown hooks have run).
+   */
+  async stop(
+    signal: NodeJS.Signals = 'SIGTERM',
+    timeoutMs = 30_000,
+  ): Promise<number | string | null> {
     const child = this.child;
-    if (!child || !this.running) return child?.exitCode ?? null;
-    const exited = new Promise<number | null>((resolve) =>
-      child.once('exit', (code) => resolve(code)),
+    if (!child || !this.running) return child?.exitCode ?? child?.signalCode ?? null;
+    const exited = new Promise<number | string | null>((resolve) =>
+      child.once('exit', (code, sig) => resolve(code ?? sig)),
     );
     child.kill(signal);
     const code = await Promise.race([exited, sleep(timeoutMs).then(() => 'timeout' as const)]);
@@ -101,7 +107,7 @@ export function authProcess(port: number): AppProcess {
 export const AUTH_READY = /auth-service listening on/;
 
 /** The line a user-service prints once HTTP, gRPC and the consumer are up. */
-export const USER_SERVICE_READY = /user-service listening on/;
+export const USER_SERVICE_READY = /\[user-service\] listening on/;
 
 /** Loopback ports no other suite uses: `base + i`, base drawn per run. */
 export function portBlock(size: number): number[] {

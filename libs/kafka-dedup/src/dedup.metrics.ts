@@ -8,6 +8,15 @@ import { MemoryDedupStore } from './stores/memory.store';
 const LABELS = ['topic', 'store'];
 
 /**
+ * Flushers of per-message counts kept as plain numbers on the hot path (prom-client hashes the
+ * label set on every `inc()`, even on a bound child); run before every scrape. @internal
+ */
+export const beforeCollect = new Set<() => void>();
+function flushCounts(): void {
+  for (const flush of beforeCollect) flush();
+}
+
+/**
  * Typed access to the dedup metrics, registered in prom-client's default registry when
  * `prom-client` is installed (no-ops otherwise). @internal
  */
@@ -15,16 +24,19 @@ const LABELS = ['topic', 'store'];
 export class DedupMetrics {
   readonly processed: Counter<string> = counter({
     name: DEDUP_METRICS.processed,
+    collect: flushCounts,
     help: 'Kafka events passed to the handler',
     labelNames: LABELS,
   });
   readonly deduplicated: Counter<string> = counter({
     name: DEDUP_METRICS.deduplicated,
+    collect: flushCounts,
     help: 'Kafka events skipped as duplicates',
     labelNames: LABELS,
   });
   readonly inFlightConflicts: Counter<string> = counter({
     name: DEDUP_METRICS.inFlightConflicts,
+    collect: flushCounts,
     help: 'Kafka events that arrived while a copy was in flight',
     labelNames: LABELS,
   });
@@ -35,6 +47,7 @@ export class DedupMetrics {
   });
   readonly missingKeys: Counter<string> = counter({
     name: DEDUP_METRICS.missingKeys,
+    collect: flushCounts,
     help: 'Kafka events without a usable event id',
     labelNames: LABELS,
   });

@@ -8,6 +8,7 @@ import { quietEventError } from './dedup.handler-error';
 import { resolveKeySource, type ResolvedDedupOptions } from './dedup.options';
 import { DedupService, DUPLICATE } from './dedup.service';
 import { DedupMissingKeyError } from './errors/dedup.errors';
+import { RateLimitedLogger } from './logging/rate-limited-logger';
 import { bindRunner, isWrappedClass, setFallbackRunner } from './dedup.wrapper';
 import type { DedupKey } from './interfaces/dedup-key.interface';
 import type {
@@ -42,6 +43,10 @@ export interface HandlerPlan {
 @Injectable()
 export class DedupRunner implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('KafkaDedup');
+  // A topic full of messages without ids writes a few lines, not one per message (the
+  // missing-key metric keeps the exact count).
+  private readonly warnings = new RateLimitedLogger(this.logger);
+  private readonly errors = new RateLimitedLogger({ warn: (m) => this.logger.error(m) });
   /** Per metadata object: [message plan, event plan]. */
   private readonly plans = new WeakMap<object, [HandlerPlan?, HandlerPlan?]>();
   private readonly scopes = new Map<string, string>();
@@ -66,6 +71,8 @@ export class DedupRunner implements OnModuleInit, OnModuleDestroy {
 
   onModuleDestroy(): void {
     setFallbackRunner(this, false);
+    this.warnings.flush();
+    this.errors.flush();
   }
 
   /** The plan of a handler, cached per metadata object. */
@@ -162,13 +169,17 @@ export class DedupRunner implements OnModuleInit, OnModuleDestroy {
     const where = `${topic}[${kafka.getPartition()}]@${(kafka.getMessage() as DedupKafkaMessage).offset}`;
     switch (plan.onMissingKey) {
       case 'process':
-        this.logger.warn(
+        this.warnings.warn(
+          `missing-key:process:${topic}`,
           `no event id in ${where} (${id.missing}): processing without deduplication`,
         );
         this.service.untracked(topic);
         return this.guard(fn, request);
       case 'skip':
-        this.logger.warn(`no event id in ${where} (${id.missing}): skipped (onMissingKey: skip)`);
+        this.warnings.warn(
+          `missing-key:skip:${topic}`,
+          `no event id in ${where} (${id.missing}): skipped (onMissingKey: skip)`,
+        );
         return undefined;
       case 'error':
         if (request) {
@@ -180,7 +191,10 @@ export class DedupRunner implements OnModuleInit, OnModuleDestroy {
           );
         }
         // Throwing would make kafkajs redeliver the event forever and block its partition.
-        this.logger.error(`no event id in ${where} (${id.missing}): skipped (onMissingKey: error)`);
+        this.errors.warn(
+          `missing-key:error:${topic}`,
+          `no event id in ${where} (${id.missing}): skipped (onMissingKey: error)`,
+        );
         return undefined;
     }
   }

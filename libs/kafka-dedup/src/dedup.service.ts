@@ -1,7 +1,8 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { isObservable, Observable } from 'rxjs';
 import { DEDUP_RESOLVED_OPTIONS } from './dedup.constants';
-import { DedupMetrics } from './dedup.metrics';
+import { TopicCounters } from './dedup.counters';
+import { beforeCollect, DedupMetrics } from './dedup.metrics';
 import type { ResolvedDedupOptions } from './dedup.options';
 import { DedupInFlightTimeoutError, DedupStoreError } from './errors/dedup.errors';
 import { RateLimitedLogger } from './logging/rate-limited-logger';
@@ -40,14 +41,6 @@ export const DUPLICATE: unique symbol = Symbol('kafka-dedup:duplicate');
 /** The type of {@link DUPLICATE}. */
 export type Duplicate = typeof DUPLICATE;
 
-/** Prometheus children of one topic, bound once (`counter.labels()` is a Map lookup per call). */
-interface TopicCounters {
-  processed: { inc(): void };
-  deduplicated: { inc(): void };
-  inFlightConflicts: { inc(): void };
-  missingKeys: { inc(): void };
-}
-
 const DEFAULT_SCOPE = 'default';
 const HEARTBEAT_EVERY_MS = 3_000;
 
@@ -70,12 +63,15 @@ export class DedupService implements OnApplicationShutdown {
   private renewTimer?: NodeJS.Timeout;
   private cleanupRunning?: Promise<CleanupResult>;
   private readonly counters = new Map<string, TopicCounters>();
+  private readonly flush = (): void => this.flushCounts();
 
   constructor(
     @Inject(DEDUP_RESOLVED_OPTIONS) private readonly options: ResolvedDedupOptions,
     readonly store: DedupStore,
     private readonly metrics: DedupMetrics,
-  ) {}
+  ) {
+    beforeCollect.add(this.flush);
+  }
 
   /** False when `enabled: false` or `ttl: 0`: every event is processed. */
   get enabled(): boolean {
@@ -120,7 +116,7 @@ export class DedupService implements OnApplicationShutdown {
     const topic = context.topic ?? 'none';
     const counters = this.countersFor(topic);
     if (!this.options.enabled) {
-      counters.processed.inc();
+      counters.processed++;
       return fn();
     }
     // Transactional stores (a database inbox): claim + handler + commit run in ONE transaction
@@ -133,7 +129,7 @@ export class DedupService implements OnApplicationShutdown {
       claim = this.store.claim(key, this.options.leaseTtl);
     } catch (error) {
       this.storeFailed('claim', topic, error);
-      counters.processed.inc();
+      counters.processed++;
       return fn();
     }
     if (claim instanceof Promise) {
@@ -141,7 +137,7 @@ export class DedupService implements OnApplicationShutdown {
         (result) => this.afterClaim(key, result, fn, context, counters),
         (error: unknown) => {
           this.storeFailed('claim', topic, error);
-          counters.processed.inc();
+          counters.processed++;
           return fn();
         },
       );
@@ -194,14 +190,14 @@ export class DedupService implements OnApplicationShutdown {
   /** Counts a batch message processed (claimed in `claimBatch`), skipped or untracked. @internal */
   countBatch(topic: string, processed: number, deduplicated: number, inFlight = 0): void {
     const counters = this.countersFor(topic);
-    for (let i = 0; i < processed; i++) counters.processed.inc();
-    for (let i = 0; i < deduplicated; i++) counters.deduplicated.inc();
-    for (let i = 0; i < inFlight; i++) counters.inFlightConflicts.inc();
+    counters.processed += processed;
+    counters.deduplicated += deduplicated;
+    counters.inFlightConflicts += inFlight;
   }
 
   /** Counts a message without a usable id. @internal */
   missingKey(topic: string): void {
-    this.countersFor(topic).missingKeys.inc();
+    this.countersFor(topic).missingKeys++;
   }
 
   /** One claim attempt, without waiting: claimed, duplicate or in-flight. */
@@ -216,30 +212,30 @@ export class DedupService implements OnApplicationShutdown {
    */
   async acquire(keyOrId: DedupKey | string, context: AcquireContext = {}): Promise<DedupDecision> {
     const topic = context.topic ?? 'none';
-    const labels = { topic, store: this.store.name };
+    const counters = this.countersFor(topic);
     if (!this.enabled) return this.untracked(topic);
     const key = toKey(keyOrId);
     let result = await this.tryClaim(key, topic);
     if (result === null) return this.untracked(topic);
     if (result.status === 'in-flight') {
-      this.metrics.inFlightConflicts.inc(labels);
+      counters.inFlightConflicts++;
       result = await this.waitForOutcome(key, context);
       if (result === null) return this.untracked(topic);
     }
     if (result.status === 'duplicate') {
-      this.metrics.deduplicated.inc(labels);
+      counters.deduplicated++;
       return SKIP;
     }
     if (result.status !== 'claimed')
       throw new DedupInFlightTimeoutError(topic, this.options.inFlightWait);
-    this.metrics.processed.inc(labels);
+    counters.processed++;
     this.hold(key, result.token);
     return { action: 'process', key, token: result.token, topic };
   }
 
   /** Counts an event that reaches its handler without a claim (disabled, store down, no key). */
   untracked(topic: string): DedupDecision {
-    this.countersFor(topic).processed.inc();
+    this.countersFor(topic).processed++;
     return UNTRACKED;
   }
 
@@ -287,6 +283,8 @@ export class DedupService implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.flushCounts();
+    beforeCollect.delete(this.flush);
     clearInterval(this.renewTimer);
     this.renewTimer = undefined;
     await this.store.close();
@@ -300,17 +298,17 @@ export class DedupService implements OnApplicationShutdown {
     counters: TopicCounters,
   ): unknown {
     if (result.status === 'claimed') {
-      counters.processed.inc();
+      counters.processed++;
       return this.runClaimed(key, result.token, fn, context.topic ?? 'none');
     }
     if (result.status === 'duplicate') {
-      counters.deduplicated.inc();
+      counters.deduplicated++;
       return DUPLICATE;
     }
-    counters.inFlightConflicts.inc();
+    counters.inFlightConflicts++;
     return this.waitForOutcome(key, context).then((outcome) => {
       if (outcome === null) {
-        counters.processed.inc();
+        counters.processed++;
         return fn();
       }
       if (outcome.status === 'in-flight')
@@ -447,26 +445,25 @@ export class DedupService implements OnApplicationShutdown {
       return isObservable(result) ? lastValue(result) : await result;
     });
     if (outcome.duplicate) {
-      counters.deduplicated.inc();
+      counters.deduplicated++;
       return DUPLICATE;
     }
-    counters.processed.inc();
+    counters.processed++;
     return outcome.result;
   }
 
   private countersFor(topic: string): TopicCounters {
     let counters = this.counters.get(topic);
     if (counters === undefined) {
-      const labels = { topic, store: this.store.name };
-      counters = {
-        processed: this.metrics.processed.labels(labels),
-        deduplicated: this.metrics.deduplicated.labels(labels),
-        inFlightConflicts: this.metrics.inFlightConflicts.labels(labels),
-        missingKeys: this.metrics.missingKeys.labels(labels),
-      };
+      counters = new TopicCounters({ topic, store: this.store.name });
       this.counters.set(topic, counters);
     }
     return counters;
+  }
+
+  /** Adds the counts since the last scrape to the Prometheus counters. */
+  private flushCounts(): void {
+    for (const counters of this.counters.values()) counters.flushTo(this.metrics);
   }
 
   /** @returns the claim result, or null when the store failed and the policy says process. */

@@ -20,6 +20,19 @@ export class UserChangesWriter {
   constructor(private readonly database: UserServiceDatabase) {}
 
   async apply(change: ParsedUserChange, origin: ChangeOrigin): Promise<void> {
+    try {
+      await this.write(change, origin);
+    } catch (error) {
+      // A plain message: the driver's error carries the bigint parameters, which the Kafka
+      // consumer's error logging cannot serialise (it would crash the consumer instead of retrying).
+      throw new UserChangeWriteError(
+        origin,
+        (error as { cause?: Error }).cause ?? (error as Error),
+      );
+    }
+  }
+
+  private async write(change: ParsedUserChange, origin: ChangeOrigin): Promise<void> {
     await this.database.db.transaction(async (tx) => {
       if (change.op === 'd') {
         await tx
@@ -64,4 +77,12 @@ export class UserChangesWriter {
 
 function text(value: unknown): string | null {
   return typeof value === 'string' ? value : value == null ? null : String(value);
+}
+
+/** A change could not be written; thrown so Kafka redelivers it. */
+export class UserChangeWriteError extends Error {
+  constructor(origin: ChangeOrigin, cause: Error) {
+    super(`writing ${origin.topic}[${origin.partition}]@${origin.offset} failed: ${cause.message}`);
+    this.name = 'UserChangeWriteError';
+  }
 }

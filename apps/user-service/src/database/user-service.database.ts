@@ -74,8 +74,10 @@ export class UserServiceDatabase implements OnApplicationShutdown {
     await this.db.execute(sql`SELECT 1`);
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Runs after the Kafka consumer and gRPC server have stopped (Nest closes them first). */
+  async onApplicationShutdown(signal?: string): Promise<void> {
     await this.close();
+    UserServiceDatabase.logger.log(`${this.driver} closed${signal ? ` (${signal})` : ''}`);
   }
 }
 

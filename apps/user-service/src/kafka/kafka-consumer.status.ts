@@ -40,7 +40,10 @@ export class KafkaConsumerStatus {
       const group = await Promise.race([
         this.consumer.describeGroup(),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+          timer = setTimeout(
+            () => reject(new Error(`no answer within ${timeoutMs} ms`)),
+            timeoutMs,
+          );
         }),
       ]);
       return {

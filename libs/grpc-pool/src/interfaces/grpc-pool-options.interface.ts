@@ -74,7 +74,7 @@ export interface GrpcPoolBalancerOptions {
    * @default 'peak-ewma'
    */
   policy?: 'peak-ewma' | 'round-robin';
-  /** Time constant of the latency estimate's decay, in ms. @default 10_000 */
+  /** Time constant of the latency estimate's decay, in ms. @default 2_000 */
   decayMs?: number;
 }
 

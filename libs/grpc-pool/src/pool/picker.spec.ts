@@ -3,10 +3,15 @@ import { PeakEwmaPicker, RoundRobinPicker } from './picker';
 import type { PoolConnection } from './pool-connection';
 
 /** A stand-in with what the pickers read: breaker state, latency estimate, calls in flight. */
-function conn(latencyMs: number, inFlight = 0, closed = true): PoolConnection {
+function conn(latencyMs: number, inFlight = 0, closed = true, stalledMs = 0): PoolConnection {
   const latency = new PeakEwma(10_000, () => 0); // every estimate observed at the same instant
   if (latencyMs > 0) latency.observe(latencyMs);
-  return { breaker: { closed }, latency, inFlight } as unknown as PoolConnection;
+  return {
+    breaker: { closed },
+    latency,
+    inFlight,
+    stalledMs: () => stalledMs,
+  } as unknown as PoolConnection;
 }
 
 function counts(pick: () => PoolConnection | undefined, all: PoolConnection[], n = 3_000) {
@@ -51,6 +56,19 @@ describe('PeakEwmaPicker', () => {
 
   it('moves off a connection whose calls pile up unanswered (frozen)', () => {
     const all = [conn(2, 1), conn(2, 1), conn(2, 8)];
+    const picker = new PeakEwmaPicker();
+    expect(counts(() => picker.pick(all, undefined, true), all)[2]).toBe(0);
+  });
+
+  it('moves off a connection with one call outstanding and no answer for long (frozen, no samples)', () => {
+    const all = [conn(5, 3), conn(5, 3), conn(5, 1, true, 100)];
+    const picker = new PeakEwmaPicker();
+    expect(counts(() => picker.pick(all, undefined, true), all)[2]).toBe(0);
+  });
+
+  it('prefers a connection far faster than the other even when it has more calls in flight', () => {
+    // a client-bound load: 40 ms everywhere from queueing, the slow backend 200 ms more
+    const all = [conn(40, 6), conn(40, 6), conn(240, 0)];
     const picker = new PeakEwmaPicker();
     expect(counts(() => picker.pick(all, undefined, true), all)[2]).toBe(0);
   });

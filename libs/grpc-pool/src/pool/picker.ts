@@ -46,7 +46,7 @@ export class PeakEwmaPicker implements Picker {
     const b = connections[j];
     const aOk = eligible(a, tried);
     const bOk = eligible(b, tried);
-    if (aOk && bOk) return cost(a, now) <= cost(b, now) ? a : b;
+    if (aOk && bOk) return cheaper(a, b, now);
     if (aOk) return a;
     if (bOk) return b;
     // Both candidates unfit (ejected or tried): the cheapest fit connection, scanned from i.
@@ -101,9 +101,38 @@ function closedOnly(c: PoolConnection): PoolConnection | undefined {
   return c.breaker.closed ? c : undefined;
 }
 
+/** A candidate this much slower than the other loses whatever the calls in flight. */
+const DOMINANCE = 2;
+/** …when the difference is also above this (ms): sub-ms loopback latencies are noise. */
+const DOMINANCE_FLOOR_MS = 5;
+
+/**
+ * Latency estimate of `c`: its peak-EWMA, or how long its outstanding calls went unanswered if
+ * longer (a frozen backend yields no samples). @internal
+ */
+export function latencyOf(c: PoolConnection, now: number): number {
+  const ewma = c.latency.estimate(now);
+  const stalled = c.stalledMs(now);
+  return stalled > ewma ? stalled : ewma;
+}
+
 /** Expected wait on `c`: its latency estimate times the calls it would serve. @internal */
-export function cost(c: PoolConnection, now: number): number {
-  const latency = c.latency.estimate(now);
+export function cost(c: PoolConnection, now: number, latency = latencyOf(c, now)): number {
   if (latency === 0 && c.inFlight > 0) return UNMEASURED_PENALTY + c.inFlight;
   return latency * (c.inFlight + 1);
+}
+
+/**
+ * The better of two candidates: by cost, except that a clearly slower one (2x, and 5 ms) loses
+ * outright. When the client itself is the bottleneck every connection's latency includes the same
+ * queueing, and multiplying it by the calls in flight would make a backend that is 200 ms slower
+ * look as good as the busy fast ones.
+ */
+function cheaper(a: PoolConnection, b: PoolConnection, now: number): PoolConnection {
+  const la = latencyOf(a, now);
+  const lb = latencyOf(b, now);
+  if (la === 0 || lb === 0) return cost(a, now, la) <= cost(b, now, lb) ? a : b; // unmeasured
+  if (la > DOMINANCE * lb && la - lb > DOMINANCE_FLOOR_MS) return b;
+  if (lb > DOMINANCE * la && lb - la > DOMINANCE_FLOOR_MS) return a;
+  return cost(a, now, la) <= cost(b, now, lb) ? a : b;
 }

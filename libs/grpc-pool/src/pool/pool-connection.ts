@@ -31,6 +31,8 @@ export class PoolConnection {
   inFlight = 0;
   /** When an attempt on this connection last got an answer (performance.now()). */
   lastAnswerAt = -Infinity;
+  /** Since when calls are outstanding without an answer (performance.now()); see {@link stalledMs}. */
+  private progressAt = 0;
   private readonly clients = new Map<string, Client>();
   private closed = false;
 
@@ -53,6 +55,27 @@ export class PoolConnection {
       events.onCircuitChange(this, state, reason),
     );
     this.watch(this.channel.getConnectivityState(false));
+  }
+
+  /** An attempt starts on this connection. */
+  begin(now: number): void {
+    if (this.inFlight++ === 0) this.progressAt = now;
+  }
+
+  /** An attempt on this connection got an answer. */
+  answered(now: number, latencyMs: number): void {
+    this.lastAnswerAt = now;
+    this.progressAt = now;
+    this.latency.observe(latencyMs);
+    this.breaker.answered();
+  }
+
+  /**
+   * How long calls have been outstanding here without any answer: a frozen backend's connection
+   * has no latency samples to show it, but this grows. 0 when nothing is in flight.
+   */
+  stalledMs(now: number): number {
+    return this.inFlight > 0 ? now - this.progressAt : 0;
   }
 
   /** The grpc-js client of `service` bound to this connection's channel. */

@@ -124,7 +124,7 @@ export class PooledCall<T = unknown> implements TriedConnections {
     const now = performance.now();
     const latency = now - attempt.started;
     if (error === null || error === undefined) {
-      this.answered(c, now, latency);
+      c.answered(now, latency);
       if (!this.finished) this.succeed(value as T);
       return;
     }
@@ -139,21 +139,16 @@ export class PooledCall<T = unknown> implements TriedConnections {
       // siblings answered meanwhile (otherwise the server or the deadline is the problem).
       attempt.timedOut = true;
       c.latency.observe(latency);
-      if (this.siblingsAnswered(c, attempt.started)) c.breaker.timeoutFailure();
+      // "Meanwhile": during the attempt or as long before it (sequential callers).
+      if (this.siblingsAnswered(c, attempt.started - latency)) c.breaker.timeoutFailure();
     } else {
-      this.answered(c, now, latency); // the server answered with an error: the connection works
+      c.answered(now, latency); // the server answered with an error: the connection works
     }
     if (this.finished) return;
     this.lastError = error;
     this.lastAttempt = attempt;
     if (this.settings.hedging) this.afterHedgeFailure(code, this.settings.hedging);
     else this.afterFailure(code);
-  }
-
-  private answered(c: PoolConnection, now: number, latency: number): void {
-    c.lastAnswerAt = now;
-    c.latency.observe(latency);
-    c.breaker.answered();
   }
 
   private afterFailure(code: status): void {
@@ -211,7 +206,7 @@ export class PooledCall<T = unknown> implements TriedConnections {
     );
     if (this.first === undefined) this.first = attempt;
     else (this.others ??= []).push(attempt);
-    connection.inFlight++;
+    connection.begin(attempt.started);
     this.inFlight++;
     try {
       this.invoker.start(this, attempt);

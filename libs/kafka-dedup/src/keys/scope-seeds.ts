@@ -15,7 +15,17 @@ export class KeyFingerprinter {
   private lastScope = '';
   private lastSeed?: Uint32Array;
 
+  // claim() and commit() of one message get the same key object: hash it once.
+  private lastKey?: DedupKey;
+  private lastHi = 0;
+  private lastLo = 0;
+
   fingerprint(key: DedupKey): void {
+    if (key === this.lastKey) {
+      FP[0] = this.lastHi;
+      FP[1] = this.lastLo;
+      return;
+    }
     let seed = key.scope === this.lastScope ? this.lastSeed : undefined;
     if (seed === undefined) {
       seed = this.seeds.get(key.scope);
@@ -29,5 +39,8 @@ export class KeyFingerprinter {
     }
     if (typeof key.id === 'string') hashString(key.id, seed[0], seed[1]);
     else hashBytes(key.id, seed[0], seed[1]);
+    this.lastKey = key;
+    this.lastHi = FP[0];
+    this.lastLo = FP[1];
   }
 }

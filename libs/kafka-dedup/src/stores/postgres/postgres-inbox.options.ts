@@ -19,6 +19,8 @@ export interface PgResultLike {
 /** A node-postgres `PoolClient` as far as the store uses it. */
 export interface PgPoolClientLike extends PgQueryable {
   release(destroy?: boolean | Error): void;
+  on?(event: 'error', listener: (error: Error) => void): unknown;
+  off?(event: 'error', listener: (error: Error) => void): unknown;
 }
 
 /** A node-postgres `Pool` as far as the store uses it (`new pg.Pool(…)`). */

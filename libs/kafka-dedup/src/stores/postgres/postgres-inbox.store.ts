@@ -106,6 +106,10 @@ export class PostgresInboxStore extends DedupStore implements OnModuleInit {
       throw this.failure('connect', error);
     }
     let broken: Error | undefined;
+    // A checked-out client has no listener of its own: without this one, the connection dying
+    // mid-transaction (PostgreSQL restarting) would be an uncaught 'error' event. The failing query
+    // rejects as well, which is what turns into a redelivery.
+    client.on?.('error', ignoreClientError);
     try {
       let claimed: boolean;
       try {
@@ -147,6 +151,7 @@ export class PostgresInboxStore extends DedupStore implements OnModuleInit {
       }
       return { duplicate: false, result };
     } finally {
+      client.off?.('error', ignoreClientError);
       client.release(broken);
     }
   }
@@ -310,6 +315,10 @@ function isResolved(
   options: DedupPostgresOptions | ResolvedPostgresOptions,
 ): options is ResolvedPostgresOptions {
   return typeof (options as ResolvedPostgresOptions).poolMax === 'number';
+}
+
+function ignoreClientError(): void {
+  // The query in flight rejects with the same error; see runInTransaction.
 }
 
 function idBytes(id: string | Buffer): Buffer {

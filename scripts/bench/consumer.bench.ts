@@ -1,0 +1,284 @@
+/**
+ * npm run bench:consumer [-- --json] [-- --events N] [-- --slow-events N] [-- --only a,b]
+ *
+ * What a user feels: a stock Nest `Transport.KAFKA` consumer on the real broker (127.0.0.1:9092),
+ * N events (default 50,000, unique `x-event-id` headers) on 3 partitions produced first, consumed
+ * by a trivial handler — without deduplication, behind a no-op Nest interceptor, with
+ * `@Deduplicate()` on the memory store, on the Redis store, and in batch mode (`DedupKafkaServer`)
+ * on Redis; then a ~1 ms handler (simulated I/O, --slow-events, default 5,000) without dedup, with
+ * the memory store and with Redis. Each case runs in a fresh process (compiled with tsc) on a fresh
+ * topic and consumer group; throughput is measured from the first to the last message handled.
+ * Ratios are against the no-dedup case with the same handler, in the same run.
+ *
+ * Adding a case: append to CASES (and to RATIOS if it has a headline ratio); the worker
+ * (consumer.worker.ts) builds the app from the case's fields.
+ * Run under `flock /tmp/bench.lock` on a shared machine.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import type { WorkerCase, WorkerResult } from './consumer.worker';
+
+/** One benchmark case: a row of the table. */
+interface BenchCase extends Pick<WorkerCase, 'wrap' | 'store' | 'server' | 'handlerMs'> {
+  name: string;
+  description: string;
+  /** The case this one is compared with (same handler). */
+  baseline: string;
+}
+
+const CASES: BenchCase[] = [
+  {
+    name: 'none',
+    description: 'no dedup (stock Nest consumer)',
+    wrap: 'none',
+    server: 'standard',
+    handlerMs: 0,
+    baseline: 'none',
+  },
+  {
+    name: 'noop-interceptor',
+    description: 'a no-op Nest interceptor',
+    wrap: 'noop-interceptor',
+    server: 'standard',
+    handlerMs: 0,
+    baseline: 'none',
+  },
+  {
+    name: 'memory',
+    description: '@Deduplicate(), memory store',
+    wrap: 'deduplicate',
+    store: 'memory',
+    server: 'standard',
+    handlerMs: 0,
+    baseline: 'none',
+  },
+  {
+    name: 'redis',
+    description: '@Deduplicate(), Redis store',
+    wrap: 'deduplicate',
+    store: 'redis',
+    server: 'standard',
+    handlerMs: 0,
+    baseline: 'none',
+  },
+  {
+    name: 'redis-batch',
+    description: 'batch mode (DedupKafkaServer), Redis',
+    wrap: 'deduplicate',
+    store: 'redis',
+    server: 'batch',
+    handlerMs: 0,
+    baseline: 'none',
+  },
+  {
+    name: 'none-1ms',
+    description: '~1 ms handler, no dedup',
+    wrap: 'none',
+    server: 'standard',
+    handlerMs: 1,
+    baseline: 'none-1ms',
+  },
+  {
+    name: 'memory-1ms',
+    description: '~1 ms handler, memory store',
+    wrap: 'deduplicate',
+    store: 'memory',
+    server: 'standard',
+    handlerMs: 1,
+    baseline: 'none-1ms',
+  },
+  {
+    name: 'redis-1ms',
+    description: '~1 ms handler, Redis store',
+    wrap: 'deduplicate',
+    store: 'redis',
+    server: 'standard',
+    handlerMs: 1,
+    baseline: 'none-1ms',
+  },
+];
+
+/** Headline ratios of the JSON line: [case, baseline]. */
+const RATIOS: Record<string, [string, string]> = {
+  memoryOverNone: ['memory', 'none'],
+  redisOverNone: ['redis', 'none'],
+  redisBatchOverNone: ['redis-batch', 'none'],
+  noopInterceptorOverNone: ['noop-interceptor', 'none'],
+  memory1msOverNone1ms: ['memory-1ms', 'none-1ms'],
+  redis1msOverNone1ms: ['redis-1ms', 'none-1ms'],
+};
+
+const args = process.argv.slice(2);
+const flag = (name: string): string | undefined => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const JSON_OUTPUT = args.includes('--json');
+const EVENTS = Number(flag('--events') ?? 50_000);
+const SLOW_EVENTS = Number(flag('--slow-events') ?? 5_000);
+const ONLY = flag('--only')?.split(',');
+/** `--profile DIR`: each worker writes a V8 CPU profile there. */
+const PROFILE_DIR = flag('--profile');
+const BROKER = process.env.KAFKA_BROKER ?? '127.0.0.1:9092';
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const PARTITIONS = 3;
+const CASE_TIMEOUT_MS = 240_000;
+const ROOT = join(__dirname, '..', '..');
+const WORKER = join(ROOT, 'dist', 'bench', 'scripts', 'bench', 'consumer.worker.js');
+const RUN = `${Date.now().toString(36)}-${process.pid}`;
+
+const log = (line: string): void => {
+  if (!JSON_OUTPUT) console.log(line);
+  else console.error(line);
+};
+
+function compileWorker(): void {
+  log('compiling the worker with tsc (decorator metadata)…');
+  const tsc = spawnSync(
+    join(ROOT, 'node_modules', '.bin', 'tsc'),
+    ['-p', join(ROOT, 'scripts', 'bench', 'tsconfig.consumer.json')],
+    { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' },
+  );
+  // Type errors elsewhere in a tree under work still emit; a missing output is fatal.
+  if (tsc.status !== 0) log(`tsc reported errors (output still emitted):\n${tsc.stdout}`);
+  if (!existsSync(WORKER)) throw new Error(`worker not compiled: ${WORKER}`);
+}
+
+async function produce(kafka: Kafka, topic: string, events: number): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({
+    topics: [{ topic, numPartitions: PARTITIONS }],
+    waitForLeaders: true,
+  });
+  await admin.disconnect();
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  const chunk = 2_000;
+  for (let start = 0; start < events; start += chunk) {
+    const messages = [];
+    for (let i = start; i < Math.min(events, start + chunk); i++) {
+      const id = `${topic}:${i}`;
+      messages.push({
+        partition: i % PARTITIONS,
+        value: JSON.stringify({ id, seq: i, kind: 'user.updated' }),
+        headers: { 'x-event-id': id },
+      });
+    }
+    await producer.send({ topic, messages, acks: 1 });
+  }
+  await producer.disconnect();
+}
+
+async function dropTopic(kafka: Kafka, topic: string): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.deleteTopics({ topics: [topic] });
+  } catch {
+    // best effort: a leftover topic only costs disk
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+function runWorker(spec: WorkerCase): Promise<WorkerResult> {
+  return new Promise((resolve, reject) => {
+    const profile = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
+    const child = spawn(process.execPath, [...profile, WORKER, JSON.stringify(spec)], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`case timed out after ${CASE_TIMEOUT_MS} ms: ${err.slice(-2000)}`));
+    }, CASE_TIMEOUT_MS);
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      const line = out.split('\n').find((l) => l.startsWith('BENCH_RESULT '));
+      if (line) resolve(JSON.parse(line.slice('BENCH_RESULT '.length)) as WorkerResult);
+      else reject(new Error(`worker exited with ${code}: ${(err || out).slice(-2000)}`));
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  compileWorker();
+  const kafka = new Kafka({
+    clientId: `bench-consumer-${RUN}`,
+    brokers: [BROKER],
+    logLevel: logLevel.NOTHING,
+  });
+  const results = new Map<string, WorkerResult>();
+  for (const c of CASES) {
+    if (ONLY && !ONLY.includes(c.name)) continue;
+    const topic = `bench-consumer-${RUN}-${c.name}`;
+    const events = c.handlerMs > 0 ? SLOW_EVENTS : EVENTS;
+    log(`${c.name}: producing ${events} events on ${PARTITIONS} partitions…`);
+    await produce(kafka, topic, events);
+    try {
+      const result = await runWorker({
+        topic,
+        groupId: `${topic}-g`,
+        broker: BROKER,
+        events,
+        handlerMs: c.handlerMs,
+        wrap: c.wrap,
+        store: c.store,
+        server: c.server,
+        redisUrl: REDIS_URL,
+        redisPrefix: `bench-consumer:${RUN}:`,
+      });
+      results.set(c.name, result);
+      log(`${c.name}: ${Math.round(result.eventsPerSec)} events/s`);
+    } finally {
+      await dropTopic(kafka, topic);
+    }
+  }
+
+  const rate = (name: string): number | undefined => results.get(name)?.eventsPerSec;
+  const ratio = (a: string, b: string): number | null => {
+    const x = rate(a);
+    const y = rate(b);
+    return x !== undefined && y !== undefined ? Number((x / y).toFixed(3)) : null;
+  };
+  const rows = CASES.filter((c) => results.has(c.name)).map((c) => ({
+    case: c.description,
+    events: results.get(c.name)!.events,
+    eventsPerSec: Math.round(rate(c.name)!),
+    overBaseline: ratio(c.name, c.baseline),
+  }));
+  const summary: Record<string, unknown> = {};
+  for (const [name, [a, b]] of Object.entries(RATIOS)) summary[name] = ratio(a, b);
+  summary.eventsPerSec = Object.fromEntries(
+    [...results].map(([k, v]) => [k, Math.round(v.eventsPerSec)]),
+  );
+  summary.events = EVENTS;
+  summary.slowEvents = SLOW_EVENTS;
+  summary.partitions = PARTITIONS;
+
+  if (JSON_OUTPUT) {
+    console.log(JSON.stringify(summary));
+    return;
+  }
+  console.log('');
+  console.log('| case | events | events/s | x no dedup |');
+  console.log('|---|---:|---:|---:|');
+  for (const r of rows)
+    console.log(
+      `| ${r.case} | ${r.events} | ${r.eventsPerSec.toLocaleString('en-US')} | ${r.overBaseline?.toFixed(2) ?? '—'} |`,
+    );
+  console.log('');
+  for (const [name] of Object.entries(RATIOS)) console.log(`${name}: ${String(summary[name])}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

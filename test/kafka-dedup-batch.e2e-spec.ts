@@ -1,0 +1,140 @@
+import { INestMicroservice } from '@nestjs/common';
+import { register } from 'prom-client';
+import { DEDUP_METRICS, DedupStore } from '@nest-resilience/kafka-dedup';
+import { createTopic, kcatProduce, uniqueTopic, type KcatRecord } from './support/kcat';
+import { CapturingLogger, SideEffects, startConsumer } from './support/dedup-consumer';
+import { metricValue } from './support/metrics';
+import { sleep, waitFor } from './support/wait';
+
+interface UserEvent {
+  id: string;
+}
+
+const record = (id: string): KcatRecord => ({
+  value: JSON.stringify({ id }),
+  headers: { 'x-event-id': id },
+});
+
+/**
+ * The first deduplicated message of a topic teaches the batch server how its handler keys ids;
+ * later batches are claimed in one store call. Each test sends one such message first.
+ */
+async function warmUp(topic: string, effects: SideEffects): Promise<void> {
+  kcatProduce(topic, [record('warm-up')]);
+  expect(await waitFor(() => effects.counts.has('warm-up'))).toBe(true);
+}
+
+describe('kafka-dedup batch mode (DedupKafkaServer on eachBatch, real Kafka, memory store)', () => {
+  let app: INestMicroservice | undefined;
+
+  beforeEach(() => register.clear());
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+  });
+
+  it('processes copies of an id inside one batch once, and skips ids seen in earlier batches', async () => {
+    const topic = uniqueTopic('dedup-batch-copies');
+    await createTopic(topic);
+    const effects = new SideEffects();
+    let deliveries = 0;
+    app = await startConsumer({
+      topic,
+      group: `${topic}-g`,
+      server: 'batch',
+      dedup: {},
+      behaviour: (value) => {
+        deliveries++;
+        effects.record((value as UserEvent).id);
+      },
+    });
+    await warmUp(topic, effects);
+    const claimMany = jest.spyOn(app.get(DedupStore), 'claimMany');
+    const records: KcatRecord[] = [];
+    for (let i = 0; i < 200; i++) records.push(record(`evt-${i % 120}`)); // 80 copies in the batch
+    records.push(record('warm-up')); // seen in an earlier batch
+    kcatProduce(topic, records);
+    await waitFor(async () => (await metricValue(DEDUP_METRICS.deduplicated)) + deliveries >= 202);
+    await sleep(300);
+    expect(claimMany).toHaveBeenCalled(); // claimed by batch, not per message
+    expect(effects.counts.size).toBe(121);
+    expect(effects.repeated()).toEqual([]);
+    expect(await metricValue(DEDUP_METRICS.processed, { topic, store: 'memory' })).toBe(121);
+    expect(await metricValue(DEDUP_METRICS.deduplicated, { topic, store: 'memory' })).toBe(81);
+  });
+
+  it('stops the batch at a failed handler: the failed offset is redelivered and processed once, earlier ones are not reprocessed', async () => {
+    const topic = uniqueTopic('dedup-batch-fail');
+    await createTopic(topic);
+    const effects = new SideEffects();
+    const attempts = new Map<string, number>();
+    const logger = new CapturingLogger();
+    app = await startConsumer({
+      topic,
+      group: `${topic}-g`,
+      server: 'batch',
+      dedup: {},
+      logger,
+      behaviour: (value) => {
+        const id = (value as UserEvent).id;
+        attempts.set(id, (attempts.get(id) ?? 0) + 1);
+        if (id === 'evt-5' && attempts.get(id) === 1) throw new Error('transient failure');
+        effects.record(id);
+      },
+    });
+    await warmUp(topic, effects);
+    kcatProduce(
+      topic,
+      Array.from({ length: 10 }, (_, i) => record(`evt-${i}`)),
+    );
+    expect(await waitFor(() => effects.counts.has('evt-9'))).toBe(true);
+    await sleep(300);
+    expect(attempts.get('evt-5')).toBe(2);
+    for (let i = 0; i < 10; i++) if (i !== 5) expect(attempts.get(`evt-${i}`)).toBe(1);
+    expect(effects.repeated()).toEqual([]);
+    expect(effects.counts.size).toBe(11);
+    const failures = logger.errors('transient failure');
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toContain(`handler failed on ${topic}[0]@6`); // warm-up is offset 0
+  });
+
+  it('keeps heartbeating and renewing leases during a batch longer than the session timeout', async () => {
+    const topic = uniqueTopic('dedup-batch-long');
+    await createTopic(topic);
+    const effects = new SideEffects();
+    const attempts = new Map<string, number>();
+    let joins = 0;
+    let watching = false;
+    app = await startConsumer({
+      topic,
+      group: `${topic}-g`,
+      server: 'batch',
+      dedup: { leaseTtl: 1_500 },
+      consumer: { sessionTimeout: 6_000, heartbeatInterval: 500 },
+      behaviour: async (value, ctx) => {
+        if (!watching) {
+          watching = true;
+          const consumer = ctx.getConsumer();
+          consumer.on(consumer.events.GROUP_JOIN, () => joins++);
+        }
+        const id = (value as UserEvent).id;
+        attempts.set(id, (attempts.get(id) ?? 0) + 1);
+        if (id !== 'warm-up') await sleep(250);
+        effects.record(id);
+      },
+    });
+    await warmUp(topic, effects);
+    const ids = Array.from({ length: 32 }, (_, i) => `slow-${i}`);
+    kcatProduce(topic, ids.map(record)); // ~8 s of work: longer than sessionTimeout and leaseTtl
+    const store = app.get(DedupStore);
+    await sleep(4_000);
+    // Still held by the batch (renewed past its 1.5 s lease): another consumer would wait.
+    expect(await store.claim({ scope: topic, id: 'slow-31' }, 1_500)).toEqual({
+      status: 'in-flight',
+    });
+    expect(await waitFor(() => effects.counts.has('slow-31'), 20_000)).toBe(true);
+    await sleep(300);
+    expect(ids.map((id) => attempts.get(id))).toEqual(ids.map(() => 1));
+    expect(joins).toBe(0); // never kicked out of the group, no rebalance
+  }, 60_000);
+});
