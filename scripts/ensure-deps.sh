@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the project needs and is missing: Debian packages (kcat, haproxy, promtool,
-# redis-server, Java, Maven), the npm dependencies (npm ci) and the Kafka broker jars.
+# redis-server, PostgreSQL, Java, Maven), the npm dependencies (npm ci) and the Kafka broker jars.
 # Safe to run again: each step is skipped when already done.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -12,10 +12,12 @@ command -v haproxy >/dev/null || missing+=(haproxy)
 command -v promtool >/dev/null || missing+=(prometheus)
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v redis-cli >/dev/null || missing+=(redis-tools)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || missing+=(maven)
 command -v openssl >/dev/null || missing+=(openssl)
 command -v curl >/dev/null || missing+=(curl)
+command -v docker-compose >/dev/null || missing+=(docker-compose) # validates docker/ (no engine needed)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "[deps] installing Debian packages: ${missing[*]}" >&2
   SUDO=""

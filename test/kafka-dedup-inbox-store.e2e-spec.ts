@@ -10,6 +10,7 @@ import { KafkaRetriableException } from '@nestjs/microservices';
 import { Pool, type PoolClient } from 'pg';
 import { register } from 'prom-client';
 import {
+  DedupHealthIndicator,
   DedupModule,
   DedupOptionsError,
   DedupService,
@@ -33,9 +34,7 @@ type Db = NodePgDatabase<Record<string, never>>;
 /** A read model written through Drizzle in `@Transactional()` methods (joins the inbox transaction). */
 @Injectable()
 class DrizzleReadModel {
-  constructor(
-    private readonly txHost: TransactionHost<TransactionalAdapterDrizzleOrm<Db>>,
-  ) {}
+  constructor(private readonly txHost: TransactionHost<TransactionalAdapterDrizzleOrm<Db>>) {}
 
   @Transactional()
   async apply(eventId: string, fail = false): Promise<void> {
@@ -120,9 +119,10 @@ describe('kafka-dedup PostgreSQL inbox store (real PostgreSQL)', () => {
       expect(await dedup.run('e1', () => model.apply('e1').then(() => 'done'))).toBe('done');
       expect(await dedup.run('e1', () => model.apply('e1'))).toBeUndefined();
       expect(await rows()).toEqual(['e1']);
-      const inbox = await pool.query('SELECT scope, encode(id, $1) AS id, token FROM kafka_dedup_inbox', [
-        'escape',
-      ]);
+      const inbox = await pool.query(
+        'SELECT scope, encode(id, $1) AS id, token FROM kafka_dedup_inbox',
+        ['escape'],
+      );
       expect(inbox.rows).toEqual([{ scope: 'default', id: 'e1', token: null }]);
     });
 
@@ -300,9 +300,8 @@ describe('kafka-dedup PostgreSQL inbox store (real PostgreSQL)', () => {
     it('a Drizzle statement error the handler swallowed makes the message come back, nothing written', async () => {
       const moduleRef = await boot(viaHost(), drizzleImports());
       const dedup = moduleRef.get(DedupService);
-      const txHost = moduleRef.get<TransactionHost<TransactionalAdapterDrizzleOrm<Db>>>(
-        TransactionHost,
-      );
+      const txHost =
+        moduleRef.get<TransactionHost<TransactionalAdapterDrizzleOrm<Db>>>(TransactionHost);
       const attempt = dedup.run('d3', async () => {
         await txHost.tx.insert(effects).values({ eventId: 'd3' });
         await txHost.tx.execute(sql`SELECT 1/0`).catch(() => undefined);
@@ -344,6 +343,24 @@ describe('kafka-dedup PostgreSQL inbox store (real PostgreSQL)', () => {
       }).catch((e: unknown) => e);
       expect((error as DedupOptionsError).option).toBe('postgres.table');
       expect((error as Error).message).toContain('does not exist');
+    });
+
+    it('DedupHealthIndicator reports the inbox store up, and down when PostgreSQL does not answer', async () => {
+      const moduleRef = await boot(plain());
+      expect((await moduleRef.get(DedupHealthIndicator).isHealthy())['kafka-dedup']).toEqual({
+        status: 'up',
+        store: 'postgres',
+      });
+      const dead = new PostgresInboxStore({
+        connectionString: 'postgres://postgres@127.0.0.1:1/nodb',
+        config: { connectionTimeoutMillis: 300 },
+      });
+      try {
+        const down = await new DedupHealthIndicator(dead).isHealthy('db', 1_000);
+        expect(down.db).toMatchObject({ status: 'down', store: 'postgres' });
+      } finally {
+        await dead.close();
+      }
     });
 
     it('an unreachable PostgreSQL at run time throws a retriable DedupStoreError (Kafka redelivers)', async () => {

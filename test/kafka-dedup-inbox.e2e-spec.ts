@@ -1,6 +1,8 @@
 import type { INestMicroservice } from '@nestjs/common';
 import { Pool } from 'pg';
 import { register } from 'prom-client';
+import { DEDUP_METRICS } from '@nest-resilience/kafka-dedup';
+import { metricValue } from './support/metrics';
 import { inboxFailures, SIDE_EFFECTS_DDL, startInboxConsumer } from './support/inbox-app';
 import {
   buildInboxConsumer,
@@ -16,7 +18,7 @@ import { createTestDatabase, PrivatePostgres, type TestDatabase } from './suppor
 import { sleep, waitFor } from './support/wait';
 
 /** Events per crash stream (INBOX_E2E_EVENTS overrides it, e.g. for a longer run by hand). */
-const EVENTS = Number(process.env.INBOX_E2E_EVENTS ?? 20_000);
+const EVENTS = Number(process.env.INBOX_E2E_EVENTS ?? 12_000);
 const PARTITIONS = 3;
 
 describe('kafka-dedup PostgreSQL inbox under crashes (real Kafka, real PostgreSQL)', () => {
@@ -72,31 +74,27 @@ describe('kafka-dedup PostgreSQL inbox under crashes (real Kafka, real PostgreSQ
     return done;
   }
 
-  it(
-    `writes every id exactly once though the consumer is SIGKILLed 6 times during ${EVENTS} events (25% copies)`,
-    async () => {
-      const started = Date.now();
-      const topic = uniqueTopic('inbox-kill');
-      await createTopic(topic, PARTITIONS);
-      const stream = inboxStream(EVENTS, PARTITIONS);
-      await produceStream(topic, stream.messages);
-      const group = `${topic}-g`;
-      const consumer = new InboxConsumerProcess({ topic, group, pgUrl: db.url, mode: 'pg' });
-      processes.push(consumer);
-      await consumer.start();
-      const kills = await killRepeatedly(consumer, 6, Math.floor(stream.ids.length / 8));
-      expect(await drained(group, topic, stream)).toBe(true);
-      const counts = await sideEffectCounts(pool);
-      console.log(
-        `[inbox e2e] SIGKILL x${kills}: ${stream.messages.length} events, ${stream.copies} copies, ` +
-          `${stream.ids.length} ids -> ${counts.rows} rows, ${counts.duplicated} duplicated, ` +
-          `${stream.ids.length - counts.distinct} lost, ${((Date.now() - started) / 1000).toFixed(1)} s`,
-      );
-      expect(kills).toBe(6);
-      expect(counts).toEqual({ rows: stream.ids.length, distinct: stream.ids.length, duplicated: 0 });
-    },
-    420_000,
-  );
+  it(`writes every id exactly once though the consumer is SIGKILLed 6 times during ${EVENTS} events (25% copies)`, async () => {
+    const started = Date.now();
+    const topic = uniqueTopic('inbox-kill');
+    await createTopic(topic, PARTITIONS);
+    const stream = inboxStream(EVENTS, PARTITIONS);
+    await produceStream(topic, stream.messages);
+    const group = `${topic}-g`;
+    const consumer = new InboxConsumerProcess({ topic, group, pgUrl: db.url, mode: 'pg' });
+    processes.push(consumer);
+    await consumer.start();
+    const kills = await killRepeatedly(consumer, 6, Math.floor(stream.ids.length / 8));
+    expect(await drained(group, topic, stream)).toBe(true);
+    const counts = await sideEffectCounts(pool);
+    console.log(
+      `[inbox e2e] SIGKILL x${kills}: ${stream.messages.length} events, ${stream.copies} copies, ` +
+        `${stream.ids.length} ids -> ${counts.rows} rows, ${counts.duplicated} duplicated, ` +
+        `${stream.ids.length - counts.distinct} lost, ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
+    expect(kills).toBe(6);
+    expect(counts).toEqual({ rows: stream.ids.length, distinct: stream.ids.length, duplicated: 0 });
+  }, 420_000);
 
   it('writes every id exactly once with two consumer processes in one group while one is SIGKILLed (Drizzle, @Transactional)', async () => {
     const started = Date.now();
@@ -143,13 +141,14 @@ describe('kafka-dedup PostgreSQL inbox under crashes (real Kafka, real PostgreSQ
     await produceStream(topic, stream.messages);
     expect(await drained(`${topic}-g`, topic, stream)).toBe(true);
     expect(inboxFailures.count).toBe(2); // each failing id threw once after writing its row
+    const labels = { topic, store: 'postgres' };
+    expect(await metricValue(DEDUP_METRICS.processed, labels)).toBe(stream.ids.length);
+    expect(await metricValue(DEDUP_METRICS.deduplicated, labels)).toBe(stream.copies);
     const failedRows = await pool.query(
       'SELECT event_id, count(*)::int AS n FROM side_effects WHERE event_id = ANY($1) GROUP BY event_id ORDER BY event_id',
       [failing],
     );
-    expect(failedRows.rows).toEqual(
-      [...failing].sort().map((id) => ({ event_id: id, n: 1 })),
-    );
+    expect(failedRows.rows).toEqual([...failing].sort().map((id) => ({ event_id: id, n: 1 })));
     expect(await sideEffectCounts(pool)).toEqual({
       rows: stream.ids.length,
       distinct: stream.ids.length,
@@ -198,7 +197,16 @@ describe('kafka-dedup PostgreSQL inbox under crashes (real Kafka, real PostgreSQ
         `[inbox e2e] PostgreSQL restart: ${stream.messages.length} events, ${stream.ids.length} ids -> ` +
           `${counts.rows} rows, ${counts.duplicated} duplicated, ${stream.ids.length - counts.distinct} lost`,
       );
-      expect(counts).toEqual({ rows: stream.ids.length, distinct: stream.ids.length, duplicated: 0 });
+      expect(counts).toEqual({
+        rows: stream.ids.length,
+        distinct: stream.ids.length,
+        duplicated: 0,
+      });
+      const labels = { topic, store: 'postgres' };
+      expect(await metricValue(DEDUP_METRICS.storeErrors, labels)).toBeGreaterThan(0);
+      expect(await metricValue(DEDUP_METRICS.deduplicated, labels)).toBeGreaterThanOrEqual(
+        stream.copies,
+      );
     }, 240_000);
   });
 });

@@ -5,7 +5,7 @@ import { DedupChild, type Effect } from './support/dedup-child';
 import {
   createTopic,
   KAFKA_BROKER,
-  kcatProduce,
+  produceMany,
   uniqueTopic,
   type KcatRecord,
 } from './support/kcat';
@@ -46,7 +46,7 @@ describe('kafka-dedup memory store across a consumer restart (real processes, Ka
   }> {
     const topic = uniqueTopic(`dedup-restart-${signal.toLowerCase()}`);
     await createTopic(topic);
-    kcatProduce(topic, stream());
+    await produceMany(topic, stream());
     const spec = {
       topic,
       kafkaGroup: `${topic}-g`,
@@ -60,26 +60,21 @@ describe('kafka-dedup memory store across a consumer restart (real processes, Ka
       delayMs: 1,
       broker: KAFKA_BROKER,
     };
-    const t0 = Date.now();
     const first = new DedupChild(spec);
     children.push(first);
     await first.start();
     expect(await waitFor(() => first.effects().length >= 1_000, 60_000, 20)).toBe(true);
     const stoppedAt = Date.now();
-    console.log('TIMING first started+1000', stoppedAt - t0);
     await first.stop(signal);
     const second = new DedupChild(spec);
     children.push(second);
     await second.start();
-    console.log('TIMING second started', Date.now() - t0, second.effects().length);
     // Done when every id has run and the copies at the end of the stream have been consumed.
     expect(
       await waitFor(() => new Set(second.effects().map((e) => e.id)).size === UNIQUE, 90_000, 200),
     ).toBe(true);
-    console.log('TIMING all done', Date.now() - t0);
     await new Promise((r) => setTimeout(r, 1_500));
     await second.stop('SIGTERM');
-    console.log('TIMING stopped', Date.now() - t0);
     return { effects: second.effects(), stoppedAt };
   }
 

@@ -45,8 +45,9 @@ describe('kafka-dedup on a Redis Cluster (3 masters, real Kafka)', () => {
     }
     expect(await waitForGroup(`${topic}-g-server`, 2)).toBe(true);
     const ids = Array.from({ length: 80 }, (_, i) => `evt-${i}`);
+    // Opposite orders on the two partitions: each consumer is first for some ids.
     const copies = (partition: number) =>
-      ids.map((id) => ({
+      (partition === 0 ? ids : [...ids].reverse()).map((id) => ({
         value: JSON.stringify({ id }),
         headers: { 'x-event-id': id },
         partition,

@@ -3,9 +3,11 @@ import { Redis } from 'ioredis';
 import { register } from 'prom-client';
 import { Test } from '@nestjs/testing';
 import { DEDUP_METRICS, DedupHealthIndicator, DedupModule } from '@nest-resilience/kafka-dedup';
+import { CapturingLogger, startDedupApp } from './support/dedup-app';
 import {
   createTopic,
   kcatProduce,
+  produceMany,
   uniqueTopic,
   waitForGroup,
   type KcatRecord,
@@ -88,9 +90,10 @@ describe('kafka-dedup with the Redis store (real Kafka, real Redis)', () => {
       );
     }
     expect(await waitForGroup(`${topic}-g-server`, 2)).toBe(true); // each instance owns a partition
-    // Each id is written to both partitions, so both instances see every id.
+    // Each id is written to both partitions, so both instances see every id; in opposite orders,
+    // so each instance is first for some ids (in the same order the faster one always wins).
     const ids = Array.from({ length: 60 }, (_, i) => `evt-${i}`);
-    kcatProduce(topic, [...events(ids, () => 0), ...events(ids, () => 1)]);
+    kcatProduce(topic, [...events(ids, () => 0), ...events([...ids].reverse(), () => 1)]);
     await waitFor(
       async () => (await metricValue(DEDUP_METRICS.deduplicated)) + effects.total >= 120,
       30_000,
@@ -157,6 +160,54 @@ describe('kafka-dedup with the Redis store (real Kafka, real Redis)', () => {
       expect(
         await metricValue(DEDUP_METRICS.storeErrors, { topic, store: 'redis' }),
       ).toBeGreaterThanOrEqual(3);
+    });
+
+    it('a 3 s Redis outage under onStoreError: process writes a handful of warnings, not one per message', async () => {
+      const topic = uniqueTopic('dedup-outage-logs');
+      await createTopic(topic);
+      const logger = new CapturingLogger();
+      let processed = 0;
+      apps.push(
+        await startDedupApp({
+          topic,
+          group: `${topic}-g`,
+          logger,
+          dedup: {
+            store: 'redis',
+            onStoreError: 'process',
+            redis: { url: redis.url, keyPrefix: prefix },
+          },
+          behaviour: () => void processed++,
+        }),
+      );
+      const batch = (from: number, n: number) =>
+        Array.from({ length: n }, (_, i) => ({
+          value: JSON.stringify({ id: `o${from + i}` }),
+          headers: { 'x-event-id': `o${from + i}` },
+        }));
+      await produceMany(topic, batch(0, 10));
+      expect(await waitFor(() => processed === 10)).toBe(true);
+      await redis.stop();
+      const outageStarted = Date.now();
+      let sent = 10;
+      while (Date.now() - outageStarted < 3_000) {
+        await produceMany(topic, batch(sent, 200));
+        sent += 200;
+        await sleep(250);
+      }
+      expect(await waitFor(() => processed === sent, 30_000)).toBe(true);
+      await redis.start();
+      const dedupLines = logger.lines.filter((line) => line.includes('[KafkaDedup]'));
+      console.log(
+        `${sent - 10} messages during a 3 s outage: ${dedupLines.length} KafkaDedup log lines`,
+      );
+      expect(sent - 10).toBeGreaterThan(1_000);
+      expect(dedupLines.length).toBeGreaterThan(0);
+      expect(dedupLines.length).toBeLessThanOrEqual(5);
+      // The exact count is in the metrics.
+      expect(await metricValue(DEDUP_METRICS.storeErrors, { topic })).toBeGreaterThanOrEqual(
+        sent - 10,
+      );
     });
 
     it('onStoreError: throw — holds the events back until Redis returns, then processes each once', async () => {

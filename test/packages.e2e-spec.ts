@@ -19,6 +19,8 @@ const OPTIONAL_PEERS = [
   '@nestjs/terminus',
   'prom-client',
   '@willsoto/nestjs-prometheus',
+  'pg',
+  '@nestjs-cls/transactional',
 ];
 
 /** Times each step, for the log of a CI run. */
@@ -76,21 +78,32 @@ describe('the packed libraries installed into fresh Nest apps outside the repo (
   const targets: ScratchTarget[] = [
     { nest: 11, schedule: '^6.0.0', type: 'commonjs', node: findNode20() },
     { nest: 12, schedule: '^12.0.0', type: 'module', node: process.execPath },
-    // Nest 12 is ESM-only: a CommonJS app on the oldest supported Node loads it through require(esm).
-    { nest: 12, schedule: '^12.0.0', type: 'commonjs', node: findNode20() },
+    // Nest 12 is ESM-only: a CommonJS app on the oldest supported Node loads it through
+    // require(esm). Without @nestjs/schedule, an optional peer: the TTL sweep runs on its own timer.
+    { nest: 12, type: 'commonjs', node: findNode20() },
   ];
 
-  it.each(targets.map((target) => ({ ...target, version: nodeVersion(target.node) })))(
-    'a $type Nest $nest app on Node $version installs the tarballs with only the required peers, boots, and runs a Kafka event once through a pooled gRPC call',
+  it.each(
+    targets.map((target) => ({
+      ...target,
+      version: nodeVersion(target.node),
+      scheduler: target.schedule ? 'its own ScheduleModule' : 'no @nestjs/schedule',
+    })),
+  )(
+    'a $type Nest $nest app on Node $version with $scheduler installs the tarballs with only the required peers, boots, and runs a Kafka event once through a pooled gRPC call',
     async (target) => {
       const app = new ScratchApp(target);
       apps.push(app);
       timed(`Nest ${target.nest}: npm install`, () =>
         app.install(TARBALLS.map((tarball) => join(PACKAGES_DIR, tarball))),
       );
+      console.log(
+        `[packages] Nest ${target.nest}: @nestjs/core ${app.version('@nestjs/core')}, @nestjs/microservices ${app.version('@nestjs/microservices')}, node ${target.version}`,
+      );
       expect(app.version('@nestjs/core').split('.')[0]).toBe(String(target.nest));
       expect(app.version('@nestjs/microservices').split('.')[0]).toBe(String(target.nest));
-      expect(OPTIONAL_PEERS.filter((peer) => app.has(peer))).toEqual([]);
+      const absent = target.schedule ? OPTIONAL_PEERS : [...OPTIONAL_PEERS, '@nestjs/schedule'];
+      expect(absent.filter((peer) => app.has(peer))).toEqual([]);
       timed(`Nest ${target.nest}: tsc`, () => app.compile());
 
       // The Redis store without ioredis installed fails with the package to install.
@@ -116,7 +129,12 @@ describe('the packed libraries installed into fresh Nest apps outside the repo (
         GRPC_URL: echo.address,
       });
       console.log(`[packages] Nest ${target.nest}: boot ${(Date.now() - booted) / 1000} s`);
-      expect(app.lines[0]).toEqual({ ready: true, node: target.version });
+      // The TTL sweep joins the app's SchedulerRegistry when there is one.
+      expect(app.lines[0]).toEqual({
+        ready: true,
+        node: target.version,
+        sweepInRegistry: target.schedule ? true : null,
+      });
 
       // One partition, one key: the duplicate sits between the two ids, so once evt-b ran the
       // duplicate was consumed (and skipped) before it.

@@ -1,5 +1,6 @@
 /**
- * npm run bench:consumer [-- --json] [-- --events N] [-- --slow-events N] [-- --only a,b]
+ * npm run bench:consumer [-- --json] [-- --events N] [-- --slow-events N] [-- --rounds N] [-- --only a,b]
+ * [-- --pg-events N] (PostgreSQL cases: a row written per event, plain vs inbox store; BENCH_PG_URL)
  *
  * What a user feels: a stock Nest `Transport.KAFKA` consumer on the real broker (127.0.0.1:9092),
  * N events (default 50,000, unique `x-event-id` headers) on 3 partitions produced first, consumed
@@ -8,7 +9,10 @@
  * on Redis; then a ~1 ms handler (simulated I/O, --slow-events, default 5,000) without dedup, with
  * the memory store and with Redis. Each case runs in a fresh process (compiled with tsc) on a fresh
  * topic and consumer group; throughput is measured from the first to the last message handled.
- * Ratios are against the no-dedup case with the same handler, in the same run.
+ * With --rounds N (default 3) the cases run N times, interleaved; a ratio is the median of its
+ * per-round ratios, a rate the median of its rounds (a shared machine is noisy).
+ * Ratios are against the no-dedup case with the same handler, in the same run. The CPU time per
+ * event (process user + system) is reported too: it is what a busy shared machine disturbs least.
  *
  * Adding a case: append to CASES (and to RATIOS if it has a headline ratio); the worker
  * (consumer.worker.ts) builds the app from the case's fields.
@@ -21,7 +25,10 @@ import { Kafka, logLevel } from 'kafkajs';
 import type { WorkerCase, WorkerResult } from './consumer.worker';
 
 /** One benchmark case: a row of the table. */
-interface BenchCase extends Pick<WorkerCase, 'wrap' | 'store' | 'server' | 'handlerMs'> {
+interface BenchCase extends Pick<
+  WorkerCase,
+  'wrap' | 'store' | 'server' | 'handlerMs' | 'pgWrites'
+> {
   name: string;
   description: string;
   /** The case this one is compared with (same handler). */
@@ -98,6 +105,27 @@ const CASES: BenchCase[] = [
     handlerMs: 1,
     baseline: 'none-1ms',
   },
+  // A handler writing one row to PostgreSQL in its own transaction (BEGIN, INSERT, COMMIT), vs the
+  // same write in the inbox transaction of the postgres store (--pg-events, default 10,000).
+  {
+    name: 'pg-writes',
+    description: 'handler writes a row in a transaction, no dedup',
+    wrap: 'none',
+    server: 'standard',
+    handlerMs: 0,
+    pgWrites: true,
+    baseline: 'pg-writes',
+  },
+  {
+    name: 'inbox',
+    description: 'same write, @Deduplicate() PostgreSQL inbox',
+    wrap: 'deduplicate',
+    store: 'postgres',
+    server: 'standard',
+    handlerMs: 0,
+    pgWrites: true,
+    baseline: 'pg-writes',
+  },
 ];
 
 /** Headline ratios of the JSON line: [case, baseline]. */
@@ -108,6 +136,7 @@ const RATIOS: Record<string, [string, string]> = {
   noopInterceptorOverNone: ['noop-interceptor', 'none'],
   memory1msOverNone1ms: ['memory-1ms', 'none-1ms'],
   redis1msOverNone1ms: ['redis-1ms', 'none-1ms'],
+  inboxOverPlainWrites: ['inbox', 'pg-writes'],
 };
 
 const args = process.argv.slice(2);
@@ -118,7 +147,11 @@ const flag = (name: string): string | undefined => {
 const JSON_OUTPUT = args.includes('--json');
 const EVENTS = Number(flag('--events') ?? 50_000);
 const SLOW_EVENTS = Number(flag('--slow-events') ?? 5_000);
+const PG_EVENTS = Number(flag('--pg-events') ?? 10_000);
+/** Server of the PostgreSQL cases; the bench creates (and drops) a database of its own there. */
+const PG_SERVER = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
 const ONLY = flag('--only')?.split(',');
+const ROUNDS = Number(flag('--rounds') ?? 3);
 /** `--profile DIR`: each worker writes a V8 CPU profile there. */
 const PROFILE_DIR = flag('--profile');
 const BROKER = process.env.KAFKA_BROKER ?? '127.0.0.1:9092';
@@ -215,50 +248,74 @@ async function main(): Promise<void> {
     brokers: [BROKER],
     logLevel: logLevel.NOTHING,
   });
-  const results = new Map<string, WorkerResult>();
-  for (const c of CASES) {
-    if (ONLY && !ONLY.includes(c.name)) continue;
-    const topic = `bench-consumer-${RUN}-${c.name}`;
-    const events = c.handlerMs > 0 ? SLOW_EVENTS : EVENTS;
-    log(`${c.name}: producing ${events} events on ${PARTITIONS} partitions…`);
-    await produce(kafka, topic, events);
-    try {
-      const result = await runWorker({
-        topic,
-        groupId: `${topic}-g`,
-        broker: BROKER,
-        events,
-        handlerMs: c.handlerMs,
-        wrap: c.wrap,
-        store: c.store,
-        server: c.server,
-        redisUrl: REDIS_URL,
-        redisPrefix: `bench-consumer:${RUN}:`,
-      });
-      results.set(c.name, result);
-      log(`${c.name}: ${Math.round(result.eventsPerSec)} events/s`);
-    } finally {
-      await dropTopic(kafka, topic);
+  const runs = new Map<string, WorkerResult[]>();
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const c of CASES) {
+      if (ONLY && !ONLY.includes(c.name)) continue;
+      const topic = `bench-consumer-${RUN}-${round}-${c.name}`;
+      const events = c.pgWrites ? PG_EVENTS : c.handlerMs > 0 ? SLOW_EVENTS : EVENTS;
+      const pgUrl = c.pgWrites ? await benchDatabase() : undefined;
+      log(
+        `[${round}/${ROUNDS}] ${c.name}: producing ${events} events on ${PARTITIONS} partitions…`,
+      );
+      await produce(kafka, topic, events);
+      try {
+        const result = await runWorker({
+          topic,
+          groupId: `${topic}-g`,
+          broker: BROKER,
+          events,
+          handlerMs: c.handlerMs,
+          wrap: c.wrap,
+          store: c.store,
+          server: c.server,
+          redisUrl: REDIS_URL,
+          redisPrefix: `bench-consumer:${RUN}:`,
+          pgWrites: c.pgWrites,
+          pgUrl,
+          pgTable: `rows_${c.name.replace(/\W/g, '_')}_${round}`,
+        });
+        runs.set(c.name, [...(runs.get(c.name) ?? []), result]);
+        log(
+          `[${round}/${ROUNDS}] ${c.name}: ${Math.round(result.eventsPerSec)} events/s, ${result.cpuMicrosPerEvent.toFixed(1)} µs CPU/event`,
+        );
+      } finally {
+        await dropTopic(kafka, topic);
+      }
     }
   }
+  await dropBenchDatabase();
+  const results = new Map<string, WorkerResult>();
+  for (const [name, list] of runs) results.set(name, medianBy(list));
 
   const rate = (name: string): number | undefined => results.get(name)?.eventsPerSec;
+  /** Median over rounds of the per-round ratio (both cases ran minutes apart at most). */
   const ratio = (a: string, b: string): number | null => {
-    const x = rate(a);
-    const y = rate(b);
-    return x !== undefined && y !== undefined ? Number((x / y).toFixed(3)) : null;
+    const xs = runs.get(a);
+    const ys = runs.get(b);
+    if (!xs || !ys) return null;
+    const ratios = xs
+      .map((x, i) => (ys[i] ? x.eventsPerSec / ys[i].eventsPerSec : NaN))
+      .filter((r) => !Number.isNaN(r))
+      .sort((p, q) => p - q);
+    return Number(ratios[Math.floor((ratios.length - 1) / 2)].toFixed(3));
   };
   const rows = CASES.filter((c) => results.has(c.name)).map((c) => ({
     case: c.description,
     events: results.get(c.name)!.events,
     eventsPerSec: Math.round(rate(c.name)!),
     overBaseline: ratio(c.name, c.baseline),
+    cpu: results.get(c.name)!.cpuMicrosPerEvent,
   }));
   const summary: Record<string, unknown> = {};
   for (const [name, [a, b]] of Object.entries(RATIOS)) summary[name] = ratio(a, b);
   summary.eventsPerSec = Object.fromEntries(
     [...results].map(([k, v]) => [k, Math.round(v.eventsPerSec)]),
   );
+  summary.cpuMicrosPerEvent = Object.fromEntries(
+    [...results].map(([k, v]) => [k, Number(v.cpuMicrosPerEvent.toFixed(1))]),
+  );
+  summary.rounds = ROUNDS;
   summary.events = EVENTS;
   summary.slowEvents = SLOW_EVENTS;
   summary.partitions = PARTITIONS;
@@ -268,14 +325,49 @@ async function main(): Promise<void> {
     return;
   }
   console.log('');
-  console.log('| case | events | events/s | x no dedup |');
-  console.log('|---|---:|---:|---:|');
+  console.log('| case | events | events/s | x no dedup | CPU µs/event |');
+  console.log('|---|---:|---:|---:|---:|');
   for (const r of rows)
     console.log(
-      `| ${r.case} | ${r.events} | ${r.eventsPerSec.toLocaleString('en-US')} | ${r.overBaseline?.toFixed(2) ?? '—'} |`,
+      `| ${r.case} | ${r.events} | ${r.eventsPerSec.toLocaleString('en-US')} | ${r.overBaseline?.toFixed(2) ?? '—'} | ${r.cpu.toFixed(1)} |`,
     );
   console.log('');
   for (const [name] of Object.entries(RATIOS)) console.log(`${name}: ${String(summary[name])}`);
+}
+
+let pgDatabase: string | undefined;
+
+/** A database of this run for the PostgreSQL cases, created on first use. */
+async function benchDatabase(): Promise<string> {
+  pgDatabase ??= `bench_consumer_${RUN.replace(/\W/g, '_')}`;
+  const { Client } = await import('pg');
+  const admin = new Client({ connectionString: `${PG_SERVER}/postgres` });
+  await admin.connect();
+  try {
+    const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [pgDatabase]);
+    if (exists.rowCount === 0) await admin.query(`CREATE DATABASE "${pgDatabase}"`);
+  } finally {
+    await admin.end();
+  }
+  return `${PG_SERVER}/${pgDatabase}`;
+}
+
+async function dropBenchDatabase(): Promise<void> {
+  if (pgDatabase === undefined) return;
+  const { Client } = await import('pg');
+  const admin = new Client({ connectionString: `${PG_SERVER}/postgres` });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS "${pgDatabase}" WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+}
+
+/** The run with the median throughput. */
+function medianBy(list: WorkerResult[]): WorkerResult {
+  const sorted = [...list].sort((a, b) => a.eventsPerSec - b.eventsPerSec);
+  return sorted[Math.floor((sorted.length - 1) / 2)];
 }
 
 main().catch((error: unknown) => {

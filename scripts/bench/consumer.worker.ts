@@ -21,6 +21,8 @@ import type { Observable } from 'rxjs';
 import { DedupKafkaServer } from '../../libs/kafka-dedup/src/batch/dedup-kafka.server';
 import { Deduplicate } from '../../libs/kafka-dedup/src/dedup.decorators';
 import { DedupModule } from '../../libs/kafka-dedup/src/dedup.module';
+import { getInboxClient } from '../../libs/kafka-dedup/src/stores/postgres/inbox.context';
+import { Pool } from 'pg';
 
 /** What the orchestrator asks a worker to run. */
 export interface WorkerCase {
@@ -32,10 +34,17 @@ export interface WorkerCase {
   handlerMs: number;
   /** How the handler is wrapped. */
   wrap: 'none' | 'noop-interceptor' | 'deduplicate';
-  store?: 'memory' | 'redis';
+  store?: 'memory' | 'redis' | 'postgres';
   server: 'standard' | 'batch';
   redisUrl?: string;
   redisPrefix?: string;
+  /**
+   * The handler writes one row to `pgTable` in a transaction: its own (BEGIN, INSERT, COMMIT on a
+   * pooled client) without dedup, the inbox transaction with `store: 'postgres'`.
+   */
+  pgWrites?: boolean;
+  pgUrl?: string;
+  pgTable?: string;
 }
 
 /** What a worker reports. */
@@ -43,6 +52,8 @@ export interface WorkerResult {
   events: number;
   elapsedMs: number;
   eventsPerSec: number;
+  /** CPU time of the process (user + system) per event between the first and the last, in µs. */
+  cpuMicrosPerEvent: number;
 }
 
 @Injectable()
@@ -52,16 +63,30 @@ class NoopInterceptor implements NestInterceptor {
   }
 }
 
-function buildApp(spec: WorkerCase, done: (result: WorkerResult) => void): Type<unknown> {
+function buildApp(
+  spec: WorkerCase,
+  done: (result: WorkerResult) => void,
+  pool?: Pool,
+): Type<unknown> {
   let seen = 0;
   let first = 0;
+  let firstCpu = process.cpuUsage();
   const wait = spec.handlerMs;
   const count = (): void => {
-    if (seen === 0) first = performance.now();
+    if (seen === 0) {
+      first = performance.now();
+      firstCpu = process.cpuUsage();
+    }
     if (++seen === spec.events) {
       const elapsedMs = performance.now() - first;
+      const cpu = process.cpuUsage(firstCpu);
       // n-1 intervals between the first and the last message
-      done({ events: seen, elapsedMs, eventsPerSec: ((seen - 1) * 1000) / elapsedMs });
+      done({
+        events: seen,
+        elapsedMs,
+        eventsPerSec: ((seen - 1) * 1000) / elapsedMs,
+        cpuMicrosPerEvent: (cpu.user + cpu.system) / (seen - 1),
+      });
     }
   };
   const noop: MethodDecorator = () => undefined;
@@ -76,7 +101,8 @@ function buildApp(spec: WorkerCase, done: (result: WorkerResult) => void): Type<
   class EventsController {
     @EventPattern(spec.topic)
     @wrap
-    handle(@Payload() _value: unknown): Promise<void> | void {
+    handle(@Payload() value: unknown): Promise<void> | void {
+      if (pool) return writeRow(value as { id: string; seq: number }).then(count);
       if (wait === 0) return count();
       return new Promise<void>((resolve) =>
         setTimeout(() => {
@@ -84,6 +110,22 @@ function buildApp(spec: WorkerCase, done: (result: WorkerResult) => void): Type<
           resolve();
         }, wait),
       );
+    }
+  }
+
+  const insert = `INSERT INTO "${spec.pgTable}" (id, seq) VALUES ($1, $2)`;
+  async function writeRow(event: { id: string; seq: number }): Promise<void> {
+    if (spec.store === 'postgres') {
+      await getInboxClient().query(insert, [event.id, event.seq]);
+      return;
+    }
+    const client = await pool!.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(insert, [event.id, event.seq]);
+      await client.query('COMMIT');
+    } finally {
+      client.release();
     }
   }
 
@@ -97,6 +139,7 @@ function buildApp(spec: WorkerCase, done: (result: WorkerResult) => void): Type<
             ...(spec.store === 'redis'
               ? { redis: { url: spec.redisUrl, keyPrefix: spec.redisPrefix } }
               : {}),
+            ...(spec.store === 'postgres' ? { postgres: { pool } } : {}),
           }),
         ]
       : [];
@@ -115,8 +158,15 @@ async function main(): Promise<void> {
     subscribe: { fromBeginning: true },
     postfixId: '',
   };
+  let pool: Pool | undefined;
+  if (spec.pgWrites) {
+    pool = new Pool({ connectionString: spec.pgUrl, max: 4 });
+    await pool.query(
+      `CREATE TABLE IF NOT EXISTS "${spec.pgTable}" (id text NOT NULL, seq integer NOT NULL)`,
+    );
+  }
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(
-    buildApp(spec, resolveDone),
+    buildApp(spec, resolveDone, pool),
     {
       logger: ['error'],
       ...(spec.server === 'batch'
@@ -128,6 +178,7 @@ async function main(): Promise<void> {
   const result = await finished;
   process.stdout.write(`BENCH_RESULT ${JSON.stringify(result)}\n`);
   await app.close();
+  await pool?.end();
   process.exit(0);
 }
 

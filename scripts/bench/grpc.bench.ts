@@ -59,7 +59,11 @@ interface Window {
 interface PhaseResult extends Window {
   throughput: number;
   cpuUsPerCall: number;
+  /** For merging interleaved rounds: every latency, CPU µs used, seconds elapsed. */
+  raw: { latencies: number[]; oks: number; cpuUs: number; seconds: number };
   lastServer?: string;
+  /** Successful calls per backend. */
+  servers: Map<string, number>;
   /** Calls started inside [from, to) ms of the phase. */
   window(from: number, to: number): Window;
 }
@@ -74,6 +78,7 @@ async function phase(
   const oks: boolean[] = [];
   let calls = 0;
   let lastServer: string | undefined;
+  const servers = new Map<string, number>();
   const start = performance.now();
   const end = start + durationMs;
   const cpu = process.cpuUsage();
@@ -86,6 +91,7 @@ async function phase(
         let ok = false;
         try {
           lastServer = (await call(`w${w}-${calls}`)).server;
+          servers.set(lastServer, (servers.get(lastServer) ?? 0) + 1);
           ok = true;
         } catch {
           // counted as a failure
@@ -115,7 +121,14 @@ async function phase(
     ...summarize(() => true),
     throughput: calls / elapsed,
     cpuUsPerCall: (used.user + used.system) / calls,
+    raw: {
+      latencies,
+      oks: oks.filter(Boolean).length,
+      cpuUs: used.user + used.system,
+      seconds: elapsed,
+    },
     lastServer,
+    servers,
     window: (from, to) => summarize((i) => started[i] >= from && started[i] < to),
   };
 }
@@ -134,12 +147,38 @@ function grpcCall(client: Client): Call {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Steady-state figures of several interleaved rounds of one client, merged. */
+function merge(parts: PhaseResult[]): PhaseResult {
+  const latencies = parts.flatMap((p) => p.raw.latencies).sort((a, b) => a - b);
+  const at = (q: number): number =>
+    latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
+  const cpuUs = parts.reduce((s, p) => s + p.raw.cpuUs, 0);
+  const seconds = parts.reduce((s, p) => s + p.raw.seconds, 0);
+  const oks = parts.reduce((s, p) => s + p.raw.oks, 0);
+  return {
+    calls: latencies.length,
+    ok: oks,
+    p50: at(0.5),
+    p99: at(0.99),
+    throughput: latencies.length / seconds,
+    cpuUsPerCall: cpuUs / latencies.length,
+    raw: { latencies, oks, cpuUs, seconds },
+    lastServer: parts.at(-1)?.lastServer,
+    servers: new Map(),
+    window: () => {
+      throw new Error('not for merged phases');
+    },
+  };
+}
+
 interface Row {
   name: string;
   steady: PhaseResult;
   outage: PhaseResult;
   freeze: Window;
   slow: PhaseResult;
+  /** Share of the slow phase's calls answered by the slowed backend. */
+  slowShare: number;
 }
 
 async function main(): Promise<void> {
@@ -203,12 +242,18 @@ async function main(): Promise<void> {
   const victimOf = (r: PhaseResult) => backends.find((b) => b.name === r.lastServer) ?? backends[0];
   const rows: Row[] = [];
   try {
-    for (const [key, name, call] of clients) {
-      if (ONLY && !ONLY.has(key)) continue;
-      await phase(call, 500); // warm-up: connections up, JIT warm
-      const steady = await phase(call, PHASE_MS);
-
-      let victim = victimOf(steady);
+    const selected = clients.filter(([key]) => !ONLY || ONLY.has(key));
+    // Steady state first, in interleaved 1 s rounds, so a shared machine's load drifts over every
+    // client alike (CPU per call is compared as a ratio).
+    for (const [, , call] of selected) await phase(call, 500); // warm-up: connections, JIT
+    const rounds = new Map<string, PhaseResult[]>();
+    for (let round = 0; round < Math.max(1, PHASE_MS / 1000); round++) {
+      for (const [key, , call] of selected)
+        rounds.set(key, [...(rounds.get(key) ?? []), await phase(call, 1_000)]);
+    }
+    for (const [key, name, call] of selected) {
+      const steady = merge(rounds.get(key)!);
+      let victim = victimOf(await phase(call, 300));
       const outage = await phase(call, PHASE_MS, async () => {
         await sleep(1_000);
         await victim.kill();
@@ -233,7 +278,8 @@ async function main(): Promise<void> {
       const slow = await phase(call, PHASE_MS);
       await victim.command('normal');
       await sleep(500);
-      rows.push({ name, steady, outage, freeze, slow });
+      const slowShare = (slow.servers.get(victim.name) ?? 0) / Math.max(1, slow.ok);
+      rows.push({ name, steady, outage, freeze, slow, slowShare });
     }
 
     // Every backend down: once the circuits are open, calls fail fast.
@@ -260,12 +306,12 @@ function report(rows: Row[], allDown: PhaseResult | undefined): void {
     `\ngrpc-pool benchmark: unary calls on loopback, ${CONCURRENCY} concurrent callers, ${DEADLINE_MS / 1000} s deadline, ${PHASE_MS / 1000} s phases, 3 backend processes behind haproxy\n`,
   );
   console.log(
-    '| client | steady calls/s | steady p50 / p99 (ms) | client CPU µs/call | kill: success | kill: p99 (ms) | 5 s freeze: success | freeze: p99 (ms) | 200 ms slow: p99 (ms) |',
+    '| client | steady calls/s | steady p50 / p99 (ms) | client CPU µs/call | kill: success | kill: p99 (ms) | 5 s freeze: success | freeze: p99 (ms) | 200 ms slow: p99 (ms), share of calls on it |',
   );
   console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const r of rows) {
     console.log(
-      `| ${r.name} | ${Math.round(r.steady.throughput).toLocaleString()} | ${r.steady.p50.toFixed(2)} / ${r.steady.p99.toFixed(2)} | ${Math.round(r.steady.cpuUsPerCall)} | ${pct(r.outage)} (${r.outage.calls - r.outage.ok} of ${r.outage.calls} failed) | ${r.outage.p99.toFixed(1)} | ${pct(r.freeze)} (${r.freeze.calls - r.freeze.ok} of ${r.freeze.calls} failed) | ${r.freeze.p99.toFixed(1)} | ${r.slow.p99.toFixed(1)} |`,
+      `| ${r.name} | ${Math.round(r.steady.throughput).toLocaleString()} | ${r.steady.p50.toFixed(2)} / ${r.steady.p99.toFixed(2)} | ${Math.round(r.steady.cpuUsPerCall)} | ${pct(r.outage)} (${r.outage.calls - r.outage.ok} of ${r.outage.calls} failed) | ${r.outage.p99.toFixed(1)} | ${pct(r.freeze)} (${r.freeze.calls - r.freeze.ok} of ${r.freeze.calls} failed) | ${r.freeze.p99.toFixed(1)} | ${r.slow.p99.toFixed(1)}, ${(100 * r.slowShare).toFixed(1)}% |`,
     );
   }
   if (allDown) {

@@ -11,8 +11,11 @@ export const PACKAGES_DIR = join(ROOT, 'dist', 'packages');
 /** The Nest line a scratch app is built on and the Node binary it runs on. */
 export interface ScratchTarget {
   nest: 11 | 12;
-  /** `@nestjs/schedule` line matching that Nest major. */
-  schedule: string;
+  /**
+   * `@nestjs/schedule` range matching that Nest major, for an app with its own
+   * `ScheduleModule.forRoot()`; undefined: the app goes without this optional peer.
+   */
+  schedule?: string;
   /** `commonjs` (Nest 11 default) or `module` (Nest 12 is ESM-only; an ESM app is its natural shape). */
   type: 'commonjs' | 'module';
   node: string;
@@ -81,13 +84,18 @@ export class ScratchApp {
     );
     cpSync(join(__dirname, 'app', 'tsconfig.json'), join(this.dir, 'tsconfig.json'));
     cpSync(join(__dirname, 'app', 'src'), join(this.dir, 'src'), { recursive: true });
+    if (schedule) {
+      cpSync(
+        join(__dirname, 'app', 'extras', 'with-schedule.ts'),
+        join(this.dir, 'src', 'extras.ts'),
+      );
+    }
     cpSync(join(ROOT, 'test', 'fixtures', 'echo.proto'), join(this.dir, 'echo.proto'));
     const packages = [
       ...tarballs,
       `@nestjs/common@^${nest}.0.0`,
       `@nestjs/core@^${nest}.0.0`,
       `@nestjs/microservices@^${nest}.0.0`,
-      `@nestjs/schedule@${schedule}`,
       'reflect-metadata@^0.2.0',
       'rxjs@^7.8.0',
       `kafkajs@${repoVersion('kafkajs')}`,
@@ -95,6 +103,7 @@ export class ScratchApp {
       `@grpc/proto-loader@^${repoVersion('@grpc/proto-loader')}`,
       `typescript@${repoVersion('typescript')}`,
       `@types/node@^${repoVersion('@types/node')}`,
+      ...(schedule ? [`@nestjs/schedule@${schedule}`] : []),
     ];
     execFileSync(
       'npm',

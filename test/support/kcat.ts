@@ -103,3 +103,51 @@ export async function waitForGroup(
     await admin.disconnect();
   }
 }
+
+/**
+ * Produces many records with per-record headers through one kafkajs producer (kcat takes headers
+ * per invocation, so {@link kcatProduce} starts one process per distinct header set: too slow for
+ * thousands of event ids). Values and header values may be strings or raw bytes.
+ */
+export async function produceMany(
+  topic: string,
+  records: Array<{
+    value: string | Buffer;
+    key?: string | Buffer;
+    headers?: Record<string, string | Buffer>;
+    partition?: number;
+  }>,
+): Promise<void> {
+  const { Kafka, logLevel } = await import('kafkajs');
+  const producer = new Kafka({ brokers: [KAFKA_BROKER], logLevel: logLevel.NOTHING }).producer({
+    allowAutoTopicCreation: false,
+  });
+  await producer.connect();
+  try {
+    for (let i = 0; i < records.length; i += 1_000) {
+      await producer.send({ topic, acks: -1, messages: records.slice(i, i + 1_000) });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/**
+ * Produces one record whose header `name` is the raw `bytes` (e.g. `ff 01`, not valid UTF-8),
+ * with kcat: the bytes go through the shell's printf, so no UTF-8 encoding of arguments alters
+ * them. Bytes must not be 0 (a C string argument).
+ */
+export function kcatProduceBinaryHeader(
+  topic: string,
+  name: string,
+  bytes: Buffer,
+  value: string,
+): void {
+  if (bytes.includes(0)) throw new Error('kcatProduceBinaryHeader: no zero bytes');
+  const escaped = [...bytes].map((b) => `\\x${b.toString(16).padStart(2, '0')}`).join('');
+  const script = `kcat -b "$1" -P -t "$2" -H "$3=$(printf '${escaped}')"`;
+  execFileSync('bash', ['-c', script, 'kcat', KAFKA_BROKER, topic, name], {
+    input: `${value}\n`,
+    timeout: 30_000,
+  });
+}

@@ -23,7 +23,10 @@ export interface TestDatabase {
 }
 
 /** Creates a fresh database on the server at `port` (the shared one by default). */
-export async function createTestDatabase(prefix = 'inbox_e2e', port = PG_PORT): Promise<TestDatabase> {
+export async function createTestDatabase(
+  prefix = 'inbox_e2e',
+  port = PG_PORT,
+): Promise<TestDatabase> {
   const name = `${prefix}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
   await admin(port, (c) => c.query(`CREATE DATABASE "${name}"`));
   return {
@@ -49,9 +52,7 @@ async function admin<T>(port: number, fn: (client: Client) => Promise<T>): Promi
 /** The Debian binaries (`/usr/lib/postgresql/<version>/bin`), newest version first. */
 export function postgresBin(name: string): string {
   const root = '/usr/lib/postgresql';
-  const versions = existsSync(root)
-    ? readdirSync(root).sort((a, b) => Number(b) - Number(a))
-    : [];
+  const versions = existsSync(root) ? readdirSync(root).sort((a, b) => Number(b) - Number(a)) : [];
   for (const version of versions) {
     const bin = join(root, version, 'bin', name);
     if (existsSync(bin)) return bin;

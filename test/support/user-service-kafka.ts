@@ -32,21 +32,4 @@ export async function waitForCaughtUp(
   }
 }
 
-/** Sum of a metric's samples in a Prometheus exposition, over the series matching `labels`. */
-export function metricSum(
-  exposition: string,
-  name: string,
-  labels: Record<string, string> = {},
-): number {
-  let sum = 0;
-  for (const line of exposition.split('\n')) {
-    if (!line.startsWith(name)) continue;
-    const match = /^([a-zA-Z_:][\w:]*)(\{([^}]*)\})? (\S+)$/.exec(line);
-    if (!match || match[1] !== name) continue;
-    const series = Object.fromEntries(
-      [...(match[3] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]),
-    );
-    if (Object.entries(labels).every(([k, v]) => series[k] === v)) sum += Number(match[4]);
-  }
-  return sum;
-}
+export { metricSum } from '../../scripts/demo/prometheus-text';

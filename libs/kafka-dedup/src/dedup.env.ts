@@ -3,7 +3,8 @@ import type { DedupModuleOptions } from './interfaces/dedup-options.interface';
 /**
  * Rollback knobs read from the environment: `KAFKA_DEDUP_TTL_SECONDS` (0 turns
  * deduplication off), `KAFKA_DEDUP_ENABLED` (`false` turns it off), `KAFKA_DEDUP_STORE`
- * (`memory` | `redis`), `KAFKA_DEDUP_REDIS_URL`. Unset variables leave the option out; values are
+ * (`memory` | `redis`), `KAFKA_DEDUP_REDIS_URL`, `KAFKA_DEDUP_REDIS_CLUSTER_NODES` (`host:port,…`),
+ * `KAFKA_DEDUP_SNAPSHOT_PATH`. Unset variables leave the option out; values are
  * validated with the other options at bootstrap.
  *
  * @example
@@ -27,5 +28,13 @@ export function dedupOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Dedup
   }
   if (env.KAFKA_DEDUP_STORE) options.store = env.KAFKA_DEDUP_STORE as DedupModuleOptions['store'];
   if (env.KAFKA_DEDUP_REDIS_URL) options.redis = { url: env.KAFKA_DEDUP_REDIS_URL };
+  if (env.KAFKA_DEDUP_REDIS_CLUSTER_NODES) {
+    options.redis = {
+      ...options.redis,
+      cluster: { nodes: env.KAFKA_DEDUP_REDIS_CLUSTER_NODES.split(',').map((n) => n.trim()) },
+    };
+  }
+  if (env.KAFKA_DEDUP_SNAPSHOT_PATH)
+    options.memory = { snapshotPath: env.KAFKA_DEDUP_SNAPSHOT_PATH };
   return options;
 }

@@ -1,12 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { healthResult, type HealthResult } from './peers/health-result';
 import { DedupStore } from './stores/dedup.store';
+import { PostgresInboxStore } from './stores/postgres/postgres-inbox.store';
 import { RedisDedupStore } from './stores/redis.store';
 
 /**
  * `@nestjs/terminus` indicator of the dedup store (terminus itself is only needed by the app's
- * `HealthCheckService`): Redis answers `PING` within `timeoutMs`; the
- * memory store is always up (with its size).
+ * `HealthCheckService`): Redis answers `PING` within `timeoutMs`; PostgreSQL (inbox store) runs
+ * `SELECT 1` within it; the memory store is always up (with its size).
  *
  * @example
  * \@Get('health') \@HealthCheck()
@@ -21,6 +22,14 @@ export class DedupHealthIndicator {
     timeoutMs = 1_000,
   ): Promise<HealthResult<Key>> {
     const store = this.store.name;
+    if (this.store instanceof PostgresInboxStore) {
+      try {
+        await withTimeout(this.store.ping(), timeoutMs);
+        return healthResult(key, true, { store });
+      } catch (error) {
+        return healthResult(key, false, { store, message: (error as Error).message });
+      }
+    }
     if (!(this.store instanceof RedisDedupStore)) return healthResult(key, true, { store });
     const client = this.store.client;
     let onReady: (() => void) | undefined;

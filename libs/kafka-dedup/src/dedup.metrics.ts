@@ -4,6 +4,7 @@ import { DEDUP_METRICS } from './dedup.constants';
 import { counter, gauge, histogram } from './peers/prometheus.peer';
 import { DedupStore } from './stores/dedup.store';
 import { MemoryDedupStore } from './stores/memory.store';
+import { RedisDedupStore } from './stores/redis.store';
 
 const LABELS = ['topic', 'store'];
 
@@ -42,6 +43,7 @@ export class DedupMetrics {
   });
   readonly storeErrors: Counter<string> = counter({
     name: DEDUP_METRICS.storeErrors,
+    collect: flushCounts,
     help: 'Dedup store operations that failed',
     labelNames: LABELS,
   });
@@ -73,6 +75,15 @@ export class DedupMetrics {
         counted = store.evictions;
       },
     });
+    if (store instanceof RedisDedupStore) {
+      // Commits are not awaited (one round trip per message): the store counts their failures.
+      let failedCommits = 0;
+      beforeCollect.add(() => {
+        const delta = store.backgroundErrors - failedCommits;
+        if (delta > 0) this.storeErrors.inc({ topic: 'none', store: store.name }, delta);
+        failedCommits = store.backgroundErrors;
+      });
+    }
     this.liveEntries = gauge({
       name: DEDUP_METRICS.liveEntries,
       help: 'Ids held by the dedup store (memory store; Redis counts are not scraped)',

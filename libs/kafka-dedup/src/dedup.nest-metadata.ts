@@ -1,4 +1,4 @@
-import { Ctx, EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
+import { Ctx, EventPattern, MessagePattern } from '@nestjs/microservices';
 import 'reflect-metadata';
 
 /**
@@ -29,12 +29,14 @@ const HANDLER_TYPE_KEY = PATTERN_KEYS.find(
 const EVENT_HANDLER_TYPE =
   HANDLER_TYPE_KEY === undefined ? undefined : eventProbe.get(HANDLER_TYPE_KEY);
 
-const ROUTE_ARGS_KEY = ((): unknown => {
+const [ROUTE_ARGS_KEY, CONTEXT_PARAM_PREFIX] = ((): [unknown, string] => {
   class Probe {
     handle(_value: unknown): void {}
   }
-  Payload()(Probe.prototype, 'handle', 0);
-  return Reflect.getOwnMetadataKeys(Probe, 'handle')[0];
+  Ctx()(Probe.prototype, 'handle', 0);
+  const key = Reflect.getOwnMetadataKeys(Probe, 'handle')[0];
+  const entry = Object.keys(Reflect.getOwnMetadata(key, Probe, 'handle') as object)[0];
+  return [key, entry.slice(0, entry.indexOf(':') + 1)]; // `${paramtype}:` of @Ctx()
 })();
 
 /** Whether `fn` carries `@EventPattern` / `@MessagePattern` metadata. @internal */
@@ -50,20 +52,37 @@ export function isEventHandler(fn: object): boolean {
   );
 }
 
-/** Indexes of the parameters of `target[key]` that carry Nest parameter decorators. @internal */
-export function decoratedParameterIndexes(target: object, key: string | symbol): number[] {
-  const args = Reflect.getMetadata(ROUTE_ARGS_KEY, target.constructor, key) as
-    Record<string, { index: number }> | undefined;
-  return args === undefined ? [] : Object.values(args).map((a) => a.index);
+/**
+ * Where Nest passes the RPC context to `target[key]`: the index of its `@Ctx()` parameter, 1
+ * for a handler without parameter decorators (Nest then passes `(payload, context)`), or
+ * `undefined` when it has decorated parameters but no `@Ctx()`. @internal
+ */
+export function contextParameterIndex(target: object, key: string | symbol): number | undefined {
+  const args = routeArgs(target, key);
+  if (args === undefined || Object.keys(args).length === 0) return 1;
+  for (const [entry, { index }] of Object.entries(args)) {
+    if (entry.startsWith(CONTEXT_PARAM_PREFIX)) return index;
+  }
+  return undefined;
 }
 
-/**
- * Makes Nest pass `(payload, context)` explicitly, as it does by default for a handler without
- * parameter decorators, so one more decorated parameter does not drop them. @internal
- */
-export function declareDefaultParameters(target: object, key: string | symbol): void {
-  Payload()(target, key, 0);
-  Ctx()(target, key, 1);
+/** One past the highest decorated parameter of `target[key]`. @internal */
+export function nextParameterIndex(target: object, key: string | symbol): number {
+  const args = routeArgs(target, key) ?? {};
+  return Math.max(-1, ...Object.values(args).map((a) => a.index)) + 1;
+}
+
+/** Makes Nest pass its RPC context as parameter `index` of `target[key]`. @internal */
+export function declareContextParameter(target: object, key: string | symbol, index: number): void {
+  Ctx()(target, key, index);
+}
+
+function routeArgs(
+  target: object,
+  key: string | symbol,
+): Record<string, { index: number }> | undefined {
+  return Reflect.getMetadata(ROUTE_ARGS_KEY, target.constructor, key) as
+    Record<string, { index: number }> | undefined;
 }
 
 /** Copies the own metadata of `from` (Nest's pattern, interceptors, guards, …) onto `to`. @internal */

@@ -6,11 +6,20 @@ import {
   OnApplicationShutdown,
   Optional,
 } from '@nestjs/common';
-import { SchedulerRegistry } from '@nestjs/schedule';
+import type { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
 import { DEDUP_CLEANUP_JOB, DEDUP_RESOLVED_OPTIONS } from './dedup.constants';
 import type { ResolvedDedupOptions } from './dedup.options';
 import { DedupService } from './dedup.service';
+import { loadOptionalPeer } from './peers/optional-peer';
+
+/**
+ * `@nestjs/schedule` is an optional peer: an app with `ScheduleModule.forRoot()` has it installed,
+ * and only then is there a registry to join. Without it: a token nobody provides (injected as null).
+ */
+const SCHEDULER_REGISTRY: typeof SchedulerRegistry | symbol =
+  loadOptionalPeer<typeof import('@nestjs/schedule')>('@nestjs/schedule')?.SchedulerRegistry ??
+  Symbol('kafka-dedup:no-scheduler-registry');
 
 /**
  * Runs the TTL sweep on the `cleanupCron` schedule (an option, so `@Cron()` cannot be used).
@@ -27,7 +36,7 @@ export class DedupCleanupScheduler implements OnApplicationBootstrap, OnApplicat
   private registered = false;
 
   constructor(
-    @Optional() @Inject(SchedulerRegistry) private readonly registry: SchedulerRegistry | null,
+    @Optional() @Inject(SCHEDULER_REGISTRY) private readonly registry: SchedulerRegistry | null,
     private readonly dedup: DedupService,
     @Inject(DEDUP_RESOLVED_OPTIONS) private readonly options: ResolvedDedupOptions,
   ) {}

@@ -11,6 +11,7 @@ import type {
   DedupKey,
   DedupTokenedKey,
   MaybePromise,
+  TransactionOutcome,
 } from './interfaces/dedup-key.interface';
 import { CleanupResult, DedupStore } from './stores/dedup.store';
 
@@ -440,10 +441,22 @@ export class DedupService implements OnApplicationShutdown {
     topic: string,
     counters: TopicCounters,
   ): Promise<unknown> {
-    const outcome = await this.store.runInTransaction!(key, this.options.ttl, async () => {
-      const result = fn();
-      return isObservable(result) ? lastValue(result) : await result;
-    });
+    let outcome: TransactionOutcome<unknown>;
+    try {
+      outcome = await this.store.runInTransaction!(key, this.options.ttl, async () => {
+        const result = fn();
+        return isObservable(result) ? lastValue(result) : await result;
+      });
+    } catch (error) {
+      // The store's own failures (unreachable, aborted transaction, failed commit) are counted and
+      // always thrown whatever onStoreError says: the handler's writes live in that database, so
+      // the only safe outcome is a redelivery. A handler's error passes through as it is.
+      if (error instanceof DedupStoreError) {
+        this.metrics.storeErrors.inc({ topic, store: this.store.name });
+        this.warnings.warn(error.operation, `${error.message} — the message will be redelivered`);
+      }
+      throw error;
+    }
     if (outcome.duplicate) {
       counters.deduplicated++;
       return DUPLICATE;

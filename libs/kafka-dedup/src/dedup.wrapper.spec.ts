@@ -1,5 +1,6 @@
 import { Controller } from '@nestjs/common';
 import {
+  Ctx,
   EventPattern,
   KafkaContext,
   KafkaHeaders,
@@ -58,6 +59,16 @@ class EventsController {
 }
 
 @Controller()
+class ContextController {
+  @EventPattern('orders.ctx')
+  @Deduplicate()
+  handle(@Payload() value: { id: string }, @Ctx() ctx: KafkaContext, extra?: unknown): unknown[] {
+    calls.push(value.id);
+    return [ctx.getTopic(), extra];
+  }
+}
+
+@Controller()
 @Deduplicate({ key: { from: 'key' } })
 class ClassLevelController {
   @EventPattern('a')
@@ -111,13 +122,16 @@ const request = (id: string | undefined) =>
 async function boot(options: DedupModuleOptions = {}) {
   const moduleRef = await Test.createTestingModule({
     imports: [DedupModule.forRoot({ cleanupCron: false, ...options })],
-    controllers: [EventsController, ClassLevelController],
+    controllers: [EventsController, ClassLevelController, ContextController],
   }).compile();
   await moduleRef.init();
   return moduleRef;
 }
 
-/** Calls a wrapped handler as Nest does: declared (or default) arguments, then the context. */
+/**
+ * Calls a wrapped handler as Nest does: `(payload, context)` for a handler without parameter
+ * decorators, else its decorated arguments and then the context.
+ */
 type Handler = (...args: unknown[]) => unknown;
 
 describe('@Deduplicate() wrapping the handler method', () => {
@@ -130,10 +144,10 @@ describe('@Deduplicate() wrapping the handler method', () => {
     const moduleRef = await boot();
     const ctrl = moduleRef.get(EventsController);
     const sync = ctrl.sync as unknown as Handler;
-    const first = sync.call(ctrl, { id: 'a' }, null, event('orders', 'a'));
+    const first = sync.call(ctrl, { id: 'a' }, event('orders', 'a'));
     expect(first).toBe('done a'); // not a Promise: no await on the memory store's path
-    expect(sync.call(ctrl, { id: 'a' }, null, event('orders', 'a'))).toBeUndefined();
-    expect(sync.call(ctrl, { id: 'b' }, null, event('orders', 'b'))).toBe('done b');
+    expect(sync.call(ctrl, { id: 'a' }, event('orders', 'a'))).toBeUndefined();
+    expect(sync.call(ctrl, { id: 'b' }, event('orders', 'b'))).toBe('done b');
     expect(calls).toEqual(['a', 'b']);
     await moduleRef.close();
   });
@@ -144,13 +158,13 @@ describe('@Deduplicate() wrapping the handler method', () => {
     const sync = ctrl.sync as unknown as Handler;
     let error: unknown;
     try {
-      sync.call(ctrl, { id: 'fail-1' }, null, event('orders', 'fail-1'));
+      sync.call(ctrl, { id: 'fail-1' }, event('orders', 'fail-1'));
     } catch (e) {
       error = e;
     }
     expect(error).toBeInstanceOf(DedupHandlerError);
     expect((error as DedupHandlerError).getError()).toEqual(new Error('boom fail-1'));
-    expect(() => sync.call(ctrl, { id: 'fail-1' }, null, event('orders', 'fail-1'))).toThrow(
+    expect(() => sync.call(ctrl, { id: 'fail-1' }, event('orders', 'fail-1'))).toThrow(
       'boom fail-1',
     );
     expect(calls).toEqual(['fail-1', 'fail-1']);
@@ -220,7 +234,7 @@ describe('@Deduplicate() wrapping the handler method', () => {
     const ctrl = moduleRef.get(EventsController);
     const claim = jest.spyOn(moduleRef.get(DedupStore), 'claim');
     const sync = ctrl.sync as unknown as Handler;
-    expect(sync.call(ctrl, { id: 'h' }, null, { some: 'grpc context' })).toBe('done h');
+    expect(sync.call(ctrl, { id: 'h' }, { some: 'grpc context' })).toBe('done h');
     expect(sync.call(ctrl, { id: 'h' })).toBe('done h'); // called directly, e.g. from a test
     expect(calls).toEqual(['h', 'h']);
     expect(claim).not.toHaveBeenCalled();
@@ -234,7 +248,6 @@ describe('@Deduplicate() wrapping the handler method', () => {
       (ctrl[name] as unknown as Handler).call(
         ctrl,
         { id },
-        null,
         kafka(name, { 'x-event-id': id }, { key }),
       );
     call('a', '1', 'k1');
@@ -255,5 +268,18 @@ describe('@Deduplicate() wrapping the handler method', () => {
     expect(keys(proto.sync)).toEqual(expect.arrayContaining(['microservices:pattern']));
     expect(keys(proto.stream)).toEqual(expect.arrayContaining(['microservices:pattern']));
     expect((proto.sync as { name: string }).name).toBe('sync');
+  });
+
+  it("reads the context from the handler's own @Ctx() and passes it on unchanged", async () => {
+    const moduleRef = await boot();
+    const ctrl = moduleRef.get(ContextController);
+    const handle = ctrl.handle as unknown as Handler;
+    expect(handle.call(ctrl, { id: 'k' }, event('orders.ctx', 'k'))).toEqual([
+      'orders.ctx',
+      undefined,
+    ]);
+    expect(handle.call(ctrl, { id: 'k' }, event('orders.ctx', 'k'))).toBeUndefined();
+    expect(calls).toEqual(['k']);
+    await moduleRef.close();
   });
 });

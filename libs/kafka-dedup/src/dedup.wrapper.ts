@@ -1,11 +1,11 @@
-import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { KafkaContext } from '@nestjs/microservices';
 import type { DedupRunner, HandlerPlan } from './dedup.runner';
 import {
+  contextParameterIndex,
   copyMetadata,
-  declareDefaultParameters,
-  decoratedParameterIndexes,
+  declareContextParameter,
   isEventHandler,
+  nextParameterIndex,
 } from './dedup.nest-metadata';
 import type { DeduplicateOptions } from './interfaces/dedup-options.interface';
 
@@ -26,12 +26,6 @@ const WRAPPED_CLASSES = new WeakSet<object>();
 const WRAPPED = Symbol('kafka-dedup:wrapped');
 /** Runners alive in this process, most recent last. */
 const liveRunners: DedupRunner[] = [];
-
-/** The `KafkaContext` of the call (or nothing outside RPC), passed as an extra argument. */
-const DedupContextArgument = createParamDecorator(
-  (_data: unknown, context: ExecutionContext): unknown =>
-    context.getType() === 'rpc' ? context.switchToRpc().getContext() : undefined,
-);
 
 /** @internal */
 export function setFallbackRunner(runner: DedupRunner, alive: boolean): void {
@@ -67,9 +61,11 @@ function runnerFor(instance: object, name: string): DedupRunner {
 }
 
 /**
- * Replaces `descriptor.value` with a deduplicating wrapper carrying the method's metadata.
- * Parameter decorators are applied before method and class decorators, so the extra context
- * argument goes after every decorated parameter.
+ * Replaces `descriptor.value` with a deduplicating wrapper carrying the method's metadata. The
+ * wrapper reads the `KafkaContext` where Nest passes it: the handler's own `@Ctx()` parameter,
+ * the second argument of a handler without parameter decorators, or else one extra `@Ctx()`
+ * parameter after the declared ones (parameter decorators run before method and class
+ * decorators, so they are all known here), which the wrapper removes before calling the method.
  * @internal
  */
 export function wrapHandler(
@@ -80,23 +76,20 @@ export function wrapHandler(
 ): void {
   const original = descriptor.value as (...args: unknown[]) => unknown;
   if (typeof original !== 'function' || isWrapped(original)) return;
-  let indexes = decoratedParameterIndexes(target, key);
-  if (indexes.length === 0) {
-    declareDefaultParameters(target, key);
-    indexes = [0, 1];
+  let contextIndex = contextParameterIndex(target, key);
+  const added = contextIndex === undefined;
+  if (contextIndex === undefined) {
+    contextIndex = nextParameterIndex(target, key);
+    declareContextParameter(target, key, contextIndex);
   }
-  const extra = Math.max(...indexes) + 1;
-  DedupContextArgument()(target, key, extra);
+  const at = contextIndex;
   const name = `${target.constructor.name}.${String(key)}`;
   let plan: HandlerPlan | undefined;
   let planRunner: DedupRunner | undefined;
 
   const wrapped = function (this: object, ...args: unknown[]): unknown {
-    let kafka: unknown;
-    if (args.length > extra) {
-      kafka = args[extra];
-      args.length = extra;
-    }
+    const kafka = args[at];
+    if (added && args.length > at) args.length = at;
     if (!(kafka instanceof KafkaContext)) return original.apply(this, args);
     const runner = runnerFor(this, name);
     if (planRunner !== runner || plan === undefined) {

@@ -18,6 +18,9 @@ export function authPoolOptions(config: ConfigService<UserServiceConfig, true>):
     size: config.get('grpcPoolSize', { infer: true }),
     credentials: { insecure: true },
     timeoutMs: config.get('authTimeoutMs', { infer: true }),
-    healthCheck: { intervalMs: 1000, timeoutMs: 500 },
+    // Generous check timeout: a check that times out because this process is busy (not because
+    // auth is down) would eject a healthy connection. A killed process is ejected anyway by the
+    // channel's connectivity change, before any check.
+    healthCheck: { intervalMs: 2000, timeoutMs: 2000 },
   };
 }

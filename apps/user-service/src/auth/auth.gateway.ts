@@ -23,7 +23,7 @@ export class AuthGateway {
   }
 
   /** Verification has no side effect: a slow or failed attempt may be retried elsewhere. */
-  @UsePooledGrpc(AUTH_POOL, { idempotent: true, attemptTimeoutMs: 300 })
+  @UsePooledGrpc(AUTH_POOL, { idempotent: true, attemptTimeoutMs: 750 })
   verify(token: string): Promise<VerifiedToken> {
     return this.auth.verifyToken({ token });
   }

@@ -73,6 +73,12 @@ describe('PeakEwmaPicker', () => {
     expect(counts(() => picker.pick(all, undefined, true), all)[2]).toBe(0);
   });
 
+  it('takes the fast connection when both random candidates are slow (2 of 3 on a slow backend)', () => {
+    const all = [conn(200, 8), conn(1, 0), conn(200, 8)];
+    const picker = new PeakEwmaPicker();
+    expect(counts(() => picker.pick(all, undefined, true), all)).toEqual([0, 3_000, 0]);
+  });
+
   it('spreads calls over equal connections', () => {
     const all = [conn(2), conn(2), conn(2)];
     const picker = new PeakEwmaPicker();

@@ -24,8 +24,10 @@ const UNMEASURED_PENALTY = 1e5;
 /**
  * Power of two choices over outstanding calls weighted by peak-EWMA latency (Finagle, linkerd,
  * Envoy LEAST_REQUEST): two random candidates, the one with the lower `latency x (outstanding + 1)`
- * wins. A slow or frozen connection stops getting new calls within a few calls, and load follows
- * each connection's real capacity. No allocation per pick. @internal
+ * wins, and a candidate clearly slower than the other (2x and 5 ms) loses outright. When even the
+ * winner is clearly slower than the best connection (both candidates bad), the best one is taken.
+ * A slow or frozen connection stops getting new calls within a few calls, and load follows each
+ * connection's real capacity. No allocation per pick. @internal
  */
 export class PeakEwmaPicker implements Picker {
   constructor(private readonly random: () => number = Math.random) {}
@@ -46,9 +48,14 @@ export class PeakEwmaPicker implements Picker {
     const b = connections[j];
     const aOk = eligible(a, tried);
     const bOk = eligible(b, tried);
-    if (aOk && bOk) return cheaper(a, b, now);
-    if (aOk) return a;
-    if (bOk) return b;
+    if (aOk || bOk) {
+      const winner = aOk && bOk ? cheaper(a, b, now) : aOk ? a : b;
+      // Both candidates may be bad (2 of 3 connections on one slow backend): a winner clearly
+      // slower than the best connection gives way to it. Only checked when the winner is slow.
+      return latencyOf(winner, now) > DOMINANCE_FLOOR_MS
+        ? (fastest(connections, tried, winner, now) ?? winner)
+        : winner;
+    }
     // Both candidates unfit (ejected or tried): the cheapest fit connection, scanned from i.
     let best: PoolConnection | undefined;
     let bestCost = Infinity;
@@ -120,6 +127,30 @@ export function latencyOf(c: PoolConnection, now: number): number {
 export function cost(c: PoolConnection, now: number, latency = latencyOf(c, now)): number {
   if (latency === 0 && c.inFlight > 0) return UNMEASURED_PENALTY + c.inFlight;
   return latency * (c.inFlight + 1);
+}
+
+/** The connection that clearly dominates `winner` (2x and 5 ms faster), cheapest first. */
+function fastest(
+  connections: readonly PoolConnection[],
+  tried: TriedConnections | undefined,
+  winner: PoolConnection,
+  now: number,
+): PoolConnection | undefined {
+  const lw = latencyOf(winner, now);
+  let best: PoolConnection | undefined;
+  let bestCost = Infinity;
+  for (let k = 0; k < connections.length; k++) {
+    const c = connections[k];
+    if (c === winner || !eligible(c, tried)) continue;
+    const l = latencyOf(c, now);
+    if (l === 0 || !(lw > DOMINANCE * l && lw - l > DOMINANCE_FLOOR_MS)) continue;
+    const cc = cost(c, now, l);
+    if (cc < bestCost) {
+      best = c;
+      bestCost = cc;
+    }
+  }
+  return best;
 }
 
 /**

@@ -116,9 +116,10 @@ export class DedupKafkaServer extends ServerKafka implements BatchPlanSink {
     const { topic, partition } = batch;
     const handler = this.getHandlerByPattern(topic);
     const slots = this.prepare(batch, payload, handler);
-    const known = this.learned.get(topic);
-    const learned = known === MIXED ? undefined : known;
-    if (learned) await this.claim(learned, slots, topic);
+    let learned = this.learnedPlan(topic);
+    if (learned) await this.claim(learned, slots, topic, 0);
+    // Not known yet: the first message runs per message and teaches it; the rest is claimed then.
+    let learning = learned === undefined && !this.learned.has(topic);
 
     const toCommit: DedupTokenedKey[] = [];
     let processed: string | undefined;
@@ -154,6 +155,11 @@ export class DedupKafkaServer extends ServerKafka implements BatchPlanSink {
           }
         }
         processed = slot.message.offset;
+        if (learning) {
+          learning = false;
+          learned = this.learnedPlan(topic);
+          if (learned) await this.claim(learned, slots, topic, reached + 1);
+        }
         if (Date.now() - lastBeat >= this.heartbeatEveryMs) {
           await flush();
           await heartbeat();
@@ -195,8 +201,18 @@ export class DedupKafkaServer extends ServerKafka implements BatchPlanSink {
     return slots;
   }
 
-  /** Claims the batch's ids in one store call; copies of an id claim once. */
-  private async claim(learned: LearnedPlan, slots: Slot[], topic: string): Promise<void> {
+  private learnedPlan(topic: string): LearnedPlan | undefined {
+    const known = this.learned.get(topic);
+    return known === MIXED ? undefined : known;
+  }
+
+  /** Claims the ids of `slots[from…]` in one store call; copies of an id claim once. */
+  private async claim(
+    learned: LearnedPlan,
+    slots: Slot[],
+    topic: string,
+    from: number,
+  ): Promise<void> {
     const { plan, runner } = learned;
     const service = runner.service;
     // A transactional store runs each handler in its own transaction (per-message path).
@@ -204,7 +220,7 @@ export class DedupKafkaServer extends ServerKafka implements BatchPlanSink {
     const keys = [];
     const owners: number[] = [];
     const first = new Map<string, number>();
-    for (let i = 0; i < slots.length; i++) {
+    for (let i = from; i < slots.length; i++) {
       const context = slots[i].context;
       if (context === null) continue;
       const key = runner.keyOf(plan, context.getMessage() as never, context);

@@ -1,5 +1,4 @@
 import { DedupOptionsError } from '../errors/dedup.errors';
-import type { DedupMemoryOptions } from '../interfaces/dedup-options.interface';
 import type { MemorySnapshotSettings } from './memory.store';
 
 /** Default of `memory.snapshotIntervalMs`. */

@@ -191,7 +191,7 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
   }
 
   override async claimMany(keys: readonly DedupKey[], leaseTtl: number): Promise<ClaimResult[]> {
-    const results = new Array<ClaimResult>(keys.length);
+    const results: ClaimResult[] = keys.map(() => IN_FLIGHT);
     if (keys.length === 0) return results;
     const redisKeys = keys.map((key) => this.redisKey(key));
     const tokens = keys.map(() => this.owner.token());

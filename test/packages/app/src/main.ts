@@ -8,9 +8,9 @@ import 'reflect-metadata';
 import { Controller, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { EventPattern, Payload, Transport, type MicroserviceOptions } from '@nestjs/microservices';
-import { ScheduleModule } from '@nestjs/schedule';
 import { Deduplicate, DedupModule } from '@nest-resilience/kafka-dedup';
 import { GrpcPoolModule, InjectGrpcPool, type GrpcPool } from '@nest-resilience/grpc-pool';
+import { extraImports, sweepInRegistry } from './extras.js';
 
 const env = (name: string): string => {
   const value = process.env[name];
@@ -41,7 +41,7 @@ class EventsController {
 
 @Module({
   imports: [
-    ScheduleModule.forRoot(),
+    ...extraImports,
     DedupModule.forRoot({ store: 'memory', group: env('GROUP') }),
     GrpcPoolModule.register({
       name: 'echo',
@@ -68,7 +68,9 @@ async function main(): Promise<void> {
   });
   app.enableShutdownHooks();
   await app.listen();
-  console.log(JSON.stringify({ ready: true, node: process.version }));
+  console.log(
+    JSON.stringify({ ready: true, node: process.version, sweepInRegistry: sweepInRegistry(app) }),
+  );
 }
 
 main().catch((error: unknown) => {

@@ -25,7 +25,11 @@ export async function migratePostgresInbox(
 ): Promise<void> {
   const parsed = typeof table === 'string' ? parseInboxTable(table) : table;
   if (parsed === undefined) {
-    throw new DedupOptionsError('postgres.table', table, 'expected a plain identifier or schema.identifier');
+    throw new DedupOptionsError(
+      'postgres.table',
+      table,
+      'expected a plain identifier or schema.identifier',
+    );
   }
   const client = await pool.connect();
   let broken: Error | undefined;

@@ -22,7 +22,7 @@ describe('inbox SQL', () => {
     }
   });
 
-  it('escapes text literals (quotes doubled, backslashes with E\'\') and refuses NUL', () => {
+  it("escapes text literals (quotes doubled, backslashes with E'') and refuses NUL", () => {
     expect(textLiteral("orders/o'brien")).toBe("'orders/o''brien'");
     expect(textLiteral('a\\b')).toBe("E'a\\\\b'");
     expect(() => textLiteral('a\0b')).toThrow('NUL');

@@ -43,9 +43,15 @@ describe('postgres store options', () => {
       table: 'inbox.events',
       transactionHost: 'reads',
     });
-    expect(resolved.table).toMatchObject({ sql: '"inbox"."events"', schema: 'inbox', name: 'events' });
+    expect(resolved.table).toMatchObject({
+      sql: '"inbox"."events"',
+      schema: 'inbox',
+      name: 'events',
+    });
     expect(resolved.transactionHost).toBe('reads');
-    expect(resolvePostgresOptions({ pool: fakePool(), transactionHost: true }).transactionHost).toBe('');
+    expect(
+      resolvePostgresOptions({ pool: fakePool(), transactionHost: true }).transactionHost,
+    ).toBe('');
   });
 
   it('fails naming postgres.connectionString when no connection is configured', () => {
@@ -76,7 +82,10 @@ describe('postgres store options', () => {
     [{ connectionString: URL, migrate: 'yes' }, 'postgres.migrate'],
     [{ connectionString: URL, transactionHost: 1 }, 'postgres.transactionHost'],
     [{ connectionString: URL, sweepBatchSize: 0 }, 'postgres.sweepBatchSize'],
-    [{ connectionString: URL, partitionsConsumedConcurrently: 1.5 }, 'postgres.partitionsConsumedConcurrently'],
+    [
+      { connectionString: URL, partitionsConsumedConcurrently: 1.5 },
+      'postgres.partitionsConsumedConcurrently',
+    ],
     [{ connectionString: URL, tabel: 'x' }, 'postgres.tabel'],
   ])('rejects %j naming %s', (postgres, option) => {
     expect(errorOf(() => resolvePostgresOptions(postgres)).option).toBe(option);
@@ -106,7 +115,10 @@ describe('postgres store options', () => {
   });
 
   it('is selected by store: "postgres" in the module options', () => {
-    const resolved = resolveDedupOptions({ store: 'postgres', postgres: { connectionString: URL } });
+    const resolved = resolveDedupOptions({
+      store: 'postgres',
+      postgres: { connectionString: URL },
+    });
     expect(resolved.store).toBe('postgres');
     expect(resolved.postgres?.connectionString).toBe(URL);
   });

@@ -11,13 +11,7 @@ import { requireOptionalPeer } from '../../peers/optional-peer';
 import { CleanupResult, DedupStore } from '../dedup.store';
 import { inboxContext } from './inbox.context';
 import { migratePostgresInbox, verifyInboxTable } from './inbox.migration';
-import {
-  claimInTransactionSql,
-  leaseSql,
-  sizeSql,
-  sweepSql,
-  type InboxTable,
-} from './inbox.sql';
+import { claimInTransactionSql, leaseSql, sizeSql, sweepSql, type InboxTable } from './inbox.sql';
 import {
   resolvePostgresOptions,
   type DedupPostgresOptions,

@@ -38,7 +38,7 @@ export function resolveTransactionHost(connectionName: string): TransactionHostL
     throw new DedupOptionsError(
       'postgres.transactionHost',
       connectionName === '' ? true : connectionName,
-      'the adapter\'s client has neither query(sql) (node-postgres) nor execute(sql) (Drizzle): the inbox claim cannot join its transactions',
+      "the adapter's client has neither query(sql) (node-postgres) nor execute(sql) (Drizzle): the inbox claim cannot join its transactions",
     );
   }
   return host;

@@ -22,7 +22,7 @@ export const FAIL_FAST: RedisOptions = {
   connectTimeout: 2_000,
   socketTimeout: 2_000,
   enableOfflineQueue: false,
-  enableAutoPipelining: false,
+  enableAutoPipelining: process.env.TMP_DEDUP_AUTOPIPELINE === '1',
   retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2_000),
 };
 

@@ -1,0 +1,67 @@
+import { InvalidEnvironmentError } from '../../../shared/env-reader';
+import { validateUserServiceEnv } from './user-service.env';
+
+describe('validateUserServiceEnv', () => {
+  it('uses loopback defaults, the embedded database and the memory store when nothing is set', () => {
+    const config = validateUserServiceEnv({});
+    expect(config).toMatchObject({
+      kafkaBrokers: ['127.0.0.1:9092'],
+      cdcTopic: 'cdc.users',
+      kafkaGroupId: 'user-service',
+      httpPort: 3000,
+      dedupStore: 'memory',
+      dedupTtlSeconds: 3600,
+      grpcPoolSize: 3,
+      pgliteDataDir: 'memory://',
+    });
+    expect(config.databaseUrl).toBeUndefined();
+  });
+
+  it('derives the broker from KAFKA_PORT, and KAFKA_BROKERS wins over it', () => {
+    expect(validateUserServiceEnv({ KAFKA_PORT: '19092' }).kafkaBrokers).toEqual([
+      '127.0.0.1:19092',
+    ]);
+    expect(
+      validateUserServiceEnv({ KAFKA_PORT: '19092', KAFKA_BROKERS: 'a:1, b:2' }).kafkaBrokers,
+    ).toEqual(['a:1', 'b:2']);
+  });
+
+  it('keeps the rollback knobs: KAFKA_DEDUP_TTL_SECONDS=0 and GRPC_POOL_SIZE=1', () => {
+    const config = validateUserServiceEnv({ KAFKA_DEDUP_TTL_SECONDS: '0', GRPC_POOL_SIZE: '1' });
+    expect([config.dedupTtlSeconds, config.grpcPoolSize]).toEqual([0, 1]);
+  });
+
+  it('names every invalid variable with its value and what was expected', () => {
+    let error: unknown;
+    try {
+      validateUserServiceEnv({
+        GRPC_POOL_SIZE: '0',
+        HTTP_PORT: 'eighty',
+        KAFKA_DEDUP_STORE: 'disk',
+        AUTH_GRPC_URLS: 'auth',
+        DATABASE_URL: 'postgres://user:secret@db:port/users',
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InvalidEnvironmentError);
+    const message = (error as Error).message;
+    expect(message).toContain('GRPC_POOL_SIZE="0" (expected an integer from 1 to 64)');
+    expect(message).toContain('HTTP_PORT="eighty"');
+    expect(message).toContain('KAFKA_DEDUP_STORE="disk" (expected one of memory, redis)');
+    expect(message).toContain(
+      'AUTH_GRPC_URLS="auth" (expected a comma-separated list of host:port)',
+    );
+    expect(message).toContain('DATABASE_URL="postgres://user:***@db:port/users"');
+    expect(message).not.toContain('secret');
+  });
+
+  it('accepts a PostgreSQL DATABASE_URL and the Redis store', () => {
+    const config = validateUserServiceEnv({
+      DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/users',
+      KAFKA_DEDUP_STORE: 'redis',
+      KAFKA_DEDUP_REDIS_URL: 'redis://redis:6379',
+    });
+    expect(config).toMatchObject({ dedupStore: 'redis', dedupRedisUrl: 'redis://redis:6379' });
+  });
+});

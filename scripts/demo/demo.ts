@@ -1,0 +1,341 @@
+/**
+ * `npm run demo`: user-service with the things it talks to, under load and faults, then a report.
+ * Started by scripts/demo.sh (which builds the apps and makes sure a broker answers).
+ *
+ *   3 auth-service processes ──gRPC pool──▶ user-service ◀── cdc.users (Debezium-shaped, ~20% copies)
+ *   HTTP load: GET /users/:id (bearer token verified by auth) while one auth process is SIGKILLed
+ *
+ * Prints a progress line every few seconds and a report; `--json` adds one JSON line. Exits 1 when
+ * an invariant fails.
+ */
+import { PGlite } from '@electric-sql/pglite';
+import { mkdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { signToken } from '../../apps/auth-service/src/auth-token';
+import { DemoProcess } from './app-process';
+import { cdcEnvelope, cdcStream, type CdcRecord } from './cdc-events';
+import { metricSum } from './prometheus-text';
+
+const ROOT = join(__dirname, '../..');
+const JSON_OUT = process.argv.includes('--json');
+const BROKER = process.env.KAFKA_BROKERS ?? `127.0.0.1:${process.env.KAFKA_PORT ?? '9092'}`;
+const RUN = Date.now().toString(36);
+const TOPIC = `cdc.users.demo-${RUN}`;
+const SECRET = 'demo-token-secret-0123456789';
+const CHANGES = Number(process.env.DEMO_CHANGES ?? 3000);
+const LOAD_SECONDS = Number(process.env.DEMO_LOAD_SECONDS ?? 20);
+const TTL_SECONDS = 10;
+const WORK_DIR = join(ROOT, '.cache', `demo-${RUN}`);
+const started = Date.now();
+
+const say = (line: string): void => {
+  process.stderr.write(
+    `[demo ${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s] ${line}\n`,
+  );
+};
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function main(): Promise<number> {
+  mkdirSync(WORK_DIR, { recursive: true });
+  const authMain = join(ROOT, 'dist/apps/auth-service/apps/auth-service/src/main.js');
+  const userMain = join(ROOT, 'dist/apps/user-service/apps/user-service/src/main.js');
+  const authPorts = [await freePort(), await freePort(), await freePort()];
+  const [httpPort, grpcPort] = [await freePort(), await freePort()];
+  const auth = authPorts.map(
+    (port, i) =>
+      new DemoProcess(
+        `auth-${i + 1}`,
+        authMain,
+        {
+          AUTH_GRPC_URL: `127.0.0.1:${port}`,
+          AUTH_INSTANCE: `auth-${i + 1}`,
+          AUTH_TOKEN_SECRET: SECRET,
+        },
+        join(WORK_DIR, `auth-${i + 1}.log`),
+      ),
+  );
+  const pgliteDir = join(WORK_DIR, 'pglite');
+  const userService = new DemoProcess(
+    'user-service',
+    userMain,
+    {
+      KAFKA_BROKERS: BROKER,
+      CDC_TOPIC: TOPIC,
+      KAFKA_GROUP_ID: `user-service-demo-${RUN}`,
+      HTTP_PORT: String(httpPort),
+      GRPC_URL: `127.0.0.1:${grpcPort}`,
+      AUTH_GRPC_URLS: authPorts.map((p) => `127.0.0.1:${p}`).join(','),
+      // short TTL and a sweep every 3 s, so the report shows ids expiring
+      KAFKA_DEDUP_TTL_SECONDS: String(TTL_SECONDS),
+      KAFKA_DEDUP_CLEANUP_CRON: '*/3 * * * * *',
+      ...(process.env.DATABASE_URL ? {} : { PGLITE_DATA_DIR: pgliteDir }),
+    },
+    join(WORK_DIR, 'user-service.log'),
+  );
+  const everything = [userService, ...auth];
+  const stopAll = async (): Promise<void> => {
+    await Promise.all(everything.map((p) => p.stop('SIGTERM')));
+  };
+  process.once('SIGINT', () => void stopAll().then(() => process.exit(130)));
+  process.once('SIGTERM', () => void stopAll().then(() => process.exit(143)));
+  const base = `http://127.0.0.1:${httpPort}`;
+  const metrics = async (): Promise<string> => (await fetch(`${base}/metrics`)).text();
+
+  try {
+    say(`broker ${BROKER}, topic ${TOPIC}, logs in ${WORK_DIR}`);
+    await Promise.all(auth.map((a) => a.start(/auth-service listening on/)));
+    say(
+      `3 auth-service processes on ports ${authPorts.join(', ')} (pids ${auth.map((a) => a.pid).join(', ')})`,
+    );
+    await userService.start(/\[user-service\] listening on/);
+    say(
+      `user-service on ${base} (gRPC ${grpcPort}, pid ${userService.pid}, embedded PGlite unless DATABASE_URL)`,
+    );
+    for (let i = 0; i < 100; i++) {
+      const health = (await (await fetch(`${base}/health`)).json()) as { status: string };
+      if (health.status === 'ok') break;
+      await sleep(200);
+    }
+
+    // The stream: a few load-test users first, then the CDC stream with ~20% redelivered copies.
+    const loadUsers = Array.from({ length: 20 }, (_, i) => `load-${i + 1}`);
+    const loadRecords: CdcRecord[] = loadUsers.map((id, i) => ({
+      key: id,
+      value: cdcEnvelope(
+        'c',
+        { id, email: `${id}@example.com`, name: `Load ${id}` },
+        100 + i * 8,
+        1,
+      ),
+    }));
+    const stream = cdcStream({
+      changes: CHANGES,
+      duplicateRatio: 0.2,
+      lsnBase: 1_000_000,
+      seed: 42,
+    });
+    const records = [...loadRecords, ...stream.records];
+    const uniqueEvents = loadRecords.length + stream.unique;
+    const kafka = new Kafka({
+      clientId: 'demo-producer',
+      brokers: [BROKER],
+      logLevel: logLevel.NOTHING,
+    });
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    let produced = 0;
+    const production = (async () => {
+      // spread over ~60% of the load window, so the load and the fault overlap it
+      const ticks = Math.max(1, Math.floor((LOAD_SECONDS * 0.6 * 1000) / 250));
+      const chunk = Math.ceil(records.length / ticks);
+      for (let i = 0; i < records.length; i += chunk) {
+        const batch = records.slice(i, i + chunk);
+        await producer.send({ topic: TOPIC, messages: batch });
+        produced += batch.length;
+        await sleep(250);
+      }
+    })();
+
+    // HTTP load with a fault: SIGKILL one auth process part-way, restart it later.
+    const token = signToken('demo-caller', SECRET);
+    const http = { requests: 0, ok: 0, failed: 0, wrongBody: 0 };
+    const failures = new Map<string, number>();
+    let authKills = 0;
+    const loadEnds = Date.now() + LOAD_SECONDS * 1000;
+    await sleep(500); // the load users are the first records
+    const worker = async (w: number): Promise<void> => {
+      for (let i = w; Date.now() < loadEnds; i += 4) {
+        const id = loadUsers[i % loadUsers.length];
+        http.requests++;
+        try {
+          const res = await fetch(`${base}/users/${id}`, {
+            headers: { authorization: `Bearer ${token}` },
+          });
+          const body = (await res.json()) as { id?: string; message?: string };
+          if (res.status === 200 && body.id === id) http.ok++;
+          else if (res.status === 404)
+            http.ok++; // not consumed yet: a correct answer
+          else {
+            http.failed++;
+            const key = `${res.status} ${body.message ?? ''}`.slice(0, 120);
+            failures.set(key, (failures.get(key) ?? 0) + 1);
+          }
+        } catch (error) {
+          http.failed++;
+          failures.set(String(error), (failures.get(String(error)) ?? 0) + 1);
+        }
+      }
+    };
+    const chaos = (async () => {
+      await sleep((LOAD_SECONDS * 1000) / 3);
+      say(`SIGKILL auth-1 (pid ${auth[0].pid})`);
+      await auth[0].stop('SIGKILL');
+      authKills++;
+      await sleep(5000);
+      await auth[0].start(/auth-service listening on/);
+      say(`restarted auth-1 (pid ${auth[0].pid})`);
+    })();
+    const progress = setInterval(() => {
+      void metrics()
+        .then((text) => {
+          say(
+            `produced ${produced}/${records.length} | processed ${metricSum(text, 'kafka_events_processed_total', { topic: TOPIC })}` +
+              ` dup-skipped ${metricSum(text, 'kafka_event_deduplicated_total', { topic: TOPIC })}` +
+              ` live ids ${metricSum(text, 'kafka_dedup_live_entries')} sweeps ${metricSum(text, 'kafka_dedup_cleanup_duration_seconds_count')}` +
+              ` | http ok ${http.ok} failed ${http.failed} | failovers ${metricSum(text, 'grpc_connection_switched_total', { pool: 'auth' })}`,
+          );
+        })
+        .catch(() => undefined);
+    }, 3000);
+    await Promise.all([production, chaos, ...Array.from({ length: 4 }, (_, w) => worker(w))]);
+    await producer.disconnect();
+
+    // Drain, then let the TTL pass so a sweep expires every id.
+    const drained = async (): Promise<boolean> => {
+      const text = await metrics();
+      return (
+        metricSum(text, 'kafka_events_processed_total', { topic: TOPIC }) +
+          metricSum(text, 'kafka_event_deduplicated_total', { topic: TOPIC }) >=
+        records.length
+      );
+    };
+    for (let i = 0; i < 150 && !(await drained()); i++) await sleep(200);
+    say(
+      `all ${records.length} records consumed; waiting ${TTL_SECONDS}s TTL + a sweep for the ids to expire`,
+    );
+    for (let i = 0; i < 100; i++) {
+      if (metricSum(await metrics(), 'kafka_dedup_live_entries') === 0) break;
+      await sleep(300);
+    }
+    clearInterval(progress);
+    const text = await metrics();
+    const health = (await (await fetch(`${base}/health`)).json()) as {
+      status: string;
+      details: Record<string, { status: string }>;
+    };
+
+    // The database: stop user-service gracefully (offsets committed, DB closed), then count.
+    await userService.stop('SIGTERM');
+    let userEventRows: number;
+    let distinctRows: number;
+    if (process.env.DATABASE_URL) {
+      const { Client } = await import('pg');
+      const client = new Client({ connectionString: process.env.DATABASE_URL });
+      await client.connect();
+      const { rows } = await client.query<{ rows: string; distinct: string }>(
+        `SELECT count(*) AS rows, count(DISTINCT (source_lsn, tx_id)) AS distinct FROM user_events WHERE topic = $1`,
+        [TOPIC],
+      );
+      await client.end();
+      [userEventRows, distinctRows] = [Number(rows[0].rows), Number(rows[0].distinct)];
+    } else {
+      const db = new PGlite(pgliteDir);
+      const { rows } = await db.query<{ rows: number; distinct: number }>(
+        'SELECT count(*)::int AS rows, count(DISTINCT (source_lsn, tx_id))::int AS distinct FROM user_events',
+      );
+      await db.close();
+      [userEventRows, distinctRows] = [rows[0].rows, rows[0].distinct];
+    }
+
+    const report = {
+      eventsProduced: records.length,
+      uniqueEvents,
+      duplicatesProduced: stream.duplicates,
+      duplicatesSkipped: metricSum(text, 'kafka_event_deduplicated_total', { topic: TOPIC }),
+      userEventRows,
+      distinctUserEventRows: distinctRows,
+      httpRequests: http.requests,
+      httpOk: http.ok,
+      httpFailed: http.failed,
+      authKills,
+      callsFailedOver: metricSum(text, 'grpc_connection_switched_total', { pool: 'auth' }),
+      grpcRetries: metricSum(text, 'grpc_fallback_retry_total', { pool: 'auth' }),
+      ttlSweeps: metricSum(text, 'kafka_dedup_cleanup_duration_seconds_count'),
+      liveIdsAtEnd: metricSum(text, 'kafka_dedup_live_entries'),
+      health: health.status,
+      seconds: Math.round((Date.now() - started) / 100) / 10,
+    };
+    const checks: [string, boolean][] = [
+      ['user_events rows == unique events', report.userEventRows === report.uniqueEvents],
+      [
+        'every unique event written (distinct positions == unique)',
+        report.distinctUserEventRows === report.uniqueEvents,
+      ],
+      [
+        'duplicates skipped == redelivered copies produced',
+        report.duplicatesSkipped === report.duplicatesProduced,
+      ],
+      [
+        'no HTTP request failed while an auth process was killed',
+        report.httpFailed === 0 && report.httpRequests > 0,
+      ],
+      ['TTL sweeps ran and expired every id', report.ttlSweeps > 0 && report.liveIdsAtEnd === 0],
+      ['/health ok at the end', report.health === 'ok'],
+    ];
+    const w = (label: string, value: unknown): string => `  ${label.padEnd(34)} ${String(value)}`;
+    // with --json, stdout carries only the JSON line; the table goes to stderr
+    (JSON_OUT ? console.error : console.log)(
+      [
+        '',
+        'user-service demo report',
+        w(
+          'events produced',
+          `${report.eventsProduced} (${report.duplicatesProduced} redelivered copies)`,
+        ),
+        w('unique events', report.uniqueEvents),
+        w('duplicates skipped (dedup)', report.duplicatesSkipped),
+        w('user_events rows (database)', report.userEventRows),
+        w(
+          'HTTP GET /users/:id ok / failed',
+          `${report.httpOk} / ${report.httpFailed} of ${report.httpRequests}`,
+        ),
+        w('auth processes SIGKILLed', report.authKills),
+        w(
+          'calls failed over (gRPC pool)',
+          `${report.callsFailedOver} (retries ${report.grpcRetries})`,
+        ),
+        w('TTL sweeps run', `${report.ttlSweeps} (live ids at end: ${report.liveIdsAtEnd})`),
+        w(
+          '/health',
+          `${report.health} (${Object.entries(health.details)
+            .map(([k, v]) => `${k} ${v.status}`)
+            .join(', ')})`,
+        ),
+        w('took', `${report.seconds}s`),
+        '',
+        ...checks.map(([name, ok]) => `  ${ok ? 'PASS' : 'FAIL'} ${name}`),
+        ...(failures.size
+          ? ['  HTTP failures:', ...[...failures].map(([k, n]) => `    ${n} × ${k}`)]
+          : []),
+      ].join('\n'),
+    );
+    if (JSON_OUT)
+      console.log(JSON.stringify({ ...report, invariantsOk: checks.every(([, ok]) => ok) }));
+    return checks.every(([, ok]) => ok) ? 0 : 1;
+  } finally {
+    await stopAll();
+    if (!process.env.DEMO_KEEP_LOGS)
+      rmSync(join(WORK_DIR, 'pglite'), { recursive: true, force: true });
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    say(`failed: ${(error as Error).stack ?? String(error)}`);
+    process.exit(1);
+  },
+);
