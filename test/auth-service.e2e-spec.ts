@@ -62,9 +62,10 @@ describe('auth-service (a real process: auth.v1.AuthService + grpc.health.v1)', 
 
   it('answers grpc.health.v1 Check: SERVING for the server and AuthService, SERVICE_UNKNOWN otherwise', async () => {
     const c = client(port, 'health.proto', ['grpc', 'health', 'v1'], 'Health');
-    expect((await call(c, 'Check', { service: '' })).status).toBe('SERVING');
-    expect((await call(c, 'Check', { service: 'auth.v1.AuthService' })).status).toBe('SERVING');
-    expect((await call(c, 'Check', { service: 'nope' })).status).toBe('SERVICE_UNKNOWN');
+    const [SERVING, SERVICE_UNKNOWN] = [1, 3]; // HealthCheckResponse.ServingStatus
+    expect((await call(c, 'Check', { service: '' })).status).toBe(SERVING);
+    expect((await call(c, 'Check', { service: 'auth.v1.AuthService' })).status).toBe(SERVING);
+    expect((await call(c, 'Check', { service: 'nope' })).status).toBe(SERVICE_UNKNOWN);
     c.close();
   });
 

@@ -171,42 +171,51 @@ describe('kafka-dedup PostgreSQL inbox under crashes (real Kafka, real PostgreSQ
       await server.destroy();
     });
 
-    it('loses nothing and duplicates nothing', async () => {
-      const topic = uniqueTopic('inbox-pg-restart');
-      await createTopic(topic, PARTITIONS);
-      const stream = inboxStream(5_000, PARTITIONS);
-      apps.push(
-        await startInboxConsumer({
-          broker: KAFKA_BROKER,
-          topic,
-          group: `${topic}-g`,
-          pgUrl: server.url(),
-          mode: 'pg',
-        }),
-      );
-      await produceStream(topic, stream.messages);
-      expect(
-        await waitFor(async () => (await sideEffectCounts(privatePool)).rows >= 1_500, 60_000, 20),
-      ).toBe(true);
-      await server.stop(); // immediate shutdown: in-flight transactions are lost
-      await sleep(2_000);
-      await server.start();
-      expect(await drained(`${topic}-g`, topic, stream, privatePool)).toBe(true);
-      const counts = await sideEffectCounts(privatePool);
-      console.log(
-        `[inbox e2e] PostgreSQL restart: ${stream.messages.length} events, ${stream.ids.length} ids -> ` +
-          `${counts.rows} rows, ${counts.duplicated} duplicated, ${stream.ids.length - counts.distinct} lost`,
-      );
-      expect(counts).toEqual({
-        rows: stream.ids.length,
-        distinct: stream.ids.length,
-        duplicated: 0,
-      });
-      const labels = { topic, store: 'postgres' };
-      expect(await metricValue(DEDUP_METRICS.storeErrors, labels)).toBeGreaterThan(0);
-      expect(await metricValue(DEDUP_METRICS.deduplicated, labels)).toBeGreaterThanOrEqual(
-        stream.copies,
-      );
-    }, 240_000);
+    it.each(['pg', 'drizzle'] as const)(
+      'loses nothing and duplicates nothing (%s)',
+      async (mode) => {
+        await privatePool.query('TRUNCATE side_effects');
+        const topic = uniqueTopic(`inbox-pg-restart-${mode}`);
+        await createTopic(topic, PARTITIONS);
+        const stream = inboxStream(4_000, PARTITIONS);
+        apps.push(
+          await startInboxConsumer({
+            broker: KAFKA_BROKER,
+            topic,
+            group: `${topic}-g`,
+            pgUrl: server.url(),
+            mode,
+          }),
+        );
+        await produceStream(topic, stream.messages);
+        expect(
+          await waitFor(
+            async () => (await sideEffectCounts(privatePool)).rows >= 1_200,
+            60_000,
+            20,
+          ),
+        ).toBe(true);
+        await server.stop(); // immediate shutdown: in-flight transactions are lost
+        await sleep(2_000);
+        await server.start();
+        expect(await drained(`${topic}-g`, topic, stream, privatePool)).toBe(true);
+        const counts = await sideEffectCounts(privatePool);
+        console.log(
+          `[inbox e2e] PostgreSQL restart (${mode}): ${stream.messages.length} events, ${stream.ids.length} ids -> ` +
+            `${counts.rows} rows, ${counts.duplicated} duplicated, ${stream.ids.length - counts.distinct} lost`,
+        );
+        expect(counts).toEqual({
+          rows: stream.ids.length,
+          distinct: stream.ids.length,
+          duplicated: 0,
+        });
+        const labels = { topic, store: 'postgres' };
+        expect(await metricValue(DEDUP_METRICS.storeErrors, labels)).toBeGreaterThan(0);
+        expect(await metricValue(DEDUP_METRICS.deduplicated, labels)).toBeGreaterThanOrEqual(
+          stream.copies,
+        );
+      },
+      240_000,
+    );
   });
 });

@@ -64,7 +64,7 @@ interface PhaseResult extends Window {
   lastServer?: string;
   /** Successful calls per backend. */
   servers: Map<string, number>;
-  /** Calls started inside [from, to) ms of the phase. */
+  /** Calls in flight at some time inside [from, to) ms of the phase. */
   window(from: number, to: number): Window;
 }
 
@@ -129,7 +129,7 @@ async function phase(
     },
     lastServer,
     servers,
-    window: (from, to) => summarize((i) => started[i] >= from && started[i] < to),
+    window: (from, to) => summarize((i) => started[i] < to && started[i] + latencies[i] > from),
   };
 }
 

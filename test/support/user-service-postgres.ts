@@ -2,7 +2,8 @@ import { Client } from 'pg';
 
 /** The PostgreSQL server the suites use (scripts/with-services.sh makes sure it answers). */
 export const POSTGRES_URL =
-  process.env.POSTGRES_URL ?? `postgresql://postgres@127.0.0.1:${process.env.PG_PORT ?? 5432}/postgres`;
+  process.env.POSTGRES_URL ??
+  `postgresql://postgres@127.0.0.1:${process.env.PG_PORT ?? 5432}/postgres`;
 
 /**
  * A database of its own on the shared server (`user_service_e2e_<random>`), dropped by `drop()`:

@@ -9,6 +9,13 @@ export interface AuthServiceConfig {
   tokenSecret: string;
 }
 
+/** Every variable auth-service reads. */
+export const AUTH_SERVICE_ENV_VARS: readonly string[] = [
+  'AUTH_GRPC_URL',
+  'AUTH_INSTANCE',
+  'AUTH_TOKEN_SECRET',
+];
+
 /** Used when AUTH_TOKEN_SECRET is unset: fine on a laptop, never in a deployment. */
 export const DEV_TOKEN_SECRET = 'local-development-secret';
 

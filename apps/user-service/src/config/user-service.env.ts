@@ -46,6 +46,13 @@ export const USER_SERVICE_ENV_DEFAULTS = {
   PGLITE_DATA_DIR: 'memory://',
 } as const;
 
+/** Every variable user-service reads (the defaults' names plus those without a default). */
+export const USER_SERVICE_ENV_VARS: readonly string[] = [
+  ...Object.keys(USER_SERVICE_ENV_DEFAULTS),
+  'KAFKA_BROKERS',
+  'DATABASE_URL',
+];
+
 const D = USER_SERVICE_ENV_DEFAULTS;
 
 /**

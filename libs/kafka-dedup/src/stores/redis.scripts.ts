@@ -72,3 +72,16 @@ for i = 1, #KEYS do
   if redis.call('GET', KEYS[i]) == ARGV[i + 1] then redis.call('PEXPIRE', KEYS[i], ARGV[1]) n = n + 1 end
 end
 return n`;
+
+/**
+ * Commits queued since the last command, then a claim, in one round trip. KEYS[1]: the key to
+ * claim; KEYS[2..n]: keys to commit. ARGV: token, leaseTtl, ttl, done, then one token per commit
+ * key → as CLAIM. Standalone Redis only (the keys may live in different slots).
+ */
+export const COMMIT_THEN_CLAIM = `
+for i = 2, #KEYS do
+  local v = redis.call('GET', KEYS[i])
+  if v == ARGV[i + 3] or v == false then redis.call('SET', KEYS[i], ARGV[4], 'PX', ARGV[3]) end
+end
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return nil end
+return redis.call('GET', KEYS[1])`;

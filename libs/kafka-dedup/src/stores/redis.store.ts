@@ -18,6 +18,7 @@ import {
   CLAIM_MANY,
   COMMIT,
   COMMIT_MANY,
+  COMMIT_THEN_CLAIM,
   DONE,
   RELEASE,
   RELEASE_MANY,
@@ -33,6 +34,8 @@ interface DedupCommands {
   dedupRelease(key: RedisKey, token: string): Promise<number>;
   dedupTakeover(key: RedisKey, held: string, token: string, leaseTtl: number): Promise<number>;
   /** `(numberOfKeys, ...keys, ...args)` */
+  /** `(numberOfKeys, claimKey, ...commitKeys, token, leaseTtl, ttl, done, ...commitTokens)` */
+  dedupCommitThenClaim(...args: Array<RedisKey | number>): Promise<string | null>;
   dedupClaimMany(...args: Array<RedisKey | number>): Promise<Array<string | number>>;
   dedupCommitMany(...args: Array<RedisKey | number>): Promise<number>;
   dedupReleaseMany(...args: Array<RedisKey | number>): Promise<number>;
@@ -72,8 +75,12 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
   private readonly slotOf?: (key: RedisKey) => number;
   private readonly startupTimeout: number;
   private readonly allowDegradedStart: boolean;
-  private readonly onCommitFailed = (error: unknown): void => {
-    this.backgroundErrors++;
+  /** Queued commits: key, token, key, token… (all with `pendingTtl`). */
+  private pending: RedisKey[] = [];
+  private pendingTtl = 0;
+  private flushScheduled = false;
+  private readonly onCommitFailed = (error: unknown, commits = 1): void => {
+    this.backgroundErrors += commits;
     this.warnings.warn(
       'commit',
       `redis store failed during commit: ${describe(this.withConnectionError(error))} — the id is not remembered; a later copy may be processed again`,
@@ -98,6 +105,7 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
     client.defineCommand('dedupCommit', { numberOfKeys: 1, lua: COMMIT });
     client.defineCommand('dedupRelease', { numberOfKeys: 1, lua: RELEASE });
     client.defineCommand('dedupTakeover', { numberOfKeys: 1, lua: TAKEOVER });
+    client.defineCommand('dedupCommitThenClaim', { lua: COMMIT_THEN_CLAIM });
     client.defineCommand('dedupClaimMany', { lua: CLAIM_MANY });
     client.defineCommand('dedupCommitMany', { lua: COMMIT_MANY });
     client.defineCommand('dedupReleaseMany', { lua: RELEASE_MANY });
@@ -152,7 +160,10 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
     const redisKey = this.redisKey(key);
     const token = this.owner.token();
     try {
-      const current = await this.redis.dedupClaim(redisKey, token, leaseTtl);
+      const current =
+        this.pending.length === 0
+          ? await this.redis.dedupClaim(redisKey, token, leaseTtl)
+          : await this.commitThenClaim(redisKey, token, leaseTtl);
       if (current === null) return { status: 'claimed', token };
       if (current === DONE) return DUPLICATE;
       return await this.inFlight(redisKey, current, token, leaseTtl);
@@ -162,12 +173,63 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
   }
 
   /**
-   * Written to the connection now, not awaited: the caller moves on to the next message, whose
-   * claim follows this commit on the same connection. A failure is counted
-   * ({@link backgroundErrors}) and logged (rate-limited).
+   * Not awaited: the commit is queued and rides in the same script as the next claim (one round
+   * trip per message), or is sent at the end of this event-loop turn when no claim comes first
+   * (on a cluster it is sent at once: the two keys may live in different slots). Redis applies it
+   * before any later claim from this process. A failure is counted ({@link backgroundErrors}) and
+   * logged (rate-limited).
    */
   commit(key: DedupKey, token: string, ttl: number): void {
-    this.redis.dedupCommit(this.redisKey(key), token, ttl, DONE).catch(this.onCommitFailed);
+    if (this.slotOf !== undefined) {
+      this.redis.dedupCommit(this.redisKey(key), token, ttl, DONE).catch(this.onCommitFailed);
+      return;
+    }
+    if (this.pending.length > 0 && ttl !== this.pendingTtl) this.flushCommits();
+    this.pending.push(this.redisKey(key), token);
+    this.pendingTtl = ttl;
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flushCommits);
+    }
+  }
+
+  /** Sends the queued commits (no claim came to carry them). */
+  private readonly flushCommits = (): void => {
+    this.flushScheduled = false;
+    const pending = this.pending;
+    if (pending.length === 0) return;
+    this.pending = [];
+    const n = pending.length / 2;
+    const keys: RedisKey[] = [];
+    const tokens: RedisKey[] = [];
+    for (let i = 0; i < pending.length; i += 2) {
+      keys.push(pending[i]);
+      tokens.push(pending[i + 1]);
+    }
+    this.redis
+      .dedupCommitMany(n, ...keys, this.pendingTtl, DONE, ...tokens)
+      .catch((error: unknown) => this.onCommitFailed(error, n));
+  };
+
+  /** One script: the queued commits, then the claim. */
+  private async commitThenClaim(
+    redisKey: RedisKey,
+    token: string,
+    leaseTtl: number,
+  ): Promise<string | null> {
+    const pending = this.pending;
+    this.pending = [];
+    const n = pending.length / 2;
+    const args: Array<RedisKey | number> = [n + 1, redisKey];
+    for (let i = 0; i < pending.length; i += 2) args.push(pending[i]);
+    args.push(token, leaseTtl, this.pendingTtl, DONE);
+    for (let i = 1; i < pending.length; i += 2) args.push(pending[i]);
+    try {
+      return await this.redis.dedupCommitThenClaim(...args);
+    } catch (error) {
+      this.onCommitFailed(error, n);
+      throw error;
+    }
   }
 
   async release(key: DedupKey, token: string): Promise<void> {
@@ -285,6 +347,7 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
    * quits the client the store created; an injected client is left to its owner.
    */
   override async close(): Promise<void> {
+    this.flushCommits();
     await this.owner.stop();
     this.warnings.flush();
     this.connection.detach();

@@ -28,6 +28,7 @@ export interface PgPoolLike extends PgQueryable {
   connect(): Promise<PgPoolClientLike>;
   end(): Promise<void>;
   on?(event: 'error', listener: (error: Error) => void): unknown;
+  on?(event: 'connect', listener: (client: PgPoolClientLike) => void): unknown;
   readonly options?: { max?: number };
 }
 

@@ -71,6 +71,13 @@ export class PostgresInboxStore extends DedupStore implements OnModuleInit {
     this.sweep = sweepSql(this.table);
     this.owned = this.options.pool === undefined;
     this.pool = this.options.pool ?? this.createPool();
+    // A pooled client checked out for a transaction has no 'error' listener (the pool removes its
+    // own): PostgreSQL going away between two statements would be an uncaught 'error' event and
+    // kill the process. The statement in flight, or the next one, rejects anyway — that is what
+    // makes Kafka redeliver. Covers clients that an ORM adapter checks out, too.
+    this.pool.on?.('connect', (client: PgPoolClientLike) =>
+      client.on?.('error', ignoreClientError),
+    );
   }
 
   /**
@@ -100,10 +107,6 @@ export class PostgresInboxStore extends DedupStore implements OnModuleInit {
       throw this.failure('connect', error);
     }
     let broken: Error | undefined;
-    // A checked-out client has no listener of its own: without this one, the connection dying
-    // mid-transaction (PostgreSQL restarting) would be an uncaught 'error' event. The failing query
-    // rejects as well, which is what turns into a redelivery.
-    client.on?.('error', ignoreClientError);
     try {
       let claimed: boolean;
       try {
@@ -145,7 +148,6 @@ export class PostgresInboxStore extends DedupStore implements OnModuleInit {
       }
       return { duplicate: false, result };
     } finally {
-      client.off?.('error', ignoreClientError);
       client.release(broken);
     }
   }

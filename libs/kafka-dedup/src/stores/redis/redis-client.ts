@@ -10,7 +10,7 @@ type IoRedis = typeof import('ioredis');
 
 /**
  * Bounds a Redis outage without a timer per command (ioredis `commandTimeout` arms one per
- * command; measured ~+35 µs per message): commands fail at once while disconnected (no offline
+ * command): commands fail at once while disconnected (no offline
  * queue), a dead socket is detected by `socketTimeout` (one timer per socket, re-armed per reply
  * burst), connecting is bounded by `connectTimeout`. `onStoreError` decides what a failed command
  * means for the message. Auto-pipelining is off: a consumer handles one message at a time per
@@ -22,7 +22,7 @@ export const FAIL_FAST: RedisOptions = {
   connectTimeout: 2_000,
   socketTimeout: 2_000,
   enableOfflineQueue: false,
-  enableAutoPipelining: process.env.TMP_DEDUP_AUTOPIPELINE === '1',
+  enableAutoPipelining: false,
   retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2_000),
 };
 
