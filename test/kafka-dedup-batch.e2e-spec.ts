@@ -137,4 +137,39 @@ describe('kafka-dedup batch mode (DedupKafkaServer on eachBatch, real Kafka, mem
     expect(ids.map((id) => attempts.get(id))).toEqual(ids.map(() => 1));
     expect(joins).toBe(0); // never kicked out of the group, no rebalance
   }, 60_000);
+
+  it('with the Redis store, claims a batch in one call and processes each id once across batches', async () => {
+    const topic = uniqueTopic('dedup-batch-redis');
+    await createTopic(topic);
+    const effects = new SideEffects();
+    let deliveries = 0;
+    app = await startConsumer({
+      topic,
+      group: `${topic}-g`,
+      server: 'batch',
+      dedup: {
+        store: 'redis',
+        redis: {
+          url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+          keyPrefix: `e2e:${topic}:`,
+        },
+      },
+      behaviour: (value) => {
+        deliveries++;
+        effects.record((value as UserEvent).id);
+      },
+    });
+    await warmUp(topic, effects);
+    const claimMany = jest.spyOn(app.get(DedupStore), 'claimMany');
+    const ids = Array.from({ length: 150 }, (_, i) => `r-${i % 100}`); // 50 copies
+    kcatProduce(topic, ids.map(record));
+    await waitFor(async () => (await metricValue(DEDUP_METRICS.deduplicated)) + deliveries >= 151);
+    kcatProduce(topic, ['r-1', 'r-99', 'r-new'].map(record)); // a later batch
+    expect(await waitFor(() => effects.counts.has('r-new'))).toBe(true);
+    await sleep(300);
+    expect(claimMany).toHaveBeenCalled();
+    expect(effects.repeated()).toEqual([]);
+    expect(effects.counts.size).toBe(102);
+    expect(await metricValue(DEDUP_METRICS.deduplicated, { topic, store: 'redis' })).toBe(52);
+  });
 });

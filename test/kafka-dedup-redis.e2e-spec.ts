@@ -2,7 +2,12 @@ import { INestMicroservice } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { register } from 'prom-client';
 import { Test } from '@nestjs/testing';
-import { DEDUP_METRICS, DedupHealthIndicator, DedupModule } from '@nest-resilience/kafka-dedup';
+import {
+  DEDUP_METRICS,
+  DedupHealthIndicator,
+  DedupModule,
+  RedisDedupStore,
+} from '@nest-resilience/kafka-dedup';
 import { CapturingLogger, startDedupApp } from './support/dedup-app';
 import {
   createTopic,
@@ -103,6 +108,50 @@ describe('kafka-dedup with the Redis store (real Kafka, real Redis)', () => {
     expect(effects.repeated()).toEqual([]);
     expect(byInstance[0]).toBeGreaterThan(0);
     expect(byInstance[1]).toBeGreaterThan(0);
+  });
+
+  describe('RedisDedupStore on the shared Redis', () => {
+    const stores: RedisDedupStore[] = [];
+    const open = (ownerTtl = 1_000): RedisDedupStore => {
+      const store = new RedisDedupStore({ url: REDIS_URL, keyPrefix: prefix, ownerTtl });
+      stores.push(store);
+      return store;
+    };
+    afterEach(async () => {
+      await Promise.all(stores.splice(0).map((s) => s.close()));
+    });
+
+    it('a commit that is not awaited is applied before the next claim, also from another process', async () => {
+      const a = open();
+      const b = open();
+      await a.onModuleInit();
+      await b.onModuleInit();
+      const key = { scope: 'store-test', id: `c-${Date.now()}` };
+      const claimed = await a.claim(key, 30_000);
+      expect(claimed.status).toBe('claimed');
+      a.commit(key, (claimed as { token: string }).token, 60_000); // queued, not awaited
+      expect(await a.claim(key, 30_000)).toEqual({ status: 'duplicate' }); // rode along
+      const other = { scope: 'store-test', id: `d-${Date.now()}` };
+      const second = await a.claim(other, 30_000);
+      a.commit(other, (second as { token: string }).token, 60_000);
+      await new Promise((resolve) => setImmediate(resolve)); // end of the turn: sent on its own
+      expect(await b.claim(other, 30_000)).toEqual({ status: 'duplicate' });
+    });
+
+    it('a claim held by a live owner stays in flight; once its owner is gone, it is taken over at once', async () => {
+      const a = open();
+      const b = open();
+      await a.onModuleInit();
+      await b.onModuleInit();
+      const key = { scope: 'store-test', id: `t-${Date.now()}` };
+      const held = await a.claim(key, 60_000);
+      expect(held.status).toBe('claimed');
+      expect(await b.claim(key, 60_000)).toEqual({ status: 'in-flight' });
+      await a.close(); // its liveness record goes with it (a crash lets it expire after ownerTtl)
+      const taken = await b.claim(key, 60_000);
+      expect(taken.status).toBe('claimed');
+      expect(b.takeovers).toBe(1);
+    });
   });
 
   describe('when Redis stops mid-stream', () => {

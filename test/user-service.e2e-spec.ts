@@ -252,13 +252,16 @@ describe('user-service (HTTP + Kafka CDC consumer + gRPC; real broker, PostgreSQ
       }
     };
     const chaos = (async () => {
-      await waitFor(() => results.length >= 100, 20_000, 5);
-      await auth[0].stop('SIGKILL');
-      await waitFor(() => results.length >= 250, 20_000, 5);
-      await auth[1].stop('SIGKILL');
-      await auth[0].start(AUTH_READY);
-      await waitFor(() => results.length >= 450, 20_000, 5);
-      await auth[1].start(AUTH_READY);
+      // one auth process at a time is SIGKILLed and restarted, twice
+      for (const [victim, at] of [
+        [0, 100],
+        [1, 350],
+      ] as const) {
+        await waitFor(() => results.length >= at, 20_000, 5);
+        await auth[victim].stop('SIGKILL');
+        await waitFor(() => results.length >= at + 100, 20_000, 5);
+        await auth[victim].start(AUTH_READY);
+      }
     })();
     await Promise.all([chaos, ...Array.from({ length: 6 }, worker)]);
     expect({

@@ -309,6 +309,14 @@ async function main(): Promise<void> {
   }));
   const summary: Record<string, unknown> = {};
   for (const [name, [a, b]] of Object.entries(RATIOS)) summary[name] = ratio(a, b);
+  // The same ratios from CPU time per event (baseline / case): what the throughput ratio would be
+  // if the consumer had its cores to itself; much steadier on a busy machine.
+  const cpuRatio = (a: string, b: string): number | null => {
+    const x = cpuMedian(runs.get(a));
+    const y = cpuMedian(runs.get(b));
+    return x !== undefined && y !== undefined ? Number((y / x).toFixed(3)) : null;
+  };
+  for (const [name, [a, b]] of Object.entries(RATIOS)) summary[`${name}Cpu`] = cpuRatio(a, b);
   summary.eventsPerSec = Object.fromEntries(
     [...results].map(([k, v]) => [k, Math.round(v.eventsPerSec)]),
   );
@@ -332,7 +340,10 @@ async function main(): Promise<void> {
       `| ${r.case} | ${r.events} | ${r.eventsPerSec.toLocaleString('en-US')} | ${r.overBaseline?.toFixed(2) ?? '—'} | ${r.cpu.toFixed(1)} |`,
     );
   console.log('');
-  for (const [name] of Object.entries(RATIOS)) console.log(`${name}: ${String(summary[name])}`);
+  for (const [name] of Object.entries(RATIOS))
+    console.log(
+      `${name}: ${String(summary[name])} (by CPU time: ${String(summary[`${name}Cpu`])})`,
+    );
 }
 
 let pgDatabase: string | undefined;
@@ -362,6 +373,12 @@ async function dropBenchDatabase(): Promise<void> {
   } finally {
     await admin.end();
   }
+}
+
+function cpuMedian(list: WorkerResult[] | undefined): number | undefined {
+  if (!list?.length) return undefined;
+  const sorted = list.map((r) => r.cpuMicrosPerEvent).sort((a, b) => a - b);
+  return sorted[Math.floor((sorted.length - 1) / 2)];
 }
 
 /** The run with the median throughput. */

@@ -151,7 +151,7 @@ async function main(): Promise<number> {
 
     // HTTP load with a fault: SIGKILL one auth process part-way, restart it later.
     const token = signToken('demo-caller', SECRET);
-    const http = { requests: 0, ok: 0, failed: 0, wrongBody: 0 };
+    const http = { requests: 0, ok: 0, notYet: 0, failed: 0 };
     const failures = new Map<string, number>();
     let authKills = 0;
     const loadEnds = Date.now() + LOAD_SECONDS * 1000;
@@ -260,6 +260,7 @@ async function main(): Promise<number> {
       httpRequests: http.requests,
       httpOk: http.ok,
       httpFailed: http.failed,
+      http404BeforeConsumed: http.notYet,
       authKills,
       callsFailedOver: metricSum(text, 'grpc_connection_switched_total', { pool: 'auth' }),
       grpcRetries: metricSum(text, 'grpc_fallback_retry_total', { pool: 'auth' }),

@@ -1,7 +1,12 @@
 import type { TestingModule } from '@nestjs/testing';
 import { Test } from '@nestjs/testing';
 import { register } from 'prom-client';
-import { GrpcPool, GrpcPoolModule, getGrpcPoolToken, type GrpcPoolOptions } from '@nest-resilience/grpc-pool';
+import {
+  GrpcPool,
+  GrpcPoolModule,
+  getGrpcPoolToken,
+  type GrpcPoolOptions,
+} from '@nest-resilience/grpc-pool';
 import { ECHO_PROTO } from './grpc-backend';
 
 /** A Nest app with one pool registered through `GrpcPoolModule.register()`, bootstrapped. */

@@ -26,13 +26,17 @@ const resolve = Module._resolveFilename;
 Module._resolveFilename = function (request, parent, ...rest) {
   for (const [name, dir] of Object.entries(PATHS)) {
     if (request === name) request = dir;
-    else if (request.startsWith(`${name}/`)) request = path.join(dir, request.slice(name.length + 1));
+    else if (request.startsWith(`${name}/`))
+      request = path.join(dir, request.slice(name.length + 1));
   }
   return resolve.call(this, request, parent, ...rest);
 };
 
 require.extensions['.ts'] = function (module, filename) {
   const source = fs.readFileSync(filename, 'utf8');
-  const { outputText } = ts.transpileModule(source, { compilerOptions: options, fileName: filename });
+  const { outputText } = ts.transpileModule(source, {
+    compilerOptions: options,
+    fileName: filename,
+  });
   module._compile(outputText, filename);
 };

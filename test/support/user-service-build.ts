@@ -3,6 +3,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const ROOT = join(__dirname, '../..');
+const checked = new Set<string>();
 
 /** Compiled entry points of the two apps (what `nest build <app>` writes). */
 export const APP_MAIN = {
@@ -17,6 +18,9 @@ export const APP_MAIN = {
  */
 export function ensureBuilt(app: keyof typeof APP_MAIN): string {
   const main = APP_MAIN[app];
+  // once per suite: a restart mid-test must not run a (synchronous) build that stalls the suite
+  if (checked.has(app)) return main;
+  checked.add(app);
   const built = existsSync(main) ? statSync(main).mtimeMs : 0;
   if (built < newest(join(ROOT, 'apps')) || built < newest(join(ROOT, 'libs'))) {
     try {

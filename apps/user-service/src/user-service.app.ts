@@ -2,7 +2,7 @@ import type { INestApplication, LogLevel } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
-import type { Consumer } from 'kafkajs';
+import { Partitioners, type Consumer } from 'kafkajs';
 import { repoFile } from '../../shared/repo-file';
 import { AppModule } from './app.module';
 import type { UserServiceConfig } from './config/user-service.env';
@@ -47,6 +47,8 @@ export async function createUserServiceApp(
       options: {
         client: { clientId: 'user-service', brokers: config.kafkaBrokers },
         consumer: { groupId: config.kafkaGroupId },
+        // the server's producer (replies) keeps kafkajs 2's default partitioner, without its warning
+        producer: { createPartitioner: Partitioners.DefaultPartitioner },
         subscribe: { fromBeginning: true },
         run: { partitionsConsumedConcurrently: 3 },
       },

@@ -1,4 +1,5 @@
 import type { ConnectionSet } from './connection-set';
+import type { PoolConnection } from './pool-connection';
 
 /**
  * Replaces connections past `maxConnectionAgeMs` (±10% jitter), one per tick so capacity never
@@ -7,7 +8,7 @@ import type { ConnectionSet } from './connection-set';
  */
 export class ConnectionRecycler {
   private readonly timer: NodeJS.Timeout;
-  private readonly draining = new Set<NodeJS.Timeout>();
+  private readonly draining = new Map<NodeJS.Timeout, PoolConnection>();
 
   constructor(
     private readonly connections: ConnectionSet,
@@ -18,8 +19,14 @@ export class ConnectionRecycler {
     this.timer.unref();
   }
 
+  /** Stops recycling and closes the connections still draining. */
   stop(): void {
     clearInterval(this.timer);
+    for (const [drain, connection] of this.draining) {
+      clearInterval(drain);
+      connection.close();
+    }
+    this.draining.clear();
   }
 
   private tick(): void {
@@ -35,7 +42,7 @@ export class ConnectionRecycler {
       }
     }, 100);
     drain.unref();
-    this.draining.add(drain);
+    this.draining.set(drain, due);
     this.onReplaced();
   }
 }

@@ -1,6 +1,10 @@
 import { credentials as grpcCredentials, type ChannelCredentials } from '@grpc/grpc-js';
 import type { ResolvedGrpcPoolOptions } from '../grpc-pool.options';
-import type { ConnectionEvents, PoolConnection as PoolConnectionType } from './pool-connection';
+import type {
+  ConnectionEvents,
+  PoolConnection as PoolConnectionType,
+  PoolProgress,
+} from './pool-connection';
 import { PoolConnection } from './pool-connection';
 import type { ProtoService } from './proto-services';
 
@@ -13,6 +17,7 @@ export class ConnectionSet {
   private connections: PoolConnectionType[] = [];
   private readonly credentials: ChannelCredentials;
   private readonly channelOptions: Record<string, string | number>;
+  private readonly progress: PoolProgress = { lastAnswerAt: 0 };
 
   constructor(
     private readonly options: ResolvedGrpcPoolOptions,
@@ -61,6 +66,7 @@ export class ConnectionSet {
       breaker,
       balancer.decayMs,
       this.events,
+      this.progress,
       age ? Date.now() + age * (0.9 + Math.random() * 0.2) : Infinity,
     );
   }

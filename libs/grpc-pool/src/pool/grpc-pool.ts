@@ -1,6 +1,8 @@
-import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
 import { Logger } from '@nestjs/common';
 import { ExponentialBackoff } from 'cockatiel';
+
+export type { PooledAttempt } from './attempt-invokers';
 import { defer } from 'rxjs';
 import { GrpcPoolCallError, GrpcPoolServiceNotFoundError } from '../errors/grpc-pool.errors';
 import type { GrpcPoolMetrics } from '../grpc-pool.metrics';
@@ -13,35 +15,17 @@ import type { CircuitState, EjectionReason } from './connection-breaker';
 import { ConnectionRecycler } from './connection-recycler';
 import { ConnectionSet } from './connection-set';
 import { HealthChecker } from './health-checker';
-import { currentMethodPolicy, policyHedging } from './method-policy';
+import { currentMethodPolicy } from './method-policy';
+import { RAW_INVOKER, unaryInvoker, type PooledAttempt } from './attempt-invokers';
+import { callSettings } from './call-settings';
 import { PeakEwmaPicker, RoundRobinPicker, type Picker } from './picker';
 import type { PoolConnection } from './pool-connection';
 import { PoolMetrics } from './pool-metrics';
-import {
-  PooledCall,
-  type Attempt,
-  type AttemptInvoker,
-  type CallSettings,
-  type PoolCore,
-} from './pooled-call';
+import { PooledCall, type PoolCore } from './pooled-call';
 import { loadProtoServices, type ProtoService } from './proto-services';
 import { RetryBudget } from './retry-budget';
 import { createServiceClient } from './service-client';
 import { startStream, type StreamKind } from './stream-call';
-
-/** What `callWithRetry` hands to the caller's function for one attempt. */
-export interface PooledAttempt {
-  /** The connection's grpc-js channel. */
-  readonly channel: PoolConnection['channel'];
-  /** A grpc-js client of `service` bound to this connection. */
-  client<C = unknown>(service: string): C;
-  /** Deadline of this attempt. */
-  readonly deadline: Date;
-  /** 1 for the first attempt. */
-  readonly attempt: number;
-  /** Position of the connection in the pool. */
-  readonly connection: number;
-}
 
 /** Health of a pool, for probes and terminus. */
 export interface GrpcPoolHealth {
@@ -80,7 +64,6 @@ export class GrpcPool implements PoolCore {
   private readonly health: HealthChecker;
   private readonly recycler?: ConnectionRecycler;
   private readonly clientCache = new Map<string, object>();
-  private readonly unaryInvokers = new Map<string, AttemptInvoker>();
   private closed = false;
 
   constructor(
@@ -180,7 +163,14 @@ export class GrpcPool implements PoolCore {
     options: PooledCallOptions & { method?: string } = {},
   ): Promise<T> {
     const method = options.method ?? 'callWithRetry';
-    const settings = this.settings('raw', method, options, currentMethodPolicy(this.name));
+    const settings = callSettings(
+      this.options,
+      'raw',
+      method,
+      this.metrics.method('raw', method),
+      options,
+      currentMethodPolicy(this.name),
+    );
     settings.hedging = false;
     return new PooledCall<T>(this, RAW_INVOKER, settings, fn, options).run();
   }
@@ -206,7 +196,7 @@ export class GrpcPool implements PoolCore {
       return (requestOrWriter, callOptions = {}) =>
         this.stream(service.name, method, kind, requestOrWriter, callOptions, mode);
     }
-    const invoker = this.unaryInvoker(service.name, method);
+    const invoker = unaryInvoker(service.name, method);
     const metrics = this.metrics.method(service.name, method);
     const unary = (
       request: unknown,
@@ -216,7 +206,7 @@ export class GrpcPool implements PoolCore {
       new PooledCall(
         this,
         invoker,
-        this.settings(service.name, method, callOptions, policy, metrics),
+        callSettings(this.options, service.name, method, metrics, callOptions, policy),
         request,
         callOptions,
       ).run();
@@ -225,30 +215,6 @@ export class GrpcPool implements PoolCore {
     return (request, callOptions) => {
       const policy = currentMethodPolicy(this.name); // read now: the Observable may run later
       return defer(() => unary(request, callOptions, policy));
-    };
-  }
-
-  private settings(
-    service: string,
-    method: string,
-    options: PooledCallOptions | undefined,
-    policy: PooledMethodPolicy | undefined,
-    metrics = this.metrics.method(service, method),
-  ): CallSettings {
-    const o = this.options;
-    const deadline = options?.deadline;
-    return {
-      service,
-      method,
-      metrics,
-      deadline:
-        deadline instanceof Date
-          ? deadline.getTime()
-          : Date.now() + (deadline ?? policy?.timeoutMs ?? o.timeoutMs),
-      maxAttempts: policy?.maxAttempts ?? o.retry.maxAttempts,
-      attemptTimeoutMs: policy?.attemptTimeoutMs ?? o.retry.attemptTimeoutMs,
-      idempotent: options?.idempotent ?? policy?.idempotent ?? false,
-      hedging: policy?.hedging === undefined ? o.hedging : (policyHedging.get(policy) ?? o.hedging),
     };
   }
 
@@ -265,29 +231,6 @@ export class GrpcPool implements PoolCore {
     const client = createServiceClient<T>(this, definition, mode);
     this.clientCache.set(cacheKey, client);
     return client;
-  }
-
-  private unaryInvoker(service: string, method: string): AttemptInvoker {
-    const key = `${service}/${method}`;
-    let invoker = this.unaryInvokers.get(key);
-    if (invoker === undefined) {
-      invoker = {
-        start(call: PooledCall, attempt: Attempt): void {
-          const client = attempt.connection.client(service) as unknown as Record<string, Function>;
-          const options = call.callOptions as PooledCallOptions | undefined;
-          attempt.handle = client[method].call(
-            client,
-            call.payload,
-            options?.metadata ?? new Metadata(),
-            { deadline: attempt.deadline },
-            (error: ServiceError | null, response: unknown) =>
-              call.settle(attempt, error, response),
-          );
-        },
-      };
-      this.unaryInvokers.set(key, invoker);
-    }
-    return invoker;
   }
 
   /** Streaming: one healthy connection, no retries (a stream may have been partly consumed). */
@@ -351,22 +294,3 @@ export class GrpcPool implements PoolCore {
     );
   }
 }
-
-/** callWithRetry: the caller's function runs each attempt. */
-const RAW_INVOKER: AttemptInvoker = {
-  start(call: PooledCall, attempt: Attempt): void {
-    const connection = attempt.connection;
-    const fn = call.payload as (attempt: PooledAttempt) => Promise<unknown>;
-    fn({
-      channel: connection.channel,
-      client: <C>(name: string) => connection.client(name) as C,
-      deadline: new Date(attempt.deadline),
-      attempt: attempt.number,
-      connection: connection.index,
-    }).then(
-      (value) => call.settle(attempt, null, value),
-      (error: unknown) =>
-        call.settle(attempt, error ?? new Error('callWithRetry attempt rejected')),
-    );
-  },
-};

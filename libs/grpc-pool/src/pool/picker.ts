@@ -119,7 +119,7 @@ const DOMINANCE_FLOOR_MS = 5;
  */
 export function latencyOf(c: PoolConnection, now: number): number {
   const ewma = c.latency.estimate(now);
-  const stalled = c.stalledMs(now);
+  const stalled = c.stalledMs();
   return stalled > ewma ? stalled : ewma;
 }
 

@@ -8,6 +8,11 @@ import {
 import { PeakEwma } from './peak-ewma';
 import type { ProtoService } from './proto-services';
 
+/** Shared by a pool's connections: when any of them last got an answer (performance.now()). @internal */
+export interface PoolProgress {
+  lastAnswerAt: number;
+}
+
 /** What a connection reports to its pool. @internal */
 export interface ConnectionEvents {
   onCircuitChange(
@@ -46,6 +51,7 @@ export class PoolConnection {
     breaker: BreakerSettings,
     decayMs: number,
     events: ConnectionEvents,
+    private readonly progress: PoolProgress,
     /** When this connection is due for recycling (ms epoch), if `maxConnectionAgeMs` is set. */
     readonly recycleAt = Infinity,
   ) {
@@ -66,16 +72,21 @@ export class PoolConnection {
   answered(now: number, latencyMs: number): void {
     this.lastAnswerAt = now;
     this.progressAt = now;
+    this.progress.lastAnswerAt = now;
     this.latency.observe(latencyMs);
     this.breaker.answered();
   }
 
   /**
-   * How long calls have been outstanding here without any answer: a frozen backend's connection
-   * has no latency samples to show it, but this grows. 0 when nothing is in flight.
+   * How long other connections kept answering while calls were outstanding here without any
+   * answer: a frozen backend's connection has no latency samples to show it, but this grows.
+   * Relative to the pool's answers, so a pause of the whole process (GC, a busy event loop) does
+   * not make every busy connection look stalled. 0 when nothing is in flight.
    */
-  stalledMs(now: number): number {
-    return this.inFlight > 0 ? now - this.progressAt : 0;
+  stalledMs(): number {
+    return this.inFlight > 0 && this.progress.lastAnswerAt > this.progressAt
+      ? this.progress.lastAnswerAt - this.progressAt
+      : 0;
   }
 
   /** The grpc-js client of `service` bound to this connection's channel. */

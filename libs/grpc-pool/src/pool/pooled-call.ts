@@ -1,6 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import type { ExponentialBackoff, IBackoff } from 'cockatiel';
-import { GrpcPoolCallError, type GrpcPoolFailureReason } from '../errors/grpc-pool.errors';
+import type { GrpcPoolFailureReason } from '../errors/grpc-pool.errors';
+import { callError, codeOf, DEADLINE_SLACK_MS } from './call-errors';
 import type { ResolvedGrpcPoolOptions, ResolvedHedging } from '../grpc-pool.options';
 import type { PoolConnection } from './pool-connection';
 import type { MethodMetrics, PoolMetrics } from './pool-metrics';
@@ -51,9 +52,6 @@ export interface CallSettings {
   idempotent: boolean;
   hedging: ResolvedHedging | false;
 }
-
-/** Slack for telling a client-side deadline from a server answer (timer granularity). */
-const DEADLINE_SLACK_MS = 5;
 
 /**
  * The attempt loop of one unary call: picks a connection per attempt, retries retryable failures on
@@ -257,7 +255,14 @@ export class PooledCall<T = unknown> implements TriedConnections {
   private fail(reason?: GrpcPoolFailureReason): void {
     this.finished = true;
     this.cancelOthers();
-    const error = this.describe(reason);
+    const error = callError(reason, this.lastError, this.lastAttempt, {
+      pool: this.core.name,
+      options: this.core.options,
+      settings: this.settings,
+      attempts: this.attempts,
+      connections: this.core.connections().length,
+      elapsedMs: performance.now() - this.started,
+    });
     this.settings.metrics.record(codeOf(error), (performance.now() - this.started) / 1000);
     this.reject(error);
   }
@@ -281,78 +286,4 @@ export class PooledCall<T = unknown> implements TriedConnections {
     clearTimeout(this.hedgeTimer);
     this.hedgeTimer = undefined;
   }
-
-  /** The error the caller gets: named after the pool whenever the pool decided the outcome. */
-  private describe(reason: GrpcPoolFailureReason | undefined): unknown {
-    const error = this.lastError;
-    const { service, method } = this.settings;
-    const pool = `grpc-pool "${this.core.name}"`;
-    const attempts = this.attempts;
-    const tries = `${attempts} attempt${attempts === 1 ? '' : 's'}`;
-    if (reason === 'all-down' || error === undefined) {
-      const n = this.core.connections().length;
-      return new GrpcPoolCallError(
-        status.UNAVAILABLE,
-        `${pool}: all ${n} connections are down (circuits open); failing fast, next probe within ${this.core.options.breaker.ejectionMs} ms`,
-        attempts,
-        { reason: 'all-down' },
-      );
-    }
-    if (error instanceof GrpcPoolCallError) return error;
-    const code = codeOf(error);
-    const details = detailsOf(error);
-    const metadata = (error as { metadata?: GrpcPoolCallError['metadata'] }).metadata;
-    if (reason === 'retry-budget') {
-      const b = this.core.options.retry.budget;
-      const budget = b
-        ? `ratio ${b.ratio} of requests + ${b.minPerSecond}/s over ${b.windowMs} ms`
-        : 'none';
-      return new GrpcPoolCallError(
-        code,
-        `${pool}: retry budget exhausted (${budget}); ${service}.${method} gave up after ${tries}, last status ${code} ${status[code] ?? 'UNKNOWN'}: ${details}`,
-        attempts,
-        { cause: error, metadata, reason },
-      );
-    }
-    const last = this.lastAttempt;
-    if (code === status.DEADLINE_EXCEEDED && last?.timedOut) {
-      const callLeft = this.settings.deadline - last.deadline;
-      if (callLeft > DEADLINE_SLACK_MS) {
-        return new GrpcPoolCallError(
-          code,
-          `${pool}: ${service}.${method} attempt ${last.number} timed out after attemptTimeoutMs=${this.settings.attemptTimeoutMs} ms (per-attempt timeout; ${Math.round(callLeft)} ms of the call's deadline were left) after ${tries}`,
-          attempts,
-          { cause: error, metadata, reason: 'attempt-timeout' },
-        );
-      }
-      return new GrpcPoolCallError(
-        code,
-        `${pool}: ${service}.${method} call deadline exceeded after ${Math.round(performance.now() - this.started)} ms (${tries})`,
-        attempts,
-        { cause: error, metadata, reason: 'deadline' },
-      );
-    }
-    if (code === status.UNAVAILABLE) {
-      return new GrpcPoolCallError(
-        code,
-        `${pool}: ${service}.${method} failed after ${tries}: ${details}`,
-        attempts,
-        { cause: error, metadata, reason: 'unavailable' },
-      );
-    }
-    return error;
-  }
-}
-
-/** The gRPC status code of an error (UNKNOWN when it has none). @internal */
-export function codeOf(error: unknown): status {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  return typeof code === 'number' ? code : status.UNKNOWN;
-}
-
-function detailsOf(error: unknown): string {
-  const e = error as { details?: unknown; message?: unknown } | undefined;
-  return typeof e?.details === 'string' && e.details !== ''
-    ? e.details
-    : String(e?.message ?? error);
 }

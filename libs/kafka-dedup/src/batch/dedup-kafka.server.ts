@@ -7,6 +7,7 @@ import {
 import type { Batch, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import type { DedupRunner, HandlerPlan } from '../dedup.runner';
 import type { DedupTokenedKey } from '../interfaces/dedup-key.interface';
+import { BinarySafeKafkaParser } from '../keys/binary-safe-kafka-parser';
 import { DedupBatchContext, type BatchPlanSink } from './dedup-batch.context';
 
 /** Options of {@link DedupKafkaServer}: Nest's Kafka options. */
@@ -44,7 +45,8 @@ interface Slot {
  * heartbeats, lease renewal and dedup commits keep going during a long batch; offsets are resolved
  * only for processed messages. Topics whose handler has no `@Deduplicate()` run unchanged.
  *
- * It also resolves each topic's handler once (Nest's server parses every topic as JSON per
+ * Headers and keys that are not valid UTF-8 stay Buffers, as with `BinarySafeServerKafka`. It
+ * also resolves each topic's handler once (Nest's server parses every topic as JSON per
  * message to look for object patterns, throwing each time).
  *
  * @example
@@ -60,6 +62,8 @@ export class DedupKafkaServer extends ServerKafka implements BatchPlanSink {
 
   constructor(options: DedupKafkaServerOptions) {
     super(options);
+    // Binary ids stay raw bytes, as with BinarySafeServerKafka (no two ids collapse into one text).
+    this.parser = new BinarySafeKafkaParser(options?.parser);
     // kafkajs' heartbeat() only talks to the broker once per heartbeatInterval; checking the
     // clock first keeps an await per message out of the loop.
     this.heartbeatEveryMs = options?.consumer?.heartbeatInterval ?? 3_000;
@@ -92,10 +96,10 @@ export class DedupKafkaServer extends ServerKafka implements BatchPlanSink {
   override async bindEvents(consumer: Parameters<ServerKafka['bindEvents']>[0]): Promise<void> {
     const topics = [...this.messageHandlers.keys()];
     if (topics.length > 0) {
-      await consumer.subscribe({ ...(this.options.subscribe ?? {}), topics });
+      await consumer.subscribe({ ...this.options.subscribe, topics });
     }
     await consumer.run({
-      ...(this.options.run ?? {}),
+      ...this.options.run,
       // Offsets are resolved message by message, only once processed.
       eachBatchAutoResolve: false,
       eachBatch: (payload) => this.handleBatch(payload as unknown as EachBatchPayload),
@@ -183,11 +187,11 @@ export class DedupKafkaServer extends ServerKafka implements BatchPlanSink {
   /** Parses the batch's events into contexts; requests keep Nest's own request path. */
   private prepare(batch: Batch, payload: EachBatchPayload, handler: Handler | null): Slot[] {
     const { topic, partition } = batch;
-    const slots: Slot[] = new Array<Slot>(batch.messages.length);
+    const slots: Slot[] = [];
     for (let i = 0; i < batch.messages.length; i++) {
       const message = batch.messages[i];
       if (!handler?.isEventHandler && isRequest(message)) {
-        slots[i] = { message, context: null };
+        slots.push({ message, context: null });
         continue;
       }
       const raw = this.parser!.parse(Object.assign(message, { topic, partition }));
@@ -196,7 +200,7 @@ export class DedupKafkaServer extends ServerKafka implements BatchPlanSink {
         this,
         false,
       );
-      slots[i] = { message, context };
+      slots.push({ message, context });
     }
     return slots;
   }

@@ -101,11 +101,11 @@ export abstract class DedupStore {
  * store), a Promise from the first asynchronous answer on.
  */
 function loop<I, R>(items: readonly I[], fn: (item: I) => MaybePromise<R>): MaybePromise<R[]> {
-  const results: R[] = new Array<R>(items.length);
+  const results: R[] = [];
   for (let i = 0; i < items.length; i++) {
     const result = fn(items[i]);
     if (result instanceof Promise) return finishAsync(items, fn, results, i, result);
-    results[i] = result;
+    results.push(result);
   }
   return results;
 }

@@ -42,12 +42,18 @@ export function parseInboxTable(table: string): InboxTable | undefined {
 }
 
 /**
- * The migration: the inbox table and its indexes. The primary key `(scope, id)` is what makes the
- * claim atomic (a concurrent copy blocks on it until the first transaction ends); the `expires_at`
- * index keeps the TTL sweep a range scan. `token` is NULL for a done id, the owner of a lease
- * otherwise (only the non-transactional `claim()` path takes leases). Idempotent.
+ * The migration, for your own migration tool: the inbox table and its indexes. The primary key
+ * `(scope, id)` is what makes the claim atomic (a concurrent copy blocks on it until the first
+ * transaction ends); the `expires_at` index keeps the TTL sweep a range scan. `token` is NULL for a
+ * done id, the owner of a lease otherwise (only the non-transactional `claim()` path takes leases).
+ * Idempotent.
+ *
+ * @example
+ * await queryRunner.query(inboxMigrationSql('app.kafka_inbox'));
  */
-export function inboxMigrationSql(table: InboxTable): string {
+export function inboxMigrationSql(tableName: string | InboxTable = DEFAULT_INBOX_TABLE): string {
+  const table = typeof tableName === 'string' ? parseInboxTable(tableName) : tableName;
+  if (table === undefined) throw new Error(`not a plain (schema.)table name: ${String(tableName)}`);
   // An index always lives in its table's schema: its name is never qualified.
   return [
     `CREATE TABLE IF NOT EXISTS ${table.sql} (`,
