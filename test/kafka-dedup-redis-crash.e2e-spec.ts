@@ -82,6 +82,7 @@ describe('kafka-dedup Redis store after a consumer crash (real processes, Kafka,
       `ownerTtl ${ownerTtl}: the redelivery waited ${stallMs} ms on the dead claim; processed ${stuck[0].at - killedAt} ms after the crash`,
     );
     expect(stallMs).toBeLessThan(ownerTtl + 500);
-    expect(stuck[0].at - killedAt).toBeLessThan(ownerTtl + 10_000);
+    // Well inside the 30 s lease even on a loaded machine (a new process needs seconds to start).
+    expect(stuck[0].at - killedAt).toBeLessThan(20_000);
   }, 120_000);
 });

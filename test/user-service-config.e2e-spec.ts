@@ -1,11 +1,15 @@
 import { cdcStream } from '../scripts/demo/cdc-events';
 import { createTopic, kcatProduce, KAFKA_BROKER, uniqueTopic } from './support/kcat';
+import { ensureBuilt } from './support/user-service-build';
 import { waitForCaughtUp } from './support/user-service-kafka';
 import { PrivateDatabase } from './support/user-service-postgres';
 import { AppProcess, portBlock, USER_SERVICE_READY } from './support/user-service-processes';
 
 /** What a user sees when the environment is wrong: the start stops, naming the variable. */
 describe('user-service start-up with a bad environment (real process)', () => {
+  // a cold checkout builds the app here, not inside a test's time limit
+  beforeAll(() => void ensureBuilt('user-service'), 180_000);
+
   it('exits non-zero naming each invalid variable and its value', async () => {
     const app = new AppProcess('user-service', {
       GRPC_POOL_SIZE: 'three',

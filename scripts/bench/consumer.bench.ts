@@ -80,6 +80,14 @@ const CASES: BenchCase[] = [
     baseline: 'none',
   },
   {
+    name: 'batch-none',
+    description: 'batch-mode server (DedupKafkaServer), no dedup',
+    wrap: 'none',
+    server: 'batch',
+    handlerMs: 0,
+    baseline: 'none',
+  },
+  {
     name: 'none-1ms',
     description: '~1 ms handler, no dedup',
     wrap: 'none',
@@ -133,6 +141,8 @@ const RATIOS: Record<string, [string, string]> = {
   memoryOverNone: ['memory', 'none'],
   redisOverNone: ['redis', 'none'],
   redisBatchOverNone: ['redis-batch', 'none'],
+  /** What the Redis claims cost inside batch mode itself. */
+  redisBatchOverBatchNone: ['redis-batch', 'batch-none'],
   noopInterceptorOverNone: ['noop-interceptor', 'none'],
   memory1msOverNone1ms: ['memory-1ms', 'none-1ms'],
   redis1msOverNone1ms: ['redis-1ms', 'none-1ms'],

@@ -111,6 +111,7 @@ export const USER_SERVICE_READY = /\[user-service\] listening on/;
 
 /** Loopback ports no other suite uses: `base + i`, base drawn per run. */
 export function portBlock(size: number): number[] {
-  const base = 20_000 + Math.floor(Math.random() * 2_000) * 10;
+  // below the Linux ephemeral range (32768+), so no client socket holds one of them
+  const base = 20_000 + Math.floor(Math.random() * 1_200) * 10;
   return Array.from({ length: size }, (_, i) => base + i);
 }

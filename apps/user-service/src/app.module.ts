@@ -11,7 +11,9 @@ import { CdcController } from './cdc/cdc.controller';
 import { cdcMetricProviders } from './cdc/cdc.metrics';
 import { UserChangesWriter } from './cdc/user-changes.writer';
 import { validateUserServiceEnv, type UserServiceConfig } from './config/user-service.env';
+import { dedupOptions } from './cdc/dedup.options';
 import { DatabaseModule } from './database/database.module';
+import { UserServiceDatabase } from './database/user-service.database';
 import { HealthController } from './health/health.controller';
 import { KafkaConsumerStatus } from './kafka/kafka-consumer.status';
 import { KafkaTopicsInitializer } from './kafka/kafka-topics.initializer';
@@ -39,20 +41,11 @@ export class AppModule {
         TerminusModule,
         DatabaseModule,
         DedupModule.forRootAsync({
-          inject: [ConfigService],
-          useFactory: (config: ConfigService<UserServiceConfig, true>) => {
-            const store = config.get('dedupStore', { infer: true });
-            return {
-              group: config.get('kafkaGroupId', { infer: true }),
-              // KAFKA_DEDUP_TTL_SECONDS=0 turns deduplication off (the rollback knob).
-              ttl: config.get('dedupTtlSeconds', { infer: true }) * 1000,
-              store,
-              cleanupCron: config.get('dedupCleanupCron', { infer: true }),
-              ...(store === 'redis' && {
-                redis: { url: config.get('dedupRedisUrl', { infer: true }) },
-              }),
-            };
-          },
+          inject: [ConfigService, UserServiceDatabase],
+          useFactory: (
+            config: ConfigService<UserServiceConfig, true>,
+            database: UserServiceDatabase,
+          ) => dedupOptions(config, database),
         }),
         GrpcPoolModule.registerAsync({
           name: 'auth',

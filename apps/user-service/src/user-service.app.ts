@@ -5,13 +5,20 @@ import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import { Partitioners, type Consumer } from 'kafkajs';
 import { repoFile } from '../../shared/repo-file';
 import { AppModule } from './app.module';
+import { CDC_PARTITIONS_IN_FLIGHT } from './cdc/dedup.options';
 import type { UserServiceConfig } from './config/user-service.env';
 import { KafkaConsumerStatus } from './kafka/kafka-consumer.status';
 
-/** A created (not yet started) user-service and its validated configuration. */
+/** Where a user-service listens and what it consumes (from its validated configuration). */
+export type UserServiceEndpoints = Pick<
+  UserServiceConfig,
+  'httpHost' | 'httpPort' | 'grpcUrl' | 'kafkaBrokers' | 'kafkaGroupId' | 'cdcTopic'
+>;
+
+/** A created (not yet started) user-service. */
 export interface UserServiceApp {
   app: INestApplication;
-  config: UserServiceConfig;
+  config: UserServiceEndpoints;
   /** Initialises (DB migrations, topics), starts the Kafka consumer and gRPC server, listens on HTTP. */
   start(): Promise<void>;
 }
@@ -29,18 +36,16 @@ export async function createUserServiceApp(
   });
   app.enableShutdownHooks();
   const configService = app.get<ConfigService<UserServiceConfig, true>>(ConfigService);
-  const config = Object.fromEntries(
-    (
-      [
-        'httpHost',
-        'httpPort',
-        'grpcUrl',
-        'kafkaBrokers',
-        'kafkaGroupId',
-        'cdcTopic',
-      ] as const satisfies (keyof UserServiceConfig)[]
-    ).map((k) => [k, configService.get(k, { infer: true })]),
-  ) as unknown as UserServiceConfig;
+  const get = <K extends keyof UserServiceConfig>(key: K): UserServiceConfig[K] =>
+    configService.get(key, { infer: true });
+  const config: UserServiceEndpoints = {
+    httpHost: get('httpHost'),
+    httpPort: get('httpPort'),
+    grpcUrl: get('grpcUrl'),
+    kafkaBrokers: get('kafkaBrokers'),
+    kafkaGroupId: get('kafkaGroupId'),
+    cdcTopic: get('cdcTopic'),
+  };
   const kafka = app.connectMicroservice<MicroserviceOptions>(
     {
       transport: Transport.KAFKA,
@@ -50,7 +55,7 @@ export async function createUserServiceApp(
         // the server's producer (replies) keeps kafkajs 2's default partitioner, without its warning
         producer: { createPartitioner: Partitioners.DefaultPartitioner },
         subscribe: { fromBeginning: true },
-        run: { partitionsConsumedConcurrently: 3 },
+        run: { partitionsConsumedConcurrently: CDC_PARTITIONS_IN_FLIGHT },
       },
     },
     { inheritAppConfig: true },

@@ -45,7 +45,14 @@ export class DedupHealthIndicator {
       );
       return healthResult(key, true, { store });
     } catch (error) {
-      return healthResult(key, false, { store, message: (error as Error).message });
+      const last = this.store.lastConnectionError;
+      const message = (error as Error).message;
+      return healthResult(key, false, {
+        store,
+        // The cause (WRONGPASS, a certificate) is only in the connection's own error.
+        message:
+          last && last !== error ? `${message} (last connection error: ${last.message})` : message,
+      });
     } finally {
       if (onReady) client.off('ready', onReady);
     }

@@ -40,6 +40,7 @@ describe('validateUserServiceEnv', () => {
         KAFKA_DEDUP_STORE: 'disk',
         AUTH_GRPC_URLS: 'auth',
         DATABASE_URL: 'postgres://user:secret@db:port/users',
+        KAFKA_DEDUP_CLEANUP_CRON: 'every minute',
       });
     } catch (e) {
       error = e;
@@ -53,6 +54,9 @@ describe('validateUserServiceEnv', () => {
       'AUTH_GRPC_URLS="auth" (expected a comma-separated list of host:port)',
     );
     expect(message).toContain('DATABASE_URL="postgres://user:***@db:port/users"');
+    expect(message).toContain(
+      'KAFKA_DEDUP_CLEANUP_CRON="every minute" (expected a cron expression',
+    );
     expect(message).not.toContain('secret');
   });
 

@@ -1,3 +1,4 @@
+import { validateCronExpression } from 'cron';
 import { EnvReader, InvalidEnvironmentError } from '../../../shared/env-reader';
 
 /** The validated configuration of user-service (`ConfigService<UserServiceConfig, true>`). */
@@ -13,7 +14,8 @@ export interface UserServiceConfig {
   cdcMaxEventBytes: number;
   kafkaStartupRetries: number;
   dedupTtlSeconds: number;
-  dedupStore: 'memory' | 'redis';
+  /** `postgres`: the inbox store, in the transaction of the handler's writes (needs DATABASE_URL). */
+  dedupStore: 'memory' | 'redis' | 'postgres';
   dedupRedisUrl: string;
   dedupCleanupCron: string;
   authUrls: string[];
@@ -77,7 +79,11 @@ export function validateUserServiceEnv(env: Record<string, unknown>): UserServic
     cdcMaxEventBytes: r.int('CDC_MAX_EVENT_BYTES', D.CDC_MAX_EVENT_BYTES, 1024),
     kafkaStartupRetries: r.int('KAFKA_STARTUP_RETRIES', D.KAFKA_STARTUP_RETRIES, 0, 1000),
     dedupTtlSeconds: r.int('KAFKA_DEDUP_TTL_SECONDS', D.KAFKA_DEDUP_TTL_SECONDS, 0),
-    dedupStore: r.oneOf('KAFKA_DEDUP_STORE', D.KAFKA_DEDUP_STORE, ['memory', 'redis'] as const),
+    dedupStore: r.oneOf('KAFKA_DEDUP_STORE', D.KAFKA_DEDUP_STORE, [
+      'memory',
+      'redis',
+      'postgres',
+    ] as const),
     dedupRedisUrl: r.url('KAFKA_DEDUP_REDIS_URL', ['redis:', 'rediss:']) ?? D.KAFKA_DEDUP_REDIS_URL,
     dedupCleanupCron: r.string('KAFKA_DEDUP_CLEANUP_CRON', D.KAFKA_DEDUP_CLEANUP_CRON),
     authUrls: r.addresses('AUTH_GRPC_URLS', D.AUTH_GRPC_URLS),
@@ -88,6 +94,18 @@ export function validateUserServiceEnv(env: Record<string, unknown>): UserServic
   };
   if (!/^[\w.-]{1,249}$/.test(config.cdcTopic))
     r.fail('CDC_TOPIC', config.cdcTopic, 'a Kafka topic name');
+  if (config.dedupStore === 'postgres' && !config.databaseUrl)
+    r.fail(
+      'KAFKA_DEDUP_STORE',
+      'postgres',
+      'memory or redis, or DATABASE_URL set (the inbox lives in PostgreSQL)',
+    );
+  if (!validateCronExpression(config.dedupCleanupCron).valid)
+    r.fail(
+      'KAFKA_DEDUP_CLEANUP_CRON',
+      config.dedupCleanupCron,
+      'a cron expression (6 fields: seconds first)',
+    );
   if (r.problems.length > 0) throw new InvalidEnvironmentError('user-service', r.problems);
   return config;
 }

@@ -33,6 +33,8 @@ export class UserServiceDatabase implements OnApplicationShutdown {
     /** `pglite` or `postgres`: a bounded label for health and logs. */
     readonly driver: 'pglite' | 'postgres',
     private readonly close: () => Promise<void>,
+    /** The node-postgres pool (PostgreSQL only), shared with the dedup inbox store. */
+    readonly pool?: Pool,
   ) {}
 
   /** Opens the configured database and brings its schema up to date. */
@@ -41,7 +43,8 @@ export class UserServiceDatabase implements OnApplicationShutdown {
   ): Promise<UserServiceDatabase> {
     const migrationsFolder = repoFile('apps/user-service/migrations');
     if (config.databaseUrl) {
-      const pool = new Pool({ connectionString: config.databaseUrl, max: 5 });
+      // consumer partitions in flight (each may hold an inbox transaction) + HTTP/gRPC reads
+      const pool = new Pool({ connectionString: config.databaseUrl, max: 8 });
       const db = drizzlePg(pool, { schema: userServiceSchema });
       try {
         // Several replicas may start together: one migrates, the others wait for its lock.
@@ -60,7 +63,7 @@ export class UserServiceDatabase implements OnApplicationShutdown {
         throw error;
       }
       this.logger.log(`PostgreSQL ready (${redact(config.databaseUrl)}), migrations applied`);
-      return new UserServiceDatabase(db, 'postgres', () => pool.end());
+      return new UserServiceDatabase(db, 'postgres', () => pool.end(), pool);
     }
     const client = new PGlite(config.pgliteDataDir);
     const db = drizzlePglite(client, { schema: userServiceSchema });

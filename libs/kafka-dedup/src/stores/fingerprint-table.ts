@@ -82,13 +82,27 @@ export class FingerprintTable {
   exportEntries(): { ids: Uint32Array; expiries: Float64Array } {
     const ids = new Uint32Array(this.live * 2);
     const expiries = new Float64Array(this.live);
-    for (let i = 0; i < this.live; i++) {
-      const at = ((this.head + i) % this.capacity) * STRIDE;
-      ids[i * 2] = this.ring[at];
-      ids[i * 2 + 1] = this.ring[at + 1];
-      expiries[i] = this.base + this.ring[at + 2];
-    }
+    this.exportInto(ids, expiries);
     return { ids, expiries };
+  }
+
+  /** Writes the {@link size} entries into `ids` (2 per entry) and `expiries`, oldest first. */
+  exportInto(ids: Uint32Array, expiries: Float64Array): void {
+    const ring = this.ring;
+    const base = this.base;
+    let out = 0;
+    // The live entries are one or two contiguous runs of the ring: no modulo per entry.
+    const firstRun = Math.min(this.live, this.capacity - this.head);
+    for (const [from, count] of [
+      [this.head, firstRun],
+      [0, this.live - firstRun],
+    ]) {
+      for (let at = from * STRIDE, end = (from + count) * STRIDE; at < end; at += STRIDE) {
+        ids[out * 2] = ring[at];
+        ids[out * 2 + 1] = ring[at + 1];
+        expiries[out++] = base + ring[at + 2];
+      }
+    }
   }
 
   /**

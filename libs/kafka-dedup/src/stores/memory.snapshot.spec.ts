@@ -61,6 +61,17 @@ describe('MemoryDedupStore snapshots', () => {
     expect(store(path).restored).toBe(0);
   });
 
+  it('keeps the order and content of a ring that has wrapped around (evictions)', async () => {
+    const path = join(dir, 'wrapped.snap');
+    const first = store(path, 60_000, 10);
+    for (let i = 0; i < 15; i++) first.commit(key(`w${i}`), 'x', 60_000);
+    await first.close();
+    const second = store(path, 60_000, 10);
+    expect(second.restored).toBe(10);
+    for (let i = 5; i < 15; i++) expect(second.claim(key(`w${i}`), 1_000).status).toBe('duplicate');
+    for (let i = 0; i < 5; i++) expect(second.claim(key(`w${i}`), 1_000).status).toBe('claimed');
+  });
+
   it('starts empty without a snapshot file', () => {
     expect(store(join(dir, 'absent.snap')).restored).toBe(0);
   });

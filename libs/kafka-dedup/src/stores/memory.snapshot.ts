@@ -30,10 +30,10 @@ export interface SnapshotEntries {
 /** Encodes a snapshot. @internal */
 export function encodeSnapshot(
   config: SnapshotConfig,
-  entries: SnapshotEntries,
+  count: number,
+  fill: (ids: Uint32Array, expiries: Float64Array) => void,
   savedAt: number,
 ): Buffer {
-  const count = entries.expiries.length;
   const file = Buffer.alloc(HEADER + count * 16);
   MAGIC.copy(file, 0);
   file.writeUInt32LE(VERSION, 8);
@@ -45,8 +45,7 @@ export function encodeSnapshot(
   const ids = new Uint32Array(file.buffer, file.byteOffset + HEADER, count * 2);
   const expiries = new Float64Array(file.buffer, file.byteOffset + HEADER + count * 8, count);
   // Typed arrays use the platform's byte order; every platform Node supports here is little-endian.
-  ids.set(entries.ids);
-  expiries.set(entries.expiries);
+  fill(ids, expiries);
   file.writeUInt32LE(crc32(file.subarray(16)), 12);
   return file;
 }

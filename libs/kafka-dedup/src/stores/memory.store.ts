@@ -73,9 +73,11 @@ export class MemoryDedupStore extends DedupStore {
     if (snapshot === undefined) return Promise.resolve();
     this.saving ??= (async () => {
       try {
+        // Written straight into the file buffer: one copy of the table, then an async write.
         const file = encodeSnapshot(
           { maxEntries: this.maxEntries, ttl: snapshot.ttl },
-          this.table.exportEntries(),
+          this.table.size,
+          (ids, expiries) => this.table.exportInto(ids, expiries),
           this.now(),
         );
         await writeFileAtomic(snapshot.path, file);

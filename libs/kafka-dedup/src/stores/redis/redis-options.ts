@@ -46,11 +46,11 @@ export function validateRedisOptions(redis: unknown): DedupRedisOptions {
     );
   }
   if (options.url !== undefined) {
-    if (typeof options.url !== 'string' || !/^rediss?:\/\//.test(options.url)) {
+    if (typeof options.url !== 'string' || !/^(rediss?:\/\/|\/)/.test(options.url)) {
       throw new DedupOptionsError(
         'redis.url',
         redact(options.url),
-        'expected a redis:// or rediss:// URL',
+        'expected a redis:// or rediss:// URL (or a unix socket path)',
       );
     }
   }

@@ -1,0 +1,35 @@
+import type { ConfigService } from '@nestjs/config';
+import type { DedupModuleOptions } from '@nest-resilience/kafka-dedup';
+import type { UserServiceConfig } from '../config/user-service.env';
+import type { UserServiceDatabase } from '../database/user-service.database';
+
+/** Kafka partitions one consumer handles at once (kafkajs `partitionsConsumedConcurrently`). */
+export const CDC_PARTITIONS_IN_FLIGHT = 3;
+
+/**
+ * `DedupModule` options from the environment: `KAFKA_DEDUP_TTL_SECONDS=0` turns deduplication off
+ * (the rollback knob); `KAFKA_DEDUP_STORE=postgres` records each id in the transaction of the
+ * handler's writes (the inbox), on the app's own pool.
+ */
+export function dedupOptions(
+  config: ConfigService<UserServiceConfig, true>,
+  database: UserServiceDatabase,
+): DedupModuleOptions {
+  const store = config.get('dedupStore', { infer: true });
+  const common = {
+    group: config.get('kafkaGroupId', { infer: true }),
+    ttl: config.get('dedupTtlSeconds', { infer: true }) * 1000,
+    cleanupCron: config.get('dedupCleanupCron', { infer: true }),
+  };
+  if (store === 'redis') {
+    return { ...common, store, redis: { url: config.get('dedupRedisUrl', { infer: true }) } };
+  }
+  if (store === 'postgres') {
+    return {
+      ...common,
+      store,
+      postgres: { pool: database.pool, partitionsConsumedConcurrently: CDC_PARTITIONS_IN_FLIGHT },
+    };
+  }
+  return { ...common, store };
+}
