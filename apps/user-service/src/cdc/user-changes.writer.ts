@@ -15,8 +15,9 @@ export interface ChangeOrigin {
 }
 
 /**
- * Applies one change in one transaction (its own, or the dedup inbox's with the postgres store): the `users` read model (upsert on c/u/r, delete on d,
- * an older change never overwriting a newer one) and one appended `user_events` row.
+ * Applies one change in one transaction (its own, or the dedup inbox's with the postgres store):
+ * the `users` read model (upsert on c/u/r, delete on d, an older change never overwriting a newer
+ * one) and one appended `user_events` row.
  */
 @Injectable()
 export class UserChangesWriter {

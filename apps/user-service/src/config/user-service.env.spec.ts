@@ -49,7 +49,7 @@ describe('validateUserServiceEnv', () => {
     const message = (error as Error).message;
     expect(message).toContain('GRPC_POOL_SIZE="0" (expected an integer from 1 to 64)');
     expect(message).toContain('HTTP_PORT="eighty"');
-    expect(message).toContain('KAFKA_DEDUP_STORE="disk" (expected one of memory, redis)');
+    expect(message).toContain('KAFKA_DEDUP_STORE="disk" (expected one of memory, redis, postgres)');
     expect(message).toContain(
       'AUTH_GRPC_URLS="auth" (expected a comma-separated list of host:port)',
     );
@@ -58,6 +58,17 @@ describe('validateUserServiceEnv', () => {
       'KAFKA_DEDUP_CLEANUP_CRON="every minute" (expected a cron expression',
     );
     expect(message).not.toContain('secret');
+  });
+
+  it('takes the PostgreSQL inbox store only with a DATABASE_URL', () => {
+    expect(() => validateUserServiceEnv({ KAFKA_DEDUP_STORE: 'postgres' })).toThrow(
+      /KAFKA_DEDUP_STORE="postgres" \(expected memory or redis, or DATABASE_URL set/,
+    );
+    const config = validateUserServiceEnv({
+      KAFKA_DEDUP_STORE: 'postgres',
+      DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/users',
+    });
+    expect(config.dedupStore).toBe('postgres');
   });
 
   it('accepts a PostgreSQL DATABASE_URL and the Redis store', () => {

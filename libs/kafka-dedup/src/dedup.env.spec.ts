@@ -1,0 +1,28 @@
+import { dedupOptionsFromEnv } from './dedup.env';
+import { resolveDedupOptions } from './dedup.options';
+
+describe('dedupOptionsFromEnv', () => {
+  it('reads the Redis Cluster nodes and the memory snapshot path', () => {
+    expect(
+      dedupOptionsFromEnv({
+        KAFKA_DEDUP_STORE: 'redis',
+        KAFKA_DEDUP_REDIS_CLUSTER_NODES: '10.0.0.1:7000, 10.0.0.2:7000',
+      }),
+    ).toEqual({
+      store: 'redis',
+      redis: { cluster: { nodes: ['10.0.0.1:7000', '10.0.0.2:7000'] } },
+    });
+    expect(dedupOptionsFromEnv({ KAFKA_DEDUP_SNAPSHOT_PATH: '/data/dedup.snapshot' })).toEqual({
+      memory: { snapshotPath: '/data/dedup.snapshot' },
+    });
+  });
+
+  it('leaves contradictions to the bootstrap validation, which names them', () => {
+    const options = dedupOptionsFromEnv({
+      KAFKA_DEDUP_STORE: 'redis',
+      KAFKA_DEDUP_REDIS_URL: 'redis://a:6379',
+      KAFKA_DEDUP_REDIS_CLUSTER_NODES: 'b:7000',
+    });
+    expect(() => resolveDedupOptions(options)).toThrow('"redis.cluster"');
+  });
+});
