@@ -18,7 +18,9 @@ describe('user-service start-up with a bad environment (real process)', () => {
     });
     await expect(app.start(/listening on/, 60_000)).rejects.toThrow(/exited \(1\)/);
     expect(app.output).toMatch(/GRPC_POOL_SIZE="three" \(expected an integer from 1 to 64\)/);
-    expect(app.output).toMatch(/KAFKA_DEDUP_STORE="disk" \(expected one of memory, redis, postgres\)/);
+    expect(app.output).toMatch(
+      /KAFKA_DEDUP_STORE="disk" \(expected one of memory, redis, postgres\)/,
+    );
     expect(app.output).toMatch(/DATABASE_URL="mysql:\/\/db\/users" \(expected a URL/);
   });
 

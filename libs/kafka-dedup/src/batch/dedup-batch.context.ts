@@ -16,7 +16,7 @@ export class DedupBatchContext extends KafkaContext {
   constructor(
     args: ConstructorParameters<typeof KafkaContext>[0],
     readonly sink: BatchPlanSink,
-    readonly preClaimed: boolean,
+    public preClaimed: boolean,
   ) {
     super(args);
   }

@@ -6,8 +6,9 @@ import {
 } from '@nestjs/microservices';
 import type { Batch, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import type { DedupRunner, HandlerPlan } from '../dedup.runner';
-import type { DedupTokenedKey } from '../interfaces/dedup-key.interface';
+import type { DedupKey, DedupTokenedKey } from '../interfaces/dedup-key.interface';
 import { BinarySafeKafkaParser } from '../keys/binary-safe-kafka-parser';
+import { BatchClaims, type BatchSlot } from './batch-claims';
 import { DedupBatchContext, type BatchPlanSink } from './dedup-batch.context';
 
 /** Options of {@link DedupKafkaServer}: Nest's Kafka options. */
@@ -24,14 +25,20 @@ interface LearnedPlan {
 const MIXED = 'mixed';
 
 /** One message of a batch on its way to the handler. */
-interface Slot {
-  message: KafkaMessage;
-  /** The parsed message handed to Nest (null for requests: Nest's own path parses them). */
-  context: DedupBatchContext | null;
+class Slot implements BatchSlot {
   claim?: DedupTokenedKey;
-  /** Index of the first copy of this id in the batch, when this is a later copy. */
   copyOf?: number;
   skip?: boolean;
+
+  constructor(
+    readonly message: KafkaMessage,
+    /** The parsed message handed to Nest (null for requests: Nest's own path parses them). */
+    readonly context: DedupBatchContext | null,
+  ) {}
+
+  preClaim(): void {
+    if (this.context) this.context.preClaimed = true;
+  }
 }
 
 /**
@@ -59,6 +66,8 @@ export class DedupKafkaServer extends ServerKafka implements BatchPlanSink {
   private readonly learned = new Map<string, LearnedPlan | typeof MIXED>();
   private kafkaJSError?: KafkaJSErrorClass;
   private readonly heartbeatEveryMs: number;
+  /** Batch-end commits still on their way to the store. */
+  private readonly commits = new Set<Promise<void>>();
 
   constructor(options: DedupKafkaServerOptions) {
     super(options);
@@ -121,7 +130,7 @@ export class DedupKafkaServer extends ServerKafka implements BatchPlanSink {
     const handler = this.getHandlerByPattern(topic);
     const slots = this.prepare(batch, payload, handler);
     let learned = this.learnedPlan(topic);
-    if (learned) await this.claim(learned, slots, topic, 0);
+    let claims = learned ? this.claim(learned, slots, topic, 0) : undefined;
     // Not known yet: the first message runs per message and teaches it; the rest is claimed then.
     let learning = learned === undefined && !this.learned.has(topic);
 
@@ -130,9 +139,15 @@ export class DedupKafkaServer extends ServerKafka implements BatchPlanSink {
     let resolved: string | undefined;
     let lastBeat = Date.now();
     let reached = 0;
-    const flush = async (): Promise<void> => {
-      if (learned && toCommit.length > 0) await learned.runner.service.commitBatch(toCommit, topic);
-      toCommit.length = 0;
+    /** Commits the processed ids, then resolves their offsets (a crash between: redelivered, skipped). */
+    const flush = async (wait: boolean): Promise<void> => {
+      if (learned && toCommit.length > 0) {
+        const commit = learned.runner.service.commitBatch(toCommit.splice(0), topic);
+        // At the end of a batch the commit rides ahead of the next batch's claim on the store's
+        // connection instead of holding it (commitBatch never rejects). Shutdown waits for it.
+        if (wait) await commit;
+        else this.track(commit);
+      }
       if (processed !== undefined && processed !== resolved) {
         resolveOffset(processed);
         resolved = processed;
@@ -142,12 +157,13 @@ export class DedupKafkaServer extends ServerKafka implements BatchPlanSink {
     try {
       for (; reached < slots.length; reached++) {
         if (!isRunning() || isStale()) break;
+        if (claims) await claims.ready(reached);
         const slot = slots[reached];
         if (!this.skips(slot, slots)) {
           try {
             await this.dispatch(slot, topic, partition, payload);
           } catch (error) {
-            await flush();
+            await flush(true);
             if (learned && slot.claim)
               await learned.runner.service.releaseBatch([slot.claim], topic);
             slot.claim = undefined;
@@ -162,19 +178,19 @@ export class DedupKafkaServer extends ServerKafka implements BatchPlanSink {
         if (learning) {
           learning = false;
           learned = this.learnedPlan(topic);
-          if (learned) await this.claim(learned, slots, topic, reached + 1);
+          if (learned) claims = this.claim(learned, slots, topic, reached + 1);
         }
         if (Date.now() - lastBeat >= this.heartbeatEveryMs) {
-          await flush();
+          await flush(true);
           await heartbeat();
           lastBeat = Date.now();
         }
       }
-      await flush();
+      await flush(false);
     } finally {
       // Claims of messages never reached (a failure, a rebalance, a stop) go back at once.
-      if (learned) {
-        const unreached: DedupTokenedKey[] = [];
+      if (learned && claims) {
+        const unreached = await claims.drain();
         for (let i = reached; i < slots.length; i++) {
           const claim = slots[i].claim;
           if (claim) unreached.push(claim);
@@ -184,6 +200,17 @@ export class DedupKafkaServer extends ServerKafka implements BatchPlanSink {
     }
   }
 
+  /** Waits for the commits still riding on the store's connection, then stops the consumer. */
+  override async close(): Promise<void> {
+    await super.close();
+    await Promise.all(this.commits);
+  }
+
+  private track(commit: Promise<void>): void {
+    this.commits.add(commit);
+    void commit.finally(() => this.commits.delete(commit));
+  }
+
   /** Parses the batch's events into contexts; requests keep Nest's own request path. */
   private prepare(batch: Batch, payload: EachBatchPayload, handler: Handler | null): Slot[] {
     const { topic, partition } = batch;
@@ -191,7 +218,7 @@ export class DedupKafkaServer extends ServerKafka implements BatchPlanSink {
     for (let i = 0; i < batch.messages.length; i++) {
       const message = batch.messages[i];
       if (!handler?.isEventHandler && isRequest(message)) {
-        slots.push({ message, context: null });
+        slots.push(new Slot(message, null));
         continue;
       }
       const raw = this.parser!.parse(Object.assign(message, { topic, partition }));
@@ -200,7 +227,7 @@ export class DedupKafkaServer extends ServerKafka implements BatchPlanSink {
         this,
         false,
       );
-      slots.push({ message, context });
+      slots.push(new Slot(message, context));
     }
     return slots;
   }
@@ -210,18 +237,18 @@ export class DedupKafkaServer extends ServerKafka implements BatchPlanSink {
     return known === MIXED ? undefined : known;
   }
 
-  /** Claims the ids of `slots[from…]` in one store call; copies of an id claim once. */
-  private async claim(
+  /** Starts claiming the ids of `slots[from…]`; copies of an id claim once. */
+  private claim(
     learned: LearnedPlan,
     slots: Slot[],
     topic: string,
     from: number,
-  ): Promise<void> {
+  ): BatchClaims | undefined {
     const { plan, runner } = learned;
     const service = runner.service;
     // A transactional store runs each handler in its own transaction (per-message path).
-    if (!service.enabled || service.store.runInTransaction !== undefined) return;
-    const keys = [];
+    if (!service.enabled || service.store.runInTransaction !== undefined) return undefined;
+    const keys: DedupKey[] = [];
     const owners: number[] = [];
     const first = new Map<string, number>();
     for (let i = from; i < slots.length; i++) {
@@ -239,27 +266,7 @@ export class DedupKafkaServer extends ServerKafka implements BatchPlanSink {
       keys.push(key);
       owners.push(i);
     }
-    if (keys.length === 0) return;
-    const results = await service.claimBatch(keys, topic);
-    if (results === null) return; // store down, onStoreError: 'process' — per-message path
-    let claimed = 0;
-    let duplicates = 0;
-    for (let k = 0; k < results.length; k++) {
-      const slot = slots[owners[k]];
-      const result = results[k];
-      if (result.status === 'claimed') {
-        slot.claim = { key: keys[k], token: result.token };
-        (slot.context as { preClaimed: boolean }).preClaimed = true;
-        claimed++;
-      } else if (result.status === 'duplicate') {
-        slot.skip = true;
-        duplicates++;
-      }
-      // 'in-flight' (another consumer has it): the handler's per-message path waits for it.
-    }
-    for (const slot of slots)
-      if (slot.copyOf !== undefined && slots[slot.copyOf].skip) slot.skip = true;
-    service.countBatch(topic, claimed, duplicates);
+    return keys.length === 0 ? undefined : new BatchClaims(service, topic, slots, keys, owners);
   }
 
   /** Whether the message is skipped: a duplicate, or a later copy of an id processed above. */
