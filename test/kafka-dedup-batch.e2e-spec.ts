@@ -19,9 +19,15 @@ const record = (id: string): KcatRecord => ({
  * The first deduplicated message of a topic teaches the batch server how its handler keys ids;
  * later batches are claimed in one store call. Each test sends one such message first.
  */
-async function warmUp(topic: string, effects: SideEffects): Promise<void> {
-  kcatProduce(topic, [record('warm-up')]);
+/** The id only in the JSON value: many records go out in one kcat call (one call per header set). */
+const plain = (id: string): KcatRecord => ({ value: JSON.stringify({ id }) });
+
+async function warmUp(topic: string, effects: SideEffects, make = record): Promise<void> {
+  require('fs').writeSync(2, `DBG warm kcat t=${Date.now()}\n`);
+  kcatProduce(topic, [make('warm-up')]);
+  require('fs').writeSync(2, `DBG warm kcat done t=${Date.now()}\n`);
   expect(await waitFor(() => effects.counts.has('warm-up'))).toBe(true);
+  require('fs').writeSync(2, `DBG warm seen t=${Date.now()}\n`);
 }
 
 describe('kafka-dedup batch mode (DedupKafkaServer on eachBatch, real Kafka, memory store)', () => {
@@ -42,7 +48,7 @@ describe('kafka-dedup batch mode (DedupKafkaServer on eachBatch, real Kafka, mem
       topic,
       group: `${topic}-g`,
       server: 'batch',
-      dedup: {},
+      dedup: { key: { from: 'value', path: 'id' } },
       behaviour: (value) => {
         deliveries++;
         effects.record((value as UserEvent).id);
@@ -51,16 +57,21 @@ describe('kafka-dedup batch mode (DedupKafkaServer on eachBatch, real Kafka, mem
     await warmUp(topic, effects);
     const claimMany = jest.spyOn(app.get(DedupStore), 'claimMany');
     const records: KcatRecord[] = [];
-    for (let i = 0; i < 200; i++) records.push(record(`evt-${i % 120}`)); // 80 copies in the batch
+    // 500 copies; 700 ids claimed in chunks of 500 while the handlers run
+    for (let i = 0; i < 1_200; i++) records.push(record(`evt-${i % 700}`));
     records.push(record('warm-up')); // seen in an earlier batch
+    require('fs').writeSync(2, `DBG kcat t=${Date.now()}\n`);
     kcatProduce(topic, records);
-    await waitFor(async () => (await metricValue(DEDUP_METRICS.deduplicated)) + deliveries >= 202);
+    require('fs').writeSync(2, `DBG kcat done t=${Date.now()}\n`);
+    await waitFor(
+      async () => (await metricValue(DEDUP_METRICS.deduplicated)) + deliveries >= 1_202,
+    );
     await sleep(300);
     expect(claimMany).toHaveBeenCalled(); // claimed by batch, not per message
-    expect(effects.counts.size).toBe(121);
+    expect(effects.counts.size).toBe(701);
     expect(effects.repeated()).toEqual([]);
-    expect(await metricValue(DEDUP_METRICS.processed, { topic, store: 'memory' })).toBe(121);
-    expect(await metricValue(DEDUP_METRICS.deduplicated, { topic, store: 'memory' })).toBe(81);
+    expect(await metricValue(DEDUP_METRICS.processed, { topic, store: 'memory' })).toBe(701);
+    expect(await metricValue(DEDUP_METRICS.deduplicated, { topic, store: 'memory' })).toBe(501);
   });
 
   it('stops the batch at a failed handler: the failed offset is redelivered and processed once, earlier ones are not reprocessed', async () => {
@@ -138,7 +149,7 @@ describe('kafka-dedup batch mode (DedupKafkaServer on eachBatch, real Kafka, mem
     expect(joins).toBe(0); // never kicked out of the group, no rebalance
   }, 60_000);
 
-  it('with the Redis store, claims a batch in one call and processes each id once across batches', async () => {
+  it('with the Redis store, claims a batch with claimMany and processes each id once across batches', async () => {
     const topic = uniqueTopic('dedup-batch-redis');
     await createTopic(topic);
     const effects = new SideEffects();

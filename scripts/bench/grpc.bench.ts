@@ -9,11 +9,11 @@
  * every call with a 5 s deadline. Phases per client, each against the backend that last answered
  * the client:
  *   - steady:  throughput, latency, client CPU per call (process.cpuUsage of this process; the
- *              backends and haproxy are other processes)
- *   - outage:  the backend is SIGKILLed 1 s in, then restarted
- *   - freeze:  the backend is SIGSTOPped 1 s in for 5 s (its TCP connections stay open, haproxy's
- *              TCP check keeps it UP); success and p99 of the calls started in that window
+ *              backends and haproxy are other processes), in 1 s rounds interleaved between clients
  *   - slow:    the backend answers 200 ms late
+ *   - freeze:  the backend is SIGSTOPped 1 s in for 5 s (its TCP connections stay open, haproxy's
+ *              TCP check keeps it UP); success and p99 of the calls in flight during that window
+ *   - outage:  the backend is SIGKILLed 1 s in, then restarted
  * and, for the pool, every backend down.
  */
 import {
@@ -253,14 +253,15 @@ async function main(): Promise<void> {
     }
     for (const [key, name, call] of selected) {
       const steady = merge(rounds.get(key)!);
-      let victim = victimOf(await phase(call, 300));
-      const outage = await phase(call, PHASE_MS, async () => {
-        await sleep(1_000);
-        await victim.kill();
-      });
-      await victim.start();
-      await sleep(1_000); // haproxy checks see it back
-
+      // Slow, freeze, kill: each fault disturbs the connections' spread over the backends less
+      // than the next one (a killed backend's connections move to the others).
+      let victim: EchoProcess;
+      victim = victimOf(await phase(call, 300));
+      const slowed = victim;
+      await victim.command(`slow ${SLOW_MS}`);
+      const slow = await phase(call, PHASE_MS);
+      await victim.command('normal');
+      await sleep(500);
       victim = victimOf(await phase(call, 300));
       const frozen = victim;
       const freezePhase = await phase(call, 1_000 + FREEZE_MS, async () => {
@@ -274,11 +275,14 @@ async function main(): Promise<void> {
       await sleep(1_500); // recovery
 
       victim = victimOf(await phase(call, 300));
-      await victim.command(`slow ${SLOW_MS}`);
-      const slow = await phase(call, PHASE_MS);
-      await victim.command('normal');
-      await sleep(500);
-      const slowShare = (slow.servers.get(victim.name) ?? 0) / Math.max(1, slow.ok);
+      const outage = await phase(call, PHASE_MS, async () => {
+        await sleep(1_000);
+        await victim.kill();
+      });
+      await victim.start();
+      await sleep(1_000); // haproxy checks see it back
+
+      const slowShare = (slow.servers.get(slowed.name) ?? 0) / Math.max(1, slow.ok);
       rows.push({ name, steady, outage, freeze, slow, slowShare });
     }
 

@@ -1,8 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { Logger } from '@nestjs/common';
 import { ExponentialBackoff } from 'cockatiel';
-
-export type { PooledAttempt } from './attempt-invokers';
 import { defer } from 'rxjs';
 import { GrpcPoolCallError, GrpcPoolServiceNotFoundError } from '../errors/grpc-pool.errors';
 import type { GrpcPoolMetrics } from '../grpc-pool.metrics';
@@ -26,6 +24,8 @@ import { loadProtoServices, type ProtoService } from './proto-services';
 import { RetryBudget } from './retry-budget';
 import { createServiceClient } from './service-client';
 import { startStream, type StreamKind } from './stream-call';
+
+export type { PooledAttempt } from './attempt-invokers';
 
 /** Health of a pool, for probes and terminus. */
 export interface GrpcPoolHealth {
@@ -53,10 +53,15 @@ const CONNECTIVITY = ['IDLE', 'CONNECTING', 'READY', 'TRANSIENT_FAILURE', 'SHUTD
  * probes deciding recovery, keepalive, and connection recycling.
  */
 export class GrpcPool implements PoolCore {
+  /** Name of the pool (injection token and metric label). */
   readonly name: string;
+  /** @internal */
   readonly picker: Picker;
+  /** @internal */
   readonly budget?: RetryBudget;
+  /** @internal */
   readonly backoff: ExponentialBackoff<unknown>;
+  /** @internal */
   readonly metrics: PoolMetrics;
   private readonly logger: Logger;
   private readonly services: Map<string, ProtoService>;
@@ -67,6 +72,7 @@ export class GrpcPool implements PoolCore {
   private closed = false;
 
   constructor(
+    /** @internal */
     readonly options: ResolvedGrpcPoolOptions,
     metrics: GrpcPoolMetrics,
   ) {

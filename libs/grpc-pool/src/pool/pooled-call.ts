@@ -246,6 +246,7 @@ export class PooledCall<T = unknown> implements TriedConnections {
   }
 
   private succeed(value: T): void {
+    if (this.finished) return;
     this.finished = true;
     this.cancelOthers();
     this.settings.metrics.record(status.OK, (performance.now() - this.started) / 1000);
@@ -253,6 +254,7 @@ export class PooledCall<T = unknown> implements TriedConnections {
   }
 
   private fail(reason?: GrpcPoolFailureReason): void {
+    if (this.finished) return; // settled already (a hedge that found no connection left)
     this.finished = true;
     this.cancelOthers();
     const error = callError(reason, this.lastError, this.lastAttempt, {

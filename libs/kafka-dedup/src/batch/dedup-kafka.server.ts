@@ -66,6 +66,7 @@ export class DedupKafkaServer extends ServerKafka implements BatchPlanSink {
   private readonly learned = new Map<string, LearnedPlan | typeof MIXED>();
   private kafkaJSError?: KafkaJSErrorClass;
   private readonly heartbeatEveryMs: number;
+  private lastBeat = Date.now();
   /** Batch-end commits still on their way to the store. */
   private readonly commits = new Set<Promise<void>>();
 
@@ -130,6 +131,7 @@ export class DedupKafkaServer extends ServerKafka implements BatchPlanSink {
     const handler = this.getHandlerByPattern(topic);
     const slots = this.prepare(batch, payload, handler);
     let learned = this.learnedPlan(topic);
+    require('fs').writeSync(2, `DBG batch n=${slots.length} first=${batch.messages[0]?.offset} learned=${!!learned} t=${Date.now()}\n`);
     let claims = learned ? this.claim(learned, slots, topic, 0) : undefined;
     // Not known yet: the first message runs per message and teaches it; the rest is claimed then.
     let learning = learned === undefined && !this.learned.has(topic);
@@ -137,7 +139,6 @@ export class DedupKafkaServer extends ServerKafka implements BatchPlanSink {
     const toCommit: DedupTokenedKey[] = [];
     let processed: string | undefined;
     let resolved: string | undefined;
-    let lastBeat = Date.now();
     let reached = 0;
     /** Commits the processed ids, then resolves their offsets (a crash between: redelivered, skipped). */
     const flush = async (wait: boolean): Promise<void> => {
@@ -180,14 +181,21 @@ export class DedupKafkaServer extends ServerKafka implements BatchPlanSink {
           learned = this.learnedPlan(topic);
           if (learned) claims = this.claim(learned, slots, topic, reached + 1);
         }
-        if (Date.now() - lastBeat >= this.heartbeatEveryMs) {
+        if (Date.now() - this.lastBeat >= this.heartbeatEveryMs) {
           await flush(true);
+          this.lastBeat = Date.now();
           await heartbeat();
-          lastBeat = Date.now();
         }
       }
       await flush(false);
+      // kafkajs only heartbeats on its own after an empty fetch: a stream of short batches must
+      // beat too, once per heartbeatInterval across batches.
+      if (Date.now() - this.lastBeat >= this.heartbeatEveryMs) {
+        this.lastBeat = Date.now();
+        await heartbeat();
+      }
     } finally {
+      require('fs').writeSync(2, `DBG end reached=${reached} t=${Date.now()}\n`);
       // Claims of messages never reached (a failure, a rebalance, a stop) go back at once.
       if (learned && claims) {
         const unreached = await claims.drain();
