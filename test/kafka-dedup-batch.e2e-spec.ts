@@ -23,11 +23,8 @@ const record = (id: string): KcatRecord => ({
 const plain = (id: string): KcatRecord => ({ value: JSON.stringify({ id }) });
 
 async function warmUp(topic: string, effects: SideEffects, make = record): Promise<void> {
-  require('fs').writeSync(2, `DBG warm kcat t=${Date.now()}\n`);
   kcatProduce(topic, [make('warm-up')]);
-  require('fs').writeSync(2, `DBG warm kcat done t=${Date.now()}\n`);
   expect(await waitFor(() => effects.counts.has('warm-up'))).toBe(true);
-  require('fs').writeSync(2, `DBG warm seen t=${Date.now()}\n`);
 }
 
 describe('kafka-dedup batch mode (DedupKafkaServer on eachBatch, real Kafka, memory store)', () => {
@@ -60,9 +57,7 @@ describe('kafka-dedup batch mode (DedupKafkaServer on eachBatch, real Kafka, mem
     // 500 copies; 700 ids claimed in chunks of 500 while the handlers run
     for (let i = 0; i < 1_200; i++) records.push(record(`evt-${i % 700}`));
     records.push(record('warm-up')); // seen in an earlier batch
-    require('fs').writeSync(2, `DBG kcat t=${Date.now()}\n`);
     kcatProduce(topic, records);
-    require('fs').writeSync(2, `DBG kcat done t=${Date.now()}\n`);
     await waitFor(
       async () => (await metricValue(DEDUP_METRICS.deduplicated)) + deliveries >= 1_202,
     );

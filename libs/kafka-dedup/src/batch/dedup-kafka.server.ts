@@ -131,7 +131,6 @@ export class DedupKafkaServer extends ServerKafka implements BatchPlanSink {
     const handler = this.getHandlerByPattern(topic);
     const slots = this.prepare(batch, payload, handler);
     let learned = this.learnedPlan(topic);
-    require('fs').writeSync(2, `DBG batch n=${slots.length} first=${batch.messages[0]?.offset} learned=${!!learned} t=${Date.now()}\n`);
     let claims = learned ? this.claim(learned, slots, topic, 0) : undefined;
     // Not known yet: the first message runs per message and teaches it; the rest is claimed then.
     let learning = learned === undefined && !this.learned.has(topic);
@@ -195,7 +194,6 @@ export class DedupKafkaServer extends ServerKafka implements BatchPlanSink {
         await heartbeat();
       }
     } finally {
-      require('fs').writeSync(2, `DBG end reached=${reached} t=${Date.now()}\n`);
       // Claims of messages never reached (a failure, a rebalance, a stop) go back at once.
       if (learned && claims) {
         const unreached = await claims.drain();
