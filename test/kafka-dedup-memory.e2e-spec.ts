@@ -218,7 +218,7 @@ describe('kafka-dedup with the memory store (real Kafka, kcat producer)', () => 
     },
   );
 
-  it('does not deduplicate when disabled (ttl: 0, the seed rollback)', async () => {
+  it('does not deduplicate when disabled (ttl: 0, the rollback knob)', async () => {
     const topic = uniqueTopic('dedup-off');
     await createTopic(topic);
     const effects = new SideEffects();

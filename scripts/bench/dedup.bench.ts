@@ -104,7 +104,7 @@ function makeImpl(name: string, clock: { now: number }): Impl {
         expireAll: async () => {
           clock.now += TTL + 1;
           const t = performance.now();
-          for (const [k, e] of map) if (e <= clock.now) map.delete(k); // the seed's O(n) scan
+          for (const [k, e] of map) if (e <= clock.now) map.delete(k); // a plain O(n) expiry scan
           return performance.now() - t;
         },
       };

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 
 /**
  * A real L4 balancer (haproxy, `mode tcp`, `balance roundrobin`) on loopback in front of gRPC
- * backends: the seed's "one address, many backends" (a Kubernetes Service). Health-checks the
+ * backends: "one address, many backends" (a Kubernetes Service). Health-checks the
  * backends every 100 ms and redispatches a refused connection. Stopped by pid.
  */
 export class Haproxy {

@@ -131,7 +131,11 @@ export interface DedupModuleOptions {
   cleanupCron?: string | false;
   /** Longest a sweep may block the event loop before yielding, in ms. @default 2 */
   cleanupSliceMs?: number;
-  /** Apply the interceptor to every Kafka handler of the app (`APP_INTERCEPTOR`). @default false */
+  /**
+   * Deduplicate every Kafka handler of the app with the global `DedupInterceptor`
+   * (`APP_INTERCEPTOR`, registered only when true). With `forRootAsync`, give it next to
+   * `useFactory`, not from the factory. @default false
+   */
   applyToAllHandlers?: boolean;
   /**
    * What a `@MessagePattern` caller receives for a skipped duplicate, from its event id. Avoid an
