@@ -66,7 +66,10 @@ describe('kafka-dedup batch mode (DedupKafkaServer on eachBatch, real Kafka, mem
     expect(effects.counts.size).toBe(701);
     expect(effects.repeated()).toEqual([]);
     expect(await metricValue(DEDUP_METRICS.processed, { topic, store: 'memory' })).toBe(701);
-    expect(await metricValue(DEDUP_METRICS.deduplicated, { topic, store: 'memory' })).toBe(501);
+    // ≥: a rebalance may redeliver an uncommitted copy, which is then (correctly) skipped again
+    expect(
+      await metricValue(DEDUP_METRICS.deduplicated, { topic, store: 'memory' }),
+    ).toBeGreaterThanOrEqual(501);
   });
 
   it('stops the batch at a failed handler: the failed offset is redelivered and processed once, earlier ones are not reprocessed', async () => {
