@@ -45,6 +45,8 @@ export interface WorkerCase {
   pgWrites?: boolean;
   pgUrl?: string;
   pgTable?: string;
+  /** kafkajs `partitionsConsumedConcurrently`. @default 1 */
+  concurrency?: number;
 }
 
 /** What a worker reports. */
@@ -156,6 +158,7 @@ async function main(): Promise<void> {
     client: { clientId: spec.groupId, brokers: [spec.broker] },
     consumer: { groupId: spec.groupId },
     subscribe: { fromBeginning: true },
+    run: { partitionsConsumedConcurrently: spec.concurrency ?? 1 },
     postfixId: '',
   };
   let pool: Pool | undefined;
