@@ -1,6 +1,7 @@
 import { CronTime } from 'cron';
 import { DEFAULT_DEDUP_HEADER } from './dedup.constants';
 import { DedupOptionsError } from './errors/dedup.errors';
+import { bool, nonNegativeInt, positiveInt, str } from './options/option-checks';
 import type {
   DedupKeySource,
   DedupModuleOptions,
@@ -194,41 +195,6 @@ function resolveCron(cron: string | false | undefined): string | false {
     );
   }
   return expression;
-}
-
-function nonNegativeInt(name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-    throw new DedupOptionsError(name, value, 'expected an integer >= 0 (milliseconds)');
-  }
-  return value;
-}
-
-function positiveInt(name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-    throw new DedupOptionsError(name, value, 'expected an integer > 0');
-  }
-  return value;
-}
-
-function bool(name: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean')
-    throw new DedupOptionsError(name, value, 'expected true or false');
-  return value;
-}
-
-function str(name: string, value: unknown, fallback: string, nonEmpty = false): string {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'string' || (nonEmpty && value.trim() === '')) {
-    throw new DedupOptionsError(
-      name,
-      value,
-      nonEmpty ? 'expected a non-empty string' : 'expected a string',
-    );
-  }
-  return value;
 }
 
 function oneOf<T extends string>(

@@ -1,5 +1,6 @@
 import { DedupOptionsError } from '../../errors/dedup.errors';
 import { DEFAULT_INBOX_TABLE, parseInboxTable, type InboxTable } from './inbox.sql';
+import { bool, positiveInt } from '../../options/option-checks';
 
 /**
  * What the inbox store needs from a node-postgres client: `query` (the `PoolClient` of the inbox
@@ -214,19 +215,4 @@ function poolMaxOf(pool: PgPoolLike | undefined, config: Record<string, unknown>
     );
   }
   return max;
-}
-
-function positiveInt(name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-    throw new DedupOptionsError(name, value, 'expected an integer > 0');
-  }
-  return value;
-}
-
-function bool(name: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean')
-    throw new DedupOptionsError(name, value, 'expected true or false');
-  return value;
 }
