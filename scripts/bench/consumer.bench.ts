@@ -8,7 +8,8 @@
  * `@Deduplicate()` on the memory store, on the Redis store, and in batch mode (`DedupKafkaServer`)
  * on Redis; then a ~1 ms handler (simulated I/O, --slow-events, default 5,000) without dedup, with
  * the memory store and with Redis. Each case runs in a fresh process (compiled with tsc) on a fresh
- * topic and consumer group; throughput is measured from the first to the last message handled.
+ * topic and consumer group; throughput is measured in the steady state: from the end of the first
+ * fifth of the events (warm-up: JIT, connections, first fetches; consumed, not timed) to the last.
  * With --rounds N (default 3) the cases run N times, interleaved; a ratio is the median of its
  * per-round ratios, a rate the median of its rounds (a shared machine is noisy).
  * Ratios are against the no-dedup case with the same handler, in the same run. The CPU time per

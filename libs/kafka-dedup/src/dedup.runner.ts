@@ -128,7 +128,7 @@ export class DedupRunner implements OnModuleInit, OnModuleDestroy {
     const key: DedupKey = { scope: plan.scope ?? this.scopeOf(topic), id };
     let result: unknown;
     try {
-      result = this.service.execute(key, fn, { topic, heartbeat: kafka.getHeartbeat() });
+      result = this.service.execute(key, fn, topic, kafka.getHeartbeat());
     } catch (error) {
       throw request ? error : quietEventError(error);
     }

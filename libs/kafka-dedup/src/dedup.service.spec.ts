@@ -1,7 +1,7 @@
 import { Test } from '@nestjs/testing';
 import { register } from 'prom-client';
 import { DedupModule } from './dedup.module';
-import { DedupService } from './dedup.service';
+import { DedupService, DUPLICATE } from './dedup.service';
 import { DedupInFlightTimeoutError, DedupStoreError } from './errors/dedup.errors';
 import type { DedupModuleOptions } from './interfaces/dedup-options.interface';
 import { MemoryDedupStore } from './stores/memory.store';
@@ -15,6 +15,9 @@ async function service(options: DedupModuleOptions = {}): Promise<DedupService> 
 
 /** A store whose every operation fails, like Redis while it is down. */
 class BrokenStore extends MemoryDedupStore {
+  override peek(): never {
+    throw new Error('connection refused');
+  }
   override claim(): never {
     throw new Error('connection refused');
   }
@@ -110,5 +113,69 @@ describe('DedupService', () => {
     now += 1_001;
     expect((await dedup.cleanup()).removed).toBe(3);
     expect(await dedup.size()).toBe(0);
+  });
+
+  describe('execute() on a store that answers peek() (memory)', () => {
+    /** Counts the claims the store records. */
+    class CountingStore extends MemoryDedupStore {
+      claims = 0;
+      override claim(...args: Parameters<MemoryDedupStore['claim']>) {
+        this.claims++;
+        return super.claim(...args);
+      }
+    }
+
+    it('runs a synchronous handler without a claim and remembers the id', async () => {
+      const store = new CountingStore();
+      const dedup = await service({ store });
+      expect(dedup.execute(key('a'), () => 'done', 'orders')).toBe('done');
+      expect(dedup.execute(key('a'), () => 'again', 'orders')).toBe(DUPLICATE);
+      expect(store.claims).toBe(0);
+    });
+
+    it('remembers nothing when a synchronous handler throws: the redelivery is processed', async () => {
+      const dedup = await service({ store: new CountingStore() });
+      expect(() =>
+        dedup.execute(key('a'), () => {
+          throw new Error('boom');
+        }),
+      ).toThrow('boom');
+      expect(dedup.execute(key('a'), () => 'retried')).toBe('retried');
+    });
+
+    it('claims a handler that goes asynchronous before it yields: a copy waits for its outcome', async () => {
+      const store = new CountingStore();
+      const dedup = await service({ store });
+      let finish!: () => void;
+      const first = dedup.execute(
+        key('a'),
+        () => new Promise<string>((resolve) => (finish = () => resolve('first'))),
+      );
+      expect(store.claims).toBe(1);
+      let copyRan = false;
+      const copy = dedup.execute(key('a'), () => (copyRan = true)) as Promise<unknown>;
+      setTimeout(finish, 30);
+      expect(await first).toBe('first');
+      expect(await copy).toBe(DUPLICATE);
+      expect(copyRan).toBe(false);
+    });
+
+    it('releases an asynchronous handler that rejects: a waiting copy is processed', async () => {
+      const dedup = await service({ store: new CountingStore() });
+      const first = dedup.execute(key('a'), async () => {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        throw new Error('boom');
+      }) as Promise<unknown>;
+      const copy = dedup.execute(key('a'), () => 'copy') as Promise<unknown>;
+      await expect(first).rejects.toThrow('boom');
+      expect(await copy).toBe('copy');
+    });
+
+    it('applies onStoreError when peek() fails', async () => {
+      const dedup = await service({ store: new BrokenStore() });
+      expect(dedup.execute(key('a'), () => 'untracked')).toBe('untracked');
+      const strict = await service({ store: new BrokenStore(), onStoreError: 'throw' });
+      expect(() => strict.execute(key('a'), () => 'never')).toThrow(DedupStoreError);
+    });
   });
 });

@@ -100,7 +100,7 @@ export class DedupService implements OnApplicationShutdown {
     fn: () => Promise<T> | T,
     context: AcquireContext = {},
   ): Promise<T | undefined> {
-    const result = await this.execute(toKey(key), fn, context);
+    const result = await this.execute(toKey(key), fn, context.topic, context.heartbeat);
     return result === DUPLICATE ? undefined : (result as T);
   }
 
@@ -111,10 +111,16 @@ export class DedupService implements OnApplicationShutdown {
    * calling `fn` for a duplicate, else what `fn` returns: synchronously when the store and `fn`
    * answer synchronously (the memory store: no Promise on the path), a Promise when either is
    * asynchronous, an Observable (settled on complete/error) when `fn` returns one.
+   * @param topic metric label.
+   * @param heartbeat called at most every 3 s while waiting for an in-flight copy.
    * @internal
    */
-  execute(key: DedupKey, fn: () => unknown, context: AcquireContext = {}): unknown {
-    const topic = context.topic ?? 'none';
+  execute(
+    key: DedupKey,
+    fn: () => unknown,
+    topic = 'none',
+    heartbeat?: AcquireContext['heartbeat'],
+  ): unknown {
     const counters = this.countersFor(topic);
     if (!this.options.enabled) {
       counters.processed++;
@@ -125,6 +131,8 @@ export class DedupService implements OnApplicationShutdown {
     // Every deduplicated call passes here, so this branch covers them all.
     if (this.store.runInTransaction !== undefined)
       return this.executeInTransaction(key, fn, topic, counters);
+    if (this.store.peek !== undefined)
+      return this.executePeeked(key, fn, topic, heartbeat, counters);
     let claim: MaybePromise<ClaimResult>;
     try {
       claim = this.store.claim(key, this.options.leaseTtl);
@@ -135,7 +143,7 @@ export class DedupService implements OnApplicationShutdown {
     }
     if (claim instanceof Promise) {
       return claim.then(
-        (result) => this.afterClaim(key, result, fn, context, counters),
+        (result) => this.afterClaim(key, result, fn, topic, heartbeat, counters),
         (error: unknown) => {
           this.storeFailed('claim', topic, error);
           counters.processed++;
@@ -143,7 +151,7 @@ export class DedupService implements OnApplicationShutdown {
         },
       );
     }
-    return this.afterClaim(key, claim, fn, context, counters);
+    return this.afterClaim(key, claim, fn, topic, heartbeat, counters);
   }
 
   /**
@@ -295,27 +303,70 @@ export class DedupService implements OnApplicationShutdown {
     key: DedupKey,
     result: ClaimResult,
     fn: () => unknown,
-    context: AcquireContext,
+    topic: string,
+    heartbeat: AcquireContext['heartbeat'],
     counters: TopicCounters,
   ): unknown {
     if (result.status === 'claimed') {
       counters.processed++;
-      return this.runClaimed(key, result.token, fn, context.topic ?? 'none');
+      return this.runClaimed(key, result.token, fn, topic);
     }
     if (result.status === 'duplicate') {
       counters.deduplicated++;
       return DUPLICATE;
     }
     counters.inFlightConflicts++;
-    return this.waitForOutcome(key, context).then((outcome) => {
+    return this.waitForOutcome(key, { topic, heartbeat }).then((outcome) => {
       if (outcome === null) {
         counters.processed++;
         return fn();
       }
       if (outcome.status === 'in-flight')
-        throw new DedupInFlightTimeoutError(context.topic ?? 'none', this.options.inFlightWait);
-      return this.afterClaim(key, outcome, fn, context, counters);
+        throw new DedupInFlightTimeoutError(topic, this.options.inFlightWait);
+      return this.afterClaim(key, outcome, fn, topic, heartbeat, counters);
     });
+  }
+
+  /**
+   * Stores that answer {@link DedupStore.peek} (the memory store): a handler that returns
+   * synchronously runs without a claim — nothing else can run between the peek and the commit —
+   * and only a handler that goes asynchronous is claimed, before it yields, so a copy arriving
+   * meanwhile waits for its outcome. Saves the in-flight bookkeeping of the common case.
+   */
+  private executePeeked(
+    key: DedupKey,
+    fn: () => unknown,
+    topic: string,
+    heartbeat: AcquireContext['heartbeat'],
+    counters: TopicCounters,
+  ): unknown {
+    let status: ClaimResult['status'] | 'new';
+    try {
+      status = this.store.peek!(key);
+    } catch (error) {
+      this.storeFailed('claim', topic, error);
+      counters.processed++;
+      return fn();
+    }
+    if (status === 'duplicate') {
+      counters.deduplicated++;
+      return DUPLICATE;
+    }
+    if (status !== 'new') return this.afterClaim(key, IN_FLIGHT, fn, topic, heartbeat, counters);
+    counters.processed++;
+    // No claim yet: a synchronous throw leaves nothing to release.
+    const result = fn();
+    if (!(result instanceof Promise) && !isObservable(result))
+      return this.commitAndReturn(key, UNCLAIMED, topic, result);
+    let claim: ClaimResult;
+    try {
+      claim = this.store.claim(key, this.options.leaseTtl) as ClaimResult;
+    } catch (error) {
+      this.storeFailed('claim', topic, error, false);
+      return result;
+    }
+    // Claimed unless the handler's synchronous part deduplicated the same key itself.
+    return claim.status === 'claimed' ? this.settleResult(key, claim.token, topic, result) : result;
   }
 
   /** Runs the handler of a claimed event; commits or releases by its outcome. */
@@ -326,6 +377,11 @@ export class DedupService implements OnApplicationShutdown {
     } catch (error) {
       return this.releaseAndThrow(key, token, topic, error);
     }
+    return this.settleResult(key, token, topic, result);
+  }
+
+  /** Commits or releases a claimed event by what its handler returned (a value, Promise or Observable). */
+  private settleResult(key: DedupKey, token: string, topic: string, result: unknown): unknown {
     if (result instanceof Promise) {
       this.hold(key, token);
       return result.then(
@@ -548,6 +604,9 @@ export class DedupService implements OnApplicationShutdown {
 }
 
 const UNTRACKED: DedupDecision = { action: 'process-untracked' };
+const IN_FLIGHT: ClaimResult = { status: 'in-flight' };
+/** The token of a commit without a claim (a synchronous handler after `peek`): owns no claim. */
+const UNCLAIMED = '';
 const SKIP: DedupDecision = { action: 'skip' };
 
 /** Runs `step` (a value, a throw or a Promise) and routes its outcome to `ok` / `fail`. */

@@ -108,4 +108,28 @@ describe('PooledCall', () => {
     expect(pool.connections().every((c) => c.inFlight === 0)).toBe(true);
     pool.close();
   });
+
+  it('takes a retry-budget token and counts a hedge only when the hedge is really sent', async () => {
+    // 2 connections, 3 hedged attempts: the third finds no connection left (a hedge never shares
+    // one), so it must neither draw from the budget nor be counted.
+    const { pool, call, started } = setup(
+      {
+        size: 2,
+        hedging: { maxAttempts: 3, hedgingDelayMs: 5 },
+        retry: { budget: { ratio: 0, minPerSecond: 1, windowMs: 3_000 } }, // 3 tokens
+      },
+      () => 'hang',
+    );
+    await expect(call({ deadline: 60 })).rejects.toMatchObject({
+      code: status.DEADLINE_EXCEEDED,
+    });
+    expect(started).toHaveLength(2); // the first attempt and one hedge
+    const hedges = await register.getSingleMetric('grpc_pool_hedged_attempts_total')!.get();
+    expect(hedges.values).toEqual([expect.objectContaining({ value: 1 })]);
+    // One token spent by the hedge that was sent: two are left.
+    expect(pool.budget!.tryAcquireRetry()).toBe(true);
+    expect(pool.budget!.tryAcquireRetry()).toBe(true);
+    expect(pool.budget!.tryAcquireRetry()).toBe(false);
+    pool.close();
+  });
 });

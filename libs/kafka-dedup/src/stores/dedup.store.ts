@@ -68,6 +68,15 @@ export abstract class DedupStore {
   }
 
   /**
+   * Synchronous in-process stores may define this: what {@link claim} would answer now (`new` for
+   * a claim it would grant), without recording a claim. `DedupService` then runs a handler that
+   * returns synchronously without any claim (nothing else can run in between) and commits it with
+   * an empty token; a handler that goes asynchronous is claimed with {@link claim} before it
+   * yields. Stores answering asynchronously must not define it.
+   */
+  peek?(key: DedupKey): ClaimResult['status'] | 'new';
+
+  /**
    * Transactional stores (e.g. a database inbox) define this: claim `key`, run `fn` and commit in
    * ONE transaction, so the handler's writes and the done record commit or roll back together.
    * When defined, `DedupService.execute()` routes every deduplicated handler call through it

@@ -118,17 +118,24 @@ export class MemoryDedupStore extends DedupStore {
     }
   }
 
+  override peek(key: DedupKey): ClaimResult['status'] | 'new' {
+    this.fingerprinter.fingerprint(key);
+    const hi = FP[0];
+    const lo = FP[1];
+    const now = this.now();
+    if (this.table.has(hi, lo, now)) return 'duplicate';
+    return this.heldAt(hi, lo, now) === undefined ? 'new' : 'in-flight';
+  }
+
   claim(key: DedupKey, leaseTtl: number): ClaimResult {
     this.fingerprinter.fingerprint(key);
     const hi = FP[0];
     const lo = FP[1];
     const now = this.now();
     if (this.table.has(hi, lo, now)) return DUPLICATE;
-    const id = inFlightId(hi, lo);
-    const held = this.inFlight.get(id);
-    if (held !== undefined && held.expiresAt > now) return IN_FLIGHT;
+    if (this.heldAt(hi, lo, now) !== undefined) return IN_FLIGHT;
     const token = String(++this.nextToken);
-    this.inFlight.set(id, { token, expiresAt: now + leaseTtl });
+    this.inFlight.set(inFlightId(hi, lo), { token, expiresAt: now + leaseTtl });
     return { status: 'claimed', token };
   }
 
@@ -136,15 +143,13 @@ export class MemoryDedupStore extends DedupStore {
     this.fingerprinter.fingerprint(key);
     const hi = FP[0];
     const lo = FP[1];
-    const id = inFlightId(hi, lo);
-    if (this.inFlight.get(id)?.token === token) this.inFlight.delete(id);
+    this.drop(hi, lo, token);
     this.table.add(hi, lo, this.now(), ttl);
   }
 
   release(key: DedupKey, token: string): void {
     this.fingerprinter.fingerprint(key);
-    const id = inFlightId(FP[0], FP[1]);
-    if (this.inFlight.get(id)?.token === token) this.inFlight.delete(id);
+    this.drop(FP[0], FP[1], token);
   }
 
   renew(claims: ReadonlyArray<{ key: DedupKey; token: string }>, leaseTtl: number): void {
@@ -161,11 +166,22 @@ export class MemoryDedupStore extends DedupStore {
     const hi = FP[0];
     const lo = FP[1];
     const now = this.now();
-    if (this.inFlight.size > 0) {
-      const held = this.inFlight.get(inFlightId(hi, lo));
-      if (held !== undefined && held.expiresAt > now) return false;
-    }
+    if (this.heldAt(hi, lo, now) !== undefined) return false;
     return this.table.add(hi, lo, now, ttl);
+  }
+
+  /** The unexpired claim on a fingerprint, if any (no lookup while nothing is in flight). */
+  private heldAt(hi: number, lo: number, now: number): { token: string } | undefined {
+    if (this.inFlight.size === 0) return undefined;
+    const held = this.inFlight.get(inFlightId(hi, lo));
+    return held !== undefined && held.expiresAt > now ? held : undefined;
+  }
+
+  /** Drops the claim on a fingerprint when `token` holds it. */
+  private drop(hi: number, lo: number, token: string): void {
+    if (this.inFlight.size === 0) return;
+    const id = inFlightId(hi, lo);
+    if (this.inFlight.get(id)?.token === token) this.inFlight.delete(id);
   }
 
   size(): number {

@@ -12,6 +12,7 @@ import {
 } from './redis/redis-client';
 import { RedisConnectionWatch } from './redis/redis-connection';
 import { OwnerLiveness } from './redis/redis-owner';
+import { RedisWriteBatcher } from './redis/redis-write-batcher';
 import { groupBySlot } from './redis/slot-groups';
 import {
   CLAIM,
@@ -75,6 +76,7 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
   private readonly slotOf?: (key: RedisKey) => number;
   private readonly startupTimeout: number;
   private readonly allowDegradedStart: boolean;
+  private readonly writes: RedisWriteBatcher;
   /** Queued commits: key, token, key, token… (all with `pendingTtl`). */
   private pending: RedisKey[] = [];
   private pendingTtl = 0;
@@ -111,6 +113,7 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
     client.defineCommand('dedupReleaseMany', { lua: RELEASE_MANY });
     client.defineCommand('dedupRenewMany', { lua: RENEW_MANY });
     this.redis = client as RedisLike & DedupCommands;
+    this.writes = new RedisWriteBatcher(client);
     if (isCluster(client)) this.slotOf = loadSlotFunction();
     this.owner = new OwnerLiveness(client, this.prefix, options.ownerTtl ?? OWNER_TTL);
     this.owner.start();
@@ -159,6 +162,7 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
   async claim(key: DedupKey, leaseTtl: number): Promise<ClaimResult> {
     const redisKey = this.redisKey(key);
     const token = this.owner.token();
+    this.writes.hold();
     try {
       const current =
         this.pending.length === 0
