@@ -1,7 +1,8 @@
 import { status } from '@grpc/grpc-js';
 import { GrpcPoolCallError, type GrpcPoolFailureReason } from '../errors/grpc-pool.errors';
 import type { ResolvedGrpcPoolOptions } from '../grpc-pool.options';
-import type { Attempt, CallSettings } from './pooled-call';
+import type { CallSettings } from './call-settings';
+import type { Attempt } from './pooled-call';
 
 /** Slack for telling a client-side deadline from a server answer (timer granularity). @internal */
 export const DEADLINE_SLACK_MS = 5;
@@ -11,6 +12,8 @@ export interface FailedCall {
   pool: string;
   options: ResolvedGrpcPoolOptions;
   settings: CallSettings;
+  /** Deadline of the whole call (ms epoch). */
+  deadline: number;
   attempts: number;
   connections: number;
   elapsedMs: number;
@@ -58,7 +61,7 @@ export function callError(
   }
 
   if (code === status.DEADLINE_EXCEEDED && last?.timedOut) {
-    const callLeft = ctx.settings.deadline - last.deadline;
+    const callLeft = ctx.deadline - last.deadline;
     if (callLeft > DEADLINE_SLACK_MS) {
       return new GrpcPoolCallError(
         code,

@@ -15,7 +15,7 @@ import { ConnectionSet } from './connection-set';
 import { HealthChecker } from './health-checker';
 import { currentMethodPolicy } from './method-policy';
 import { RAW_INVOKER, unaryInvoker, type PooledAttempt } from './attempt-invokers';
-import { callSettings } from './call-settings';
+import { MethodSettings } from './call-settings';
 import { PeakEwmaPicker, RoundRobinPicker, type Picker } from './picker';
 import type { PoolConnection } from './pool-connection';
 import { PoolMetrics } from './pool-metrics';
@@ -69,6 +69,8 @@ export class GrpcPool implements PoolCore {
   private readonly health: HealthChecker;
   private readonly recycler?: ConnectionRecycler;
   private readonly clientCache = new Map<string, object>();
+  /** callWithRetry's settings per `method` option (no hedging: its attempts cannot be cancelled). */
+  private readonly rawSettings = new Map<string, MethodSettings>();
   private closed = false;
 
   constructor(
@@ -169,16 +171,24 @@ export class GrpcPool implements PoolCore {
     options: PooledCallOptions & { method?: string } = {},
   ): Promise<T> {
     const method = options.method ?? 'callWithRetry';
-    const settings = callSettings(
-      this.options,
-      'raw',
-      method,
-      this.metrics.method('raw', method),
+    let settings = this.rawSettings.get(method);
+    if (settings === undefined) {
+      settings = new MethodSettings(
+        this.options,
+        'raw',
+        method,
+        this.metrics.method('raw', method),
+        false,
+      );
+      this.rawSettings.set(method, settings);
+    }
+    return new PooledCall<T>(
+      this,
+      RAW_INVOKER,
+      settings.get(currentMethodPolicy(this.name)),
+      fn,
       options,
-      currentMethodPolicy(this.name),
-    );
-    settings.hedging = false;
-    return new PooledCall<T>(this, RAW_INVOKER, settings, fn, options).run();
+    ).run();
   }
 
   /** Closes every channel and stops the pool's timers. */
@@ -203,19 +213,17 @@ export class GrpcPool implements PoolCore {
         this.stream(service.name, method, kind, requestOrWriter, callOptions, mode);
     }
     const invoker = unaryInvoker(service.name, method);
-    const metrics = this.metrics.method(service.name, method);
+    const settings = new MethodSettings(
+      this.options,
+      service.name,
+      method,
+      this.metrics.method(service.name, method),
+    );
     const unary = (
       request: unknown,
       callOptions: PooledCallOptions | undefined,
-      policy?: PooledMethodPolicy,
-    ) =>
-      new PooledCall(
-        this,
-        invoker,
-        callSettings(this.options, service.name, method, metrics, callOptions, policy),
-        request,
-        callOptions,
-      ).run();
+      policy: PooledMethodPolicy | undefined,
+    ) => new PooledCall(this, invoker, settings.get(policy), request, callOptions).run();
     if (mode === 'promise')
       return (request, callOptions) => unary(request, callOptions, currentMethodPolicy(this.name));
     return (request, callOptions) => {

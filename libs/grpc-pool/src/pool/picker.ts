@@ -15,6 +15,8 @@ export interface Picker {
     connections: readonly PoolConnection[],
     tried: TriedConnections | undefined,
     reuse: boolean,
+    /** performance.now(), when the caller has it already. */
+    now?: number,
   ): PoolConnection | undefined;
 }
 
@@ -36,9 +38,9 @@ export class PeakEwmaPicker implements Picker {
     connections: readonly PoolConnection[],
     tried: TriedConnections | undefined,
     reuse: boolean,
+    now = performance.now(),
   ): PoolConnection | undefined {
     const n = connections.length;
-    const now = performance.now();
     if (n === 1)
       return eligible(connections[0], tried) || reuse ? closedOnly(connections[0]) : undefined;
     const i = Math.floor(this.random() * n);
@@ -49,11 +51,27 @@ export class PeakEwmaPicker implements Picker {
     const aOk = eligible(a, tried);
     const bOk = eligible(b, tried);
     if (aOk || bOk) {
-      const winner = aOk && bOk ? cheaper(a, b, now) : aOk ? a : b;
+      // The winner and its latency estimate (computed once per candidate).
+      let winner: PoolConnection;
+      let lw: number;
+      if (aOk && bOk) {
+        const la = latencyOf(a, now);
+        const lb = latencyOf(b, now);
+        if (aWins(a, la, b, lb)) {
+          winner = a;
+          lw = la;
+        } else {
+          winner = b;
+          lw = lb;
+        }
+      } else {
+        winner = aOk ? a : b;
+        lw = latencyOf(winner, now);
+      }
       // Both candidates may be bad (2 of 3 connections on one slow backend): a winner clearly
       // slower than the best connection gives way to it. Only checked when the winner is slow.
-      return latencyOf(winner, now) > DOMINANCE_FLOOR_MS
-        ? (fastest(connections, tried, winner, now) ?? winner)
+      return lw > DOMINANCE_FLOOR_MS
+        ? (fastest(connections, tried, winner, lw, now) ?? winner)
         : winner;
     }
     // Both candidates unfit (ejected or tried): the cheapest fit connection, scanned from i.
@@ -125,18 +143,25 @@ export function latencyOf(c: PoolConnection, now: number): number {
 
 /** Expected wait on `c`: its latency estimate times the calls it would serve. @internal */
 export function cost(c: PoolConnection, now: number, latency = latencyOf(c, now)): number {
+  return costAt(c, latency);
+}
+
+function costAt(c: PoolConnection, latency: number): number {
   if (latency === 0 && c.inFlight > 0) return UNMEASURED_PENALTY + c.inFlight;
   return latency * (c.inFlight + 1);
 }
 
-/** The connection that clearly dominates `winner` (2x and 5 ms faster), cheapest first. */
+/**
+ * The connection that clearly dominates `winner` (latency `lw`: 2x and 5 ms faster), cheapest
+ * first.
+ */
 function fastest(
   connections: readonly PoolConnection[],
   tried: TriedConnections | undefined,
   winner: PoolConnection,
+  lw: number,
   now: number,
 ): PoolConnection | undefined {
-  const lw = latencyOf(winner, now);
   let best: PoolConnection | undefined;
   let bestCost = Infinity;
   for (let k = 0; k < connections.length; k++) {
@@ -144,7 +169,7 @@ function fastest(
     if (c === winner || !eligible(c, tried)) continue;
     const l = latencyOf(c, now);
     if (l === 0 || !(lw > DOMINANCE * l && lw - l > DOMINANCE_FLOOR_MS)) continue;
-    const cc = cost(c, now, l);
+    const cc = costAt(c, l);
     if (cc < bestCost) {
       best = c;
       bestCost = cc;
@@ -154,16 +179,15 @@ function fastest(
 }
 
 /**
- * The better of two candidates: by cost, except that a clearly slower one (2x, and 5 ms) loses
- * outright. When the client itself is the bottleneck every connection's latency includes the same
- * queueing, and multiplying it by the calls in flight would make a backend that is 200 ms slower
- * look as good as the busy fast ones.
+ * Whether `a` (latency `la`) is the better of two candidates: by cost, except that a clearly
+ * slower one (2x, and 5 ms) loses outright. When the client itself is the bottleneck every
+ * connection's latency includes the same queueing, and multiplying it by the calls in flight would
+ * make a backend that is 200 ms slower look as good as the busy fast ones. Ties go to `a`.
  */
-function cheaper(a: PoolConnection, b: PoolConnection, now: number): PoolConnection {
-  const la = latencyOf(a, now);
-  const lb = latencyOf(b, now);
-  if (la === 0 || lb === 0) return cost(a, now, la) <= cost(b, now, lb) ? a : b; // unmeasured
-  if (la > DOMINANCE * lb && la - lb > DOMINANCE_FLOOR_MS) return b;
-  if (lb > DOMINANCE * la && lb - la > DOMINANCE_FLOOR_MS) return a;
-  return cost(a, now, la) <= cost(b, now, lb) ? a : b;
+function aWins(a: PoolConnection, la: number, b: PoolConnection, lb: number): boolean {
+  if (la !== 0 && lb !== 0) {
+    if (la > DOMINANCE * lb && la - lb > DOMINANCE_FLOOR_MS) return false;
+    if (lb > DOMINANCE * la && lb - la > DOMINANCE_FLOOR_MS) return true;
+  }
+  return costAt(a, la) <= costAt(b, lb);
 }

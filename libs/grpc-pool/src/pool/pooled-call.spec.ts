@@ -59,7 +59,6 @@ function setup(options: Partial<GrpcPoolOptions>, behaviour: (index: number) => 
         'EchoService',
         'ping',
         pool.metrics.method('EchoService', 'ping'),
-        callOptions,
         undefined,
       ),
       {},
@@ -120,16 +119,19 @@ describe('PooledCall', () => {
       },
       () => 'hang',
     );
-    await expect(call({ deadline: 60 })).rejects.toMatchObject({
-      code: status.DEADLINE_EXCEEDED,
-    });
-    expect(started).toHaveLength(2); // the first attempt and one hedge
-    const hedges = await register.getSingleMetric('grpc_pool_hedged_attempts_total')!.get();
-    expect(hedges.values).toEqual([expect.objectContaining({ value: 1 })]);
-    // One token spent by the hedge that was sent: two are left.
-    expect(pool.budget!.tryAcquireRetry()).toBe(true);
-    expect(pool.budget!.tryAcquireRetry()).toBe(true);
-    expect(pool.budget!.tryAcquireRetry()).toBe(false);
-    pool.close();
+    try {
+      await expect(call({ deadline: 60 })).rejects.toMatchObject({
+        code: status.DEADLINE_EXCEEDED,
+      });
+      expect(started).toHaveLength(2); // the first attempt and one hedge
+      const hedges = await register.getSingleMetric('grpc_pool_hedged_attempts_total')!.get();
+      expect(hedges.values).toEqual([expect.objectContaining({ value: 1 })]);
+      // One token spent by the hedge that was sent: two are left.
+      expect(pool.budget!.tryAcquireRetry()).toBe(true);
+      expect(pool.budget!.tryAcquireRetry()).toBe(true);
+      expect(pool.budget!.tryAcquireRetry()).toBe(false);
+    } finally {
+      pool.close();
+    }
   });
 });

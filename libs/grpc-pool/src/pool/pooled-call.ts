@@ -1,10 +1,12 @@
 import { status } from '@grpc/grpc-js';
 import type { ExponentialBackoff, IBackoff } from 'cockatiel';
 import type { GrpcPoolFailureReason } from '../errors/grpc-pool.errors';
-import { callError, codeOf, DEADLINE_SLACK_MS } from './call-errors';
 import type { ResolvedGrpcPoolOptions, ResolvedHedging } from '../grpc-pool.options';
+import type { PooledCallOptions } from '../interfaces/grpc-pool-options.interface';
+import { callError, codeOf, DEADLINE_SLACK_MS } from './call-errors';
+import { callDeadline, type CallSettings } from './call-settings';
 import type { PoolConnection } from './pool-connection';
-import type { MethodMetrics, PoolMetrics } from './pool-metrics';
+import type { PoolMetrics } from './pool-metrics';
 import type { Picker, TriedConnections } from './picker';
 import type { RetryBudget } from './retry-budget';
 
@@ -29,28 +31,16 @@ export class Attempt {
   done = false;
   timedOut = false;
   /** Cancels the attempt (a hedge that lost). */
-  handle?: { cancel(): void };
-  readonly started = performance.now();
+  handle?: { cancel(): void } = undefined;
 
   constructor(
     readonly connection: PoolConnection,
     readonly number: number,
     /** Deadline of this attempt (ms epoch). */
     readonly deadline: number,
+    /** When it started (performance.now()). */
+    readonly started: number,
   ) {}
-}
-
-/** Per-call settings, resolved from the pool options, the method policy and the call options. @internal */
-export interface CallSettings {
-  service: string;
-  method: string;
-  metrics: MethodMetrics;
-  /** Deadline of the whole call (ms epoch). */
-  deadline: number;
-  maxAttempts: number;
-  attemptTimeoutMs?: number;
-  idempotent: boolean;
-  hedging: ResolvedHedging | false;
 }
 
 /**
@@ -61,28 +51,36 @@ export interface CallSettings {
  * one Promise per call, no async frames. @internal
  */
 export class PooledCall<T = unknown> implements TriedConnections {
+  /** Deadline of the whole call (ms epoch). */
+  readonly deadline: number;
+  /** Whether idempotent codes may be retried (the call's option, else the settings'). */
+  readonly idempotent: boolean;
   private resolve!: (value: unknown) => void;
   private reject!: (error: unknown) => void;
   private readonly started = performance.now();
   private attempts = 0;
   private inFlight = 0;
-  private first?: Attempt;
-  private others?: Attempt[];
-  private lastError: unknown;
-  private lastAttempt?: Attempt;
+  private first?: Attempt = undefined;
+  private others?: Attempt[] = undefined;
+  private lastError: unknown = undefined;
+  private lastAttempt?: Attempt = undefined;
   private finished = false;
-  private backoff?: IBackoff<unknown>;
-  private hedgeTimer?: NodeJS.Timeout;
-  private previous?: PoolConnection;
+  private backoff?: IBackoff<unknown> = undefined;
+  private hedgeTimer?: NodeJS.Timeout = undefined;
+  private previous?: PoolConnection = undefined;
 
   constructor(
     private readonly core: PoolCore,
     private readonly invoker: AttemptInvoker,
+    /** The method's settings (shared by its calls, never mutated). */
     readonly settings: CallSettings,
     /** The request (unary) or the caller's function (callWithRetry); read by the invoker. */
     readonly payload: unknown,
-    readonly callOptions: unknown,
-  ) {}
+    readonly callOptions: PooledCallOptions | undefined,
+  ) {
+    this.deadline = callDeadline(settings, callOptions);
+    this.idempotent = callOptions?.idempotent ?? settings.idempotent;
+  }
 
   run(): Promise<T> {
     const promise = new Promise<T>((resolve, reject) => {
@@ -94,11 +92,10 @@ export class PooledCall<T = unknown> implements TriedConnections {
     if (hedging && hedging.hedgingDelayMs === 0) {
       // Every hedge at once, each on its own connection.
       for (let i = 0; i < hedging.maxAttempts && !this.finished; i++) {
-        if (i > 0 && !this.acquireHedge()) break;
-        if (!this.launch()) break;
+        if (this.launch(i > 0) !== LAUNCHED) break;
       }
     } else {
-      this.launch();
+      this.launch(false);
     }
     return promise;
   }
@@ -123,7 +120,7 @@ export class PooledCall<T = unknown> implements TriedConnections {
     const latency = now - attempt.started;
     if (error === null || error === undefined) {
       c.answered(now, latency);
-      if (!this.finished) this.succeed(value as T);
+      if (!this.finished) this.succeed(value as T, now);
       return;
     }
     const code = codeOf(error);
@@ -152,59 +149,73 @@ export class PooledCall<T = unknown> implements TriedConnections {
   private afterFailure(code: status): void {
     const { retry } = this.core.options;
     const retryable =
-      retry.retryOn.has(code) || (this.settings.idempotent && retry.idempotentRetryOn.has(code));
+      retry.retryOn.has(code) || (this.idempotent && retry.idempotentRetryOn.has(code));
     if (!retryable || this.attempts >= this.settings.maxAttempts) return this.fail();
     this.backoff = this.backoff ? this.backoff.next(undefined) : this.core.backoff.next();
     const wait = this.backoff.duration;
-    if (Date.now() + wait >= this.settings.deadline) return this.fail(); // no time left
+    if (Date.now() + wait >= this.deadline) return this.fail(); // no time left
     if (this.core.budget && !this.core.budget.tryAcquireRetry()) {
       this.core.metrics.budgetExhausted.inc();
       return this.fail('retry-budget');
     }
     this.settings.metrics.retries.inc();
-    if (wait > 0) setTimeout(() => this.launch(), wait);
-    else this.launch();
+    if (wait > 0) setTimeout(() => this.launch(false), wait);
+    else this.launch(false);
   }
 
   private afterHedgeFailure(code: status, hedging: ResolvedHedging): void {
     if (!hedging.nonFatalStatusCodes.has(code)) return this.fail();
     // A6: after a non-fatal failure the next hedge goes at once.
     if (this.attempts < hedging.maxAttempts) {
-      if (!this.acquireHedge()) {
-        if (this.inFlight === 0) this.fail('retry-budget');
-        return;
-      }
-      this.clearHedgeTimer();
-      if (this.launch()) return;
+      const launched = this.launch(true);
+      if (launched === LAUNCHED || launched === NO_BUDGET) return; // NO_BUDGET: failed if idle
+      this.clearHedgeTimer(); // no connection left for a hedge: none will be sent later either
     }
     if (this.inFlight === 0) this.fail();
   }
 
-  /** Starts an attempt on a picked connection; false when no connection fits. */
-  private launch(): boolean {
-    if (this.finished) return false;
+  /**
+   * Starts an attempt on a picked connection. A hedge is sent only when a connection fits and the
+   * retry budget grants it; only then is it taken from the budget and counted. Without a
+   * connection (or budget) and nothing left in flight, the call fails.
+   */
+  private launch(hedge: boolean): Launch {
+    if (this.finished) return NO_CONNECTION;
     const hedging = this.settings.hedging;
+    const now = performance.now();
     const connection = this.core.picker.pick(
       this.core.connections(),
       this.attempts === 0 ? undefined : this,
       !hedging, // a retry may reuse the lone healthy connection; a hedge never shares one
+      now,
     );
     if (connection === undefined) {
       if (this.inFlight === 0) this.fail(this.lastError === undefined ? 'all-down' : undefined);
-      return false;
+      return NO_CONNECTION;
+    }
+    if (hedge) {
+      if (this.core.budget && !this.core.budget.tryAcquireRetry()) {
+        this.core.metrics.budgetExhausted.inc();
+        if (this.inFlight === 0) this.fail('retry-budget');
+        return NO_BUDGET;
+      }
+      this.clearHedgeTimer(); // the next hedge is timed from this one
+      this.settings.metrics.hedges.inc();
     }
     if (this.previous !== undefined && connection !== this.previous)
       this.core.metrics.switched.inc();
     this.previous = connection;
-    const { deadline, attemptTimeoutMs } = this.settings;
+    const deadline = this.deadline;
+    const attemptTimeoutMs = this.settings.attemptTimeoutMs;
     const attempt = new Attempt(
       connection,
       ++this.attempts,
       attemptTimeoutMs ? Math.min(deadline, Date.now() + attemptTimeoutMs) : deadline,
+      now,
     );
     if (this.first === undefined) this.first = attempt;
     else (this.others ??= []).push(attempt);
-    connection.begin(attempt.started);
+    connection.begin(now);
     this.inFlight++;
     try {
       this.invoker.start(this, attempt);
@@ -213,27 +224,17 @@ export class PooledCall<T = unknown> implements TriedConnections {
     }
     if (hedging && hedging.hedgingDelayMs > 0 && this.attempts < hedging.maxAttempts)
       this.armHedge(hedging.hedgingDelayMs);
-    return true;
+    return LAUNCHED;
   }
 
   private armHedge(delayMs: number): void {
     if (this.hedgeTimer !== undefined || this.finished) return;
     this.hedgeTimer = setTimeout(() => {
       this.hedgeTimer = undefined;
-      if (this.finished || !this.settings.hedging) return;
-      if (this.attempts >= this.settings.hedging.maxAttempts || !this.acquireHedge()) return;
-      this.launch();
+      const hedging = this.settings.hedging;
+      if (this.finished || !hedging || this.attempts >= hedging.maxAttempts) return;
+      this.launch(true);
     }, delayMs);
-  }
-
-  /** A hedge draws from the retry budget and is counted. */
-  private acquireHedge(): boolean {
-    if (this.core.budget && !this.core.budget.tryAcquireRetry()) {
-      this.core.metrics.budgetExhausted.inc();
-      return false;
-    }
-    this.settings.metrics.hedges.inc();
-    return true;
   }
 
   private siblingsAnswered(c: PoolConnection, since: number): boolean {
@@ -245,11 +246,11 @@ export class PooledCall<T = unknown> implements TriedConnections {
     return false;
   }
 
-  private succeed(value: T): void {
+  private succeed(value: T, now: number): void {
     if (this.finished) return;
     this.finished = true;
-    this.cancelOthers();
-    this.settings.metrics.record(status.OK, (performance.now() - this.started) / 1000);
+    if (this.inFlight > 0 || this.hedgeTimer !== undefined) this.cancelOthers();
+    this.settings.metrics.record(status.OK, (now - this.started) / 1000);
     this.resolve(value);
   }
 
@@ -257,30 +258,35 @@ export class PooledCall<T = unknown> implements TriedConnections {
     if (this.finished) return; // settled already (a hedge that found no connection left)
     this.finished = true;
     this.cancelOthers();
+    const elapsedMs = performance.now() - this.started;
     const error = callError(reason, this.lastError, this.lastAttempt, {
       pool: this.core.name,
       options: this.core.options,
       settings: this.settings,
+      deadline: this.deadline,
       attempts: this.attempts,
       connections: this.core.connections().length,
-      elapsedMs: performance.now() - this.started,
+      elapsedMs,
     });
-    this.settings.metrics.record(codeOf(error), (performance.now() - this.started) / 1000);
+    this.settings.metrics.record(codeOf(error), elapsedMs / 1000);
     this.reject(error);
   }
 
+  /** Cancels the attempts still in flight (hedges that lost) and the next hedge. */
   private cancelOthers(): void {
     this.clearHedgeTimer();
     if (this.inFlight === 0) return;
-    const cancel = (a: Attempt | undefined): void => {
-      if (a === undefined || a.done) return;
-      a.done = true;
-      a.connection.inFlight--;
-      this.inFlight--;
-      a.handle?.cancel();
-    };
-    cancel(this.first);
-    this.others?.forEach(cancel);
+    this.cancel(this.first);
+    const others = this.others;
+    if (others !== undefined) for (let i = 0; i < others.length; i++) this.cancel(others[i]);
+  }
+
+  private cancel(a: Attempt | undefined): void {
+    if (a === undefined || a.done) return;
+    a.done = true;
+    a.connection.inFlight--;
+    this.inFlight--;
+    a.handle?.cancel();
   }
 
   private clearHedgeTimer(): void {
@@ -289,3 +295,9 @@ export class PooledCall<T = unknown> implements TriedConnections {
     this.hedgeTimer = undefined;
   }
 }
+
+/** Outcome of {@link PooledCall.launch}. */
+type Launch = 0 | 1 | 2;
+const LAUNCHED = 0;
+const NO_CONNECTION = 1;
+const NO_BUDGET = 2;

@@ -162,12 +162,17 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
   async claim(key: DedupKey, leaseTtl: number): Promise<ClaimResult> {
     const redisKey = this.redisKey(key);
     const token = this.owner.token();
-    this.writes.hold();
     try {
-      const current =
-        this.pending.length === 0
-          ? await this.redis.dedupClaim(redisKey, token, leaseTtl)
-          : await this.commitThenClaim(redisKey, token, leaseTtl);
+      let current: string | null;
+      this.writes.sending();
+      try {
+        current =
+          this.pending.length === 0
+            ? await this.redis.dedupClaim(redisKey, token, leaseTtl)
+            : await this.commitThenClaim(redisKey, token, leaseTtl);
+      } finally {
+        this.writes.answered();
+      }
       if (current === null) return { status: 'claimed', token };
       if (current === DONE) return DUPLICATE;
       return await this.inFlight(redisKey, current, token, leaseTtl);

@@ -10,16 +10,28 @@ function fakeClient(fields: Record<string, unknown>) {
 const nextTick = () => new Promise<void>((resolve) => process.nextTick(resolve));
 
 describe('RedisWriteBatcher', () => {
-  it('corks the socket once per turn and uncorks it on the next tick', async () => {
+  it('sends a command at once while none is outstanding', async () => {
     const { client, calls } = fakeClient({ status: 'ready' });
     const batcher = new RedisWriteBatcher(client);
-    batcher.hold();
-    batcher.hold();
-    batcher.hold();
+    batcher.sending();
+    batcher.answered();
+    batcher.sending();
+    await nextTick();
+    expect(calls).toEqual([]);
+  });
+
+  it('corks the commands sent while others are outstanding until the next tick, once per turn', async () => {
+    const { client, calls } = fakeClient({ status: 'ready' });
+    const batcher = new RedisWriteBatcher(client);
+    batcher.sending(); // outstanding: goes out at once
+    batcher.sending();
+    batcher.sending();
     expect(calls).toEqual(['cork']);
     await nextTick();
     expect(calls).toEqual(['cork', 'uncork']);
-    batcher.hold();
+    batcher.answered();
+    batcher.answered();
+    batcher.sending(); // one still outstanding
     await nextTick();
     expect(calls).toEqual(['cork', 'uncork', 'cork', 'uncork']);
   });
@@ -27,7 +39,9 @@ describe('RedisWriteBatcher', () => {
   it('leaves a client that is not connected, and a cluster, alone', async () => {
     for (const fields of [{ status: 'connecting' }, { status: 'ready', isCluster: true }]) {
       const { client, calls } = fakeClient(fields);
-      new RedisWriteBatcher(client).hold();
+      const batcher = new RedisWriteBatcher(client);
+      batcher.sending();
+      batcher.sending();
       await nextTick();
       expect(calls).toEqual([]);
     }
