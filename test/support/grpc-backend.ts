@@ -26,7 +26,11 @@ const definition = loadPackageDefinition(loadSync(ECHO_PROTO, { defaults: true }
   echo: { v1: { EchoService: ServiceClientConstructor } };
 };
 const health = loadPackageDefinition(
-  loadSync(join(__dirname, '..', 'fixtures', 'health.proto'), { defaults: true, enums: String }),
+  // The standard grpc.health.v1 service, the same file the sample apps serve.
+  loadSync(join(__dirname, '..', '..', 'apps', 'proto', 'health.proto'), {
+    defaults: true,
+    enums: String,
+  }),
 ) as unknown as { grpc: { health: { v1: { Health: ServiceClientConstructor } } } };
 
 /**
