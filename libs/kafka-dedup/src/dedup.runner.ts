@@ -50,6 +50,9 @@ export class DedupRunner implements OnModuleInit, OnModuleDestroy {
   /** Per metadata object: [message plan, event plan]. */
   private readonly plans = new WeakMap<object, [HandlerPlan?, HandlerPlan?]>();
   private readonly scopes = new Map<string, string>();
+  // Consecutive messages mostly share a topic: skip the Map lookup when it repeats.
+  private lastTopic?: string;
+  private lastScope = '';
   private readonly defaultExtract: KeyExtractor;
 
   constructor(
@@ -204,11 +207,14 @@ export class DedupRunner implements OnModuleInit, OnModuleDestroy {
   }
 
   private scopeOf(topic: string): string {
+    if (topic === this.lastTopic) return this.lastScope;
     let scope = this.scopes.get(topic);
     if (scope === undefined) {
       scope = this.options.group ? `${this.options.group}/${topic}` : topic;
       this.scopes.set(topic, scope);
     }
+    this.lastTopic = topic;
+    this.lastScope = scope;
     return scope;
   }
 }

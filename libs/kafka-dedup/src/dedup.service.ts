@@ -64,6 +64,8 @@ export class DedupService implements OnApplicationShutdown {
   private renewTimer?: NodeJS.Timeout;
   private cleanupRunning?: Promise<CleanupResult>;
   private readonly counters = new Map<string, TopicCounters>();
+  private lastTopic?: string;
+  private lastCounters?: TopicCounters;
   private readonly flush = (): void => this.flushCounts();
 
   constructor(
@@ -522,11 +524,15 @@ export class DedupService implements OnApplicationShutdown {
   }
 
   private countersFor(topic: string): TopicCounters {
+    // Consecutive messages mostly share a topic: skip the Map lookup when it repeats.
+    if (topic === this.lastTopic) return this.lastCounters!;
     let counters = this.counters.get(topic);
     if (counters === undefined) {
       counters = new TopicCounters({ topic, store: this.store.name });
       this.counters.set(topic, counters);
     }
+    this.lastTopic = topic;
+    this.lastCounters = counters;
     return counters;
   }
 
