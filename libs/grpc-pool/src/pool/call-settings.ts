@@ -88,7 +88,10 @@ export class MethodSettings {
 }
 
 /** Deadline of one call (ms epoch): its own option, else the settings' timeout from now. @internal */
-export function callDeadline(settings: CallSettings, options: PooledCallOptions | undefined): number {
+export function callDeadline(
+  settings: CallSettings,
+  options: PooledCallOptions | undefined,
+): number {
   const deadline = options?.deadline;
   if (deadline === undefined || deadline === null) return Date.now() + settings.timeoutMs;
   return deadline instanceof Date ? deadline.getTime() : Date.now() + deadline;

@@ -42,8 +42,8 @@ export class FailureWindow {
 
   private advance(): void {
     const now = this.now();
+    if (now - this.bucketStart < this.bucketMs) return; // still in the current bucket
     let steps = Math.floor((now - this.bucketStart) / this.bucketMs);
-    if (steps <= 0) return;
     this.bucketStart += steps * this.bucketMs;
     if (steps > BUCKETS) steps = BUCKETS;
     while (steps-- > 0) {

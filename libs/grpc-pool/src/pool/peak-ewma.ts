@@ -23,9 +23,8 @@ export class PeakEwma {
     this.stamp = this.now();
   }
 
-  /** Records the latency of one answered (or timed-out) attempt. */
-  observe(latencyMs: number): void {
-    const now = this.now();
+  /** Records the latency of one answered (or timed-out) attempt; `now` when the caller has it. */
+  observe(latencyMs: number, now = this.now()): void {
     if (latencyMs > this.cost) {
       this.cost = latencyMs;
     } else {

@@ -73,7 +73,7 @@ export class PoolConnection {
     this.lastAnswerAt = now;
     this.progressAt = now;
     this.progress.lastAnswerAt = now;
-    this.latency.observe(latencyMs);
+    this.latency.observe(latencyMs, now);
     this.breaker.answered();
   }
 

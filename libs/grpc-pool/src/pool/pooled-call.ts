@@ -133,7 +133,7 @@ export class PooledCall<T = unknown> implements TriedConnections {
       // No answer before the deadline: never a success. A failure of this connection when its
       // siblings answered meanwhile (otherwise the server or the deadline is the problem).
       attempt.timedOut = true;
-      c.latency.observe(latency);
+      c.latency.observe(latency, now);
       // "Meanwhile": during the attempt or as long before it (sequential callers).
       if (this.siblingsAnswered(c, attempt.started - latency)) c.breaker.timeoutFailure();
     } else {

@@ -45,8 +45,8 @@ export class RetryBudget {
 
   private advance(): void {
     const now = this.now();
+    if (now - this.bucketStart < this.bucketMs) return; // still in the current bucket
     let steps = Math.floor((now - this.bucketStart) / this.bucketMs);
-    if (steps <= 0) return;
     this.bucketStart += steps * this.bucketMs;
     if (steps > 10) steps = 10;
     while (steps-- > 0) {
