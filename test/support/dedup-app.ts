@@ -1,5 +1,12 @@
 import { Controller, INestMicroservice, LoggerService, Module } from '@nestjs/common';
-import { EventPattern, Payload, Transport, type MicroserviceOptions } from '@nestjs/microservices';
+import {
+  Ctx,
+  EventPattern,
+  KafkaContext,
+  Payload,
+  Transport,
+  type MicroserviceOptions,
+} from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
 import {
   BinarySafeServerKafka,
@@ -32,6 +39,13 @@ export interface DedupAppSpec {
   group: string;
   dedup: DedupModuleOptions;
   behaviour: (value: unknown) => Promise<void> | void;
+  /**
+   * How the handler declares its parameters: `@Payload()` only (default), `@Payload()` and
+   * `@Ctx()`, none (`handle(value)`), or none with `@Deduplicate()` on the class.
+   */
+  handler?: 'payload' | 'payload-ctx' | 'undecorated' | 'class';
+  /** Receives the handler's second argument (a KafkaContext when Nest passes one). */
+  onContext?: (context: unknown) => void;
   /** `binary-safe`: {@link BinarySafeServerKafka} instead of Nest's stock Kafka server. */
   server?: 'stock' | 'binary-safe';
   logger?: CapturingLogger;
@@ -42,14 +56,53 @@ export interface DedupAppSpec {
  * server or on BinarySafeServerKafka, optionally logging into a {@link CapturingLogger}.
  */
 export async function startDedupApp(spec: DedupAppSpec): Promise<INestMicroservice> {
+  const run = (value: unknown, context?: unknown): Promise<void> | void => {
+    spec.onContext?.(context);
+    return spec.behaviour(value);
+  };
+
   @Controller()
-  class Handler {
+  class PayloadHandler {
     @EventPattern<string>(spec.topic)
     @Deduplicate()
     async handle(@Payload() value: unknown): Promise<void> {
-      await spec.behaviour(value);
+      await run(value);
     }
   }
+
+  @Controller()
+  class PayloadContextHandler {
+    @EventPattern<string>(spec.topic)
+    @Deduplicate()
+    async handle(@Payload() value: unknown, @Ctx() context: KafkaContext): Promise<void> {
+      await run(value, context);
+    }
+  }
+
+  @Controller()
+  class UndecoratedHandler {
+    @EventPattern<string>(spec.topic)
+    @Deduplicate()
+    async handle(value: unknown, context?: unknown): Promise<void> {
+      await run(value, context);
+    }
+  }
+
+  @Controller()
+  @Deduplicate()
+  class ClassLevelHandler {
+    @EventPattern<string>(spec.topic)
+    async handle(value: unknown, context?: unknown): Promise<void> {
+      await run(value, context);
+    }
+  }
+
+  const Handler = {
+    payload: PayloadHandler,
+    'payload-ctx': PayloadContextHandler,
+    undecorated: UndecoratedHandler,
+    class: ClassLevelHandler,
+  }[spec.handler ?? 'payload'];
 
   @Module({ imports: [DedupModule.forRoot(spec.dedup)], controllers: [Handler] })
   class AppModule {}

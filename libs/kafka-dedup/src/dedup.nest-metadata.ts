@@ -1,4 +1,4 @@
-import { Ctx, EventPattern, MessagePattern } from '@nestjs/microservices';
+import { Ctx, EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
 import 'reflect-metadata';
 
 /**
@@ -53,23 +53,37 @@ export function isEventHandler(fn: object): boolean {
 }
 
 /**
- * Where Nest passes the RPC context to `target[key]`: the index of its `@Ctx()` parameter, 1
- * for a handler without parameter decorators (Nest then passes `(payload, context)`), or
- * `undefined` when it has decorated parameters but no `@Ctx()`. @internal
+ * The index of the `@Ctx()` parameter of `target[key]`, or `undefined` when it has none.
+ * @internal
  */
 export function contextParameterIndex(target: object, key: string | symbol): number | undefined {
   const args = routeArgs(target, key);
-  if (args === undefined || Object.keys(args).length === 0) return 1;
+  if (args === undefined) return undefined;
   for (const [entry, { index }] of Object.entries(args)) {
     if (entry.startsWith(CONTEXT_PARAM_PREFIX)) return index;
   }
   return undefined;
 }
 
+/** Whether `target[key]` has parameter decorators (`@Payload()`, `@Ctx()`, custom ones). @internal */
+export function hasDecoratedParameters(target: object, key: string | symbol): boolean {
+  const args = routeArgs(target, key);
+  return args !== undefined && Object.keys(args).length > 0;
+}
+
 /** One past the highest decorated parameter of `target[key]`. @internal */
 export function nextParameterIndex(target: object, key: string | symbol): number {
   const args = routeArgs(target, key) ?? {};
   return Math.max(-1, ...Object.values(args).map((a) => a.index)) + 1;
+}
+
+/**
+ * Declares what Nest passes a handler without parameter decorators — its payload as parameter 0 —
+ * explicitly, so that a declared context parameter does not replace it (Nest falls back to its
+ * default parameters only when a handler declares none; Nest 12's default has no context). @internal
+ */
+export function declarePayloadParameter(target: object, key: string | symbol): void {
+  Payload()(target, key, 0);
 }
 
 /** Makes Nest pass its RPC context as parameter `index` of `target[key]`. @internal */

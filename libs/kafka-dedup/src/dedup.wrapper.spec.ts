@@ -262,6 +262,25 @@ describe('@Deduplicate() wrapping the handler method', () => {
     await moduleRef.close();
   });
 
+  it('asks Nest for the payload and the context of a handler without parameter decorators', () => {
+    // Nest 12 passes such a handler its payload only: without both declared, the wrapper would
+    // never see a KafkaContext and would run the handler without deduplication.
+    const entriesOf = (type: object, key: string) => {
+      const metaKey = Reflect.getOwnMetadataKeys(type, key)[0] as string;
+      const args = Reflect.getOwnMetadata(metaKey, type, key) as Record<string, { index: number }>;
+      return Object.entries(args).map(([entry, { index }]) => [entry.split(':')[0], index]);
+    };
+    class Probe {
+      handle(_payload: unknown, _context: unknown): void {}
+    }
+    Payload()(Probe.prototype, 'handle', 0);
+    Ctx()(Probe.prototype, 'handle', 1);
+    expect(entriesOf(ClassLevelController, 'a')).toEqual(
+      expect.arrayContaining(entriesOf(Probe, 'handle')),
+    );
+    expect(entriesOf(ClassLevelController, 'a')).toHaveLength(2);
+  });
+
   it('keeps the pattern metadata Nest routes by on the wrapper', () => {
     const proto = EventsController.prototype as unknown as Record<string, object>;
     const keys = (fn: object) => Reflect.getOwnMetadataKeys(fn).map(String);

@@ -4,6 +4,8 @@ import {
   contextParameterIndex,
   copyMetadata,
   declareContextParameter,
+  declarePayloadParameter,
+  hasDecoratedParameters,
   isEventHandler,
   nextParameterIndex,
 } from './dedup.nest-metadata';
@@ -62,10 +64,11 @@ function runnerFor(instance: object, name: string): DedupRunner {
 
 /**
  * Replaces `descriptor.value` with a deduplicating wrapper carrying the method's metadata. The
- * wrapper reads the `KafkaContext` where Nest passes it: the handler's own `@Ctx()` parameter,
- * the second argument of a handler without parameter decorators, or else one extra `@Ctx()`
- * parameter after the declared ones (parameter decorators run before method and class
- * decorators, so they are all known here), which the wrapper removes before calling the method.
+ * wrapper reads the `KafkaContext` where Nest passes it: the handler's own `@Ctx()` parameter; for
+ * a handler without parameter decorators, `@Payload()` and `@Ctx()` declared as parameters 0 and 1
+ * (Nest 12 alone would pass it the payload only); else one extra `@Ctx()` parameter after the
+ * declared ones (parameter decorators run before method and class decorators, so they are all
+ * known here), which the wrapper removes before calling the method.
  * @internal
  */
 export function wrapHandler(
@@ -77,10 +80,17 @@ export function wrapHandler(
   const original = descriptor.value as (...args: unknown[]) => unknown;
   if (typeof original !== 'function' || isWrapped(original)) return;
   let contextIndex = contextParameterIndex(target, key);
-  const added = contextIndex === undefined;
-  if (contextIndex === undefined) {
+  let added = false;
+  if (!hasDecoratedParameters(target, key)) {
+    // `handle(payload, context?)`: Nest 12 passes such a handler its payload only. Declare both,
+    // as older Nest versions passed them: the method gets the context as its second argument.
+    declarePayloadParameter(target, key);
+    contextIndex = 1;
+    declareContextParameter(target, key, contextIndex);
+  } else if (contextIndex === undefined) {
     contextIndex = nextParameterIndex(target, key);
     declareContextParameter(target, key, contextIndex);
+    added = true;
   }
   const at = contextIndex;
   const name = `${target.constructor.name}.${String(key)}`;
