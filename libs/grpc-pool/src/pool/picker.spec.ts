@@ -1,9 +1,16 @@
+import { connectivityState } from '@grpc/grpc-js';
 import { PeakEwma } from './peak-ewma';
 import { PeakEwmaPicker, RoundRobinPicker } from './picker';
 import type { PoolConnection } from './pool-connection';
 
 /** A stand-in with what the pickers read: breaker state, latency estimate, calls in flight. */
-function conn(latencyMs: number, inFlight = 0, closed = true, stalledMs = 0): PoolConnection {
+function conn(
+  latencyMs: number,
+  inFlight = 0,
+  closed = true,
+  stalledMs = 0,
+  connectivity = connectivityState.READY,
+): PoolConnection {
   const latency = new PeakEwma(10_000, () => 0); // every estimate observed at the same instant
   if (latencyMs > 0) latency.observe(latencyMs);
   return {
@@ -11,6 +18,7 @@ function conn(latencyMs: number, inFlight = 0, closed = true, stalledMs = 0): Po
     latency,
     inFlight,
     stalledMs: () => stalledMs,
+    connectivity,
   } as unknown as PoolConnection;
 }
 
@@ -96,6 +104,23 @@ describe('PeakEwmaPicker', () => {
     expect(picker.pick(all, allTried, false)).toBeUndefined();
     expect([all[0], all[2]]).toContain(picker.pick(all, allTried, true));
     expect(picker.pick([conn(1, 0, false)], undefined, true)).toBeUndefined();
+  });
+
+  it('sends a retry to a connected (READY) untried connection, not one that is reconnecting', () => {
+    // Two of three backends died: the first attempt failed on one, the other's connection is
+    // reconnecting (not yet ejected) and looks cheaper.
+    const dead = conn(1, 0, true, 0, connectivityState.CONNECTING);
+    const failed = conn(1, 0, true, 0, connectivityState.IDLE);
+    const alive = conn(3, 2);
+    const all = [failed, dead, alive];
+    const tried = { has: (c: PoolConnection) => c === failed };
+    for (const picker of [new PeakEwmaPicker(), new RoundRobinPicker()]) {
+      expect(counts(() => picker.pick(all, tried, true), all, 300)).toEqual([0, 0, 300]);
+    }
+    // No READY connection left: the untried one is still tried rather than none.
+    const none = { has: (c: PoolConnection) => c === failed || c === alive };
+    expect(new PeakEwmaPicker().pick(all, none, false)).toBe(dead);
+    expect(new RoundRobinPicker().pick(all, none, false)).toBe(dead);
   });
 
   it('biases against a connection with calls outstanding and no answer yet', () => {

@@ -1,3 +1,4 @@
+import { connectivityState } from '@grpc/grpc-js';
 import type { PoolConnection } from './pool-connection';
 
 /** Connections a call has already tried (skipped for its next attempt when another is free). @internal */
@@ -43,6 +44,10 @@ export class PeakEwmaPicker implements Picker {
     const n = connections.length;
     if (n === 1)
       return eligible(connections[0], tried) || reuse ? closedOnly(connections[0]) : undefined;
+    if (tried !== undefined) {
+      const ready = cheapestReady(connections, tried, now);
+      if (ready !== undefined) return ready;
+    }
     const i = Math.floor(this.random() * n);
     let j = Math.floor(this.random() * (n - 1));
     if (j >= i) j++;
@@ -108,14 +113,44 @@ export class RoundRobinPicker implements Picker {
     const start = this.cursor++ % n;
     if (this.cursor >= 0x3fffffff) this.cursor = 0;
     let fallback: PoolConnection | undefined;
+    let untried: PoolConnection | undefined;
     for (let i = 0; i < n; i++) {
       const c = connections[(start + i) % n];
       if (!c.breaker.closed) continue;
-      if (tried === undefined || !tried.has(c)) return c;
-      fallback ??= c;
+      if (tried === undefined) return c;
+      if (tried.has(c)) fallback ??= c;
+      else if (c.connectivity === connectivityState.READY)
+        return c; // see cheapestReady
+      else untried ??= c;
     }
-    return reuse ? fallback : undefined;
+    return untried ?? (reuse ? fallback : undefined);
   }
+}
+
+/**
+ * A retry or a hedge goes to the cheapest untried connection that is connected (READY) when there
+ * is one. Its first attempt failed, and when a backend dies its siblings' connections may die with
+ * it (two of three backends killed at once): a connection that is reconnecting — not yet ejected,
+ * which happens only once a reconnect fails — would fail the retry too. Retries are rare, so the
+ * scan costs the common path nothing.
+ */
+function cheapestReady(
+  connections: readonly PoolConnection[],
+  tried: TriedConnections,
+  now: number,
+): PoolConnection | undefined {
+  let best: PoolConnection | undefined;
+  let bestCost = Infinity;
+  for (let k = 0; k < connections.length; k++) {
+    const c = connections[k];
+    if (!eligible(c, tried) || c.connectivity !== connectivityState.READY) continue;
+    const cc = cost(c, now);
+    if (cc < bestCost) {
+      best = c;
+      bestCost = cc;
+    }
+  }
+  return best;
 }
 
 function eligible(c: PoolConnection, tried: TriedConnections | undefined): boolean {
