@@ -45,7 +45,7 @@ export class PeakEwmaPicker implements Picker {
     if (n === 1)
       return eligible(connections[0], tried) || reuse ? closedOnly(connections[0]) : undefined;
     if (tried !== undefined) {
-      const ready = cheapestReady(connections, tried, now);
+      const ready = cheapest(connections, tried, now, undefined, Infinity, true);
       if (ready !== undefined) return ready;
     }
     const i = Math.floor(this.random() * n);
@@ -76,7 +76,7 @@ export class PeakEwmaPicker implements Picker {
       // Both candidates may be bad (2 of 3 connections on one slow backend): a winner clearly
       // slower than the best connection gives way to it. Only checked when the winner is slow.
       return lw > DOMINANCE_FLOOR_MS
-        ? (fastest(connections, tried, winner, lw, now) ?? winner)
+        ? (cheapest(connections, tried, now, winner, lw, false) ?? winner)
         : winner;
     }
     // Both candidates unfit (ejected or tried): the cheapest fit connection, scanned from i.
@@ -120,37 +120,11 @@ export class RoundRobinPicker implements Picker {
       if (tried === undefined) return c;
       if (tried.has(c)) fallback ??= c;
       else if (c.connectivity === connectivityState.READY)
-        return c; // see cheapestReady
+        return c; // see cheapest()
       else untried ??= c;
     }
     return untried ?? (reuse ? fallback : undefined);
   }
-}
-
-/**
- * A retry or a hedge goes to the cheapest untried connection that is connected (READY) when there
- * is one. Its first attempt failed, and when a backend dies its siblings' connections may die with
- * it (two of three backends killed at once): a connection that is reconnecting — not yet ejected,
- * which happens only once a reconnect fails — would fail the retry too. Retries are rare, so the
- * scan costs the common path nothing.
- */
-function cheapestReady(
-  connections: readonly PoolConnection[],
-  tried: TriedConnections,
-  now: number,
-): PoolConnection | undefined {
-  let best: PoolConnection | undefined;
-  let bestCost = Infinity;
-  for (let k = 0; k < connections.length; k++) {
-    const c = connections[k];
-    if (!eligible(c, tried) || c.connectivity !== connectivityState.READY) continue;
-    const cc = cost(c, now);
-    if (cc < bestCost) {
-      best = c;
-      bestCost = cc;
-    }
-  }
-  return best;
 }
 
 function eligible(c: PoolConnection, tried: TriedConnections | undefined): boolean {
@@ -187,23 +161,31 @@ function costAt(c: PoolConnection, latency: number): number {
 }
 
 /**
- * The connection that clearly dominates `winner` (latency `lw`: 2x and 5 ms faster), cheapest
- * first.
+ * The cheapest fit connection (closed circuit, not in `tried`) other than `except`, among those
+ * that are READY (`readyOnly`) and/or clearly faster than `lw` ms (2x and 5 ms; `lw` Infinity: any
+ * latency). One allocation-free scan for the two rare cases of a pick:
+ * - a retry or a hedge (`readyOnly`): its first attempt failed, and when a backend dies its
+ *   siblings' connections may die with it (two of three backends killed at once); a connection
+ *   that is reconnecting — ejected only once a reconnect fails — would fail the retry too;
+ * - a winner clearly slower than another connection (`lw`): both random candidates were bad.
  */
-function fastest(
+function cheapest(
   connections: readonly PoolConnection[],
   tried: TriedConnections | undefined,
-  winner: PoolConnection,
-  lw: number,
   now: number,
+  except: PoolConnection | undefined,
+  lw: number,
+  readyOnly: boolean,
 ): PoolConnection | undefined {
   let best: PoolConnection | undefined;
   let bestCost = Infinity;
   for (let k = 0; k < connections.length; k++) {
     const c = connections[k];
-    if (c === winner || !eligible(c, tried)) continue;
+    if (c === except || !eligible(c, tried)) continue;
+    if (readyOnly && c.connectivity !== connectivityState.READY) continue;
     const l = latencyOf(c, now);
-    if (l === 0 || !(lw > DOMINANCE * l && lw - l > DOMINANCE_FLOOR_MS)) continue;
+    if (lw !== Infinity && (l === 0 || !(lw > DOMINANCE * l && lw - l > DOMINANCE_FLOOR_MS)))
+      continue;
     const cc = costAt(c, l);
     if (cc < bestCost) {
       best = c;

@@ -128,14 +128,10 @@ export class MemoryDedupStore extends DedupStore {
   }
 
   claim(key: DedupKey, leaseTtl: number): ClaimResult {
-    this.fingerprinter.fingerprint(key);
-    const hi = FP[0];
-    const lo = FP[1];
-    const now = this.now();
-    if (this.table.has(hi, lo, now)) return DUPLICATE;
-    if (this.heldAt(hi, lo, now) !== undefined) return IN_FLIGHT;
+    const status = this.peek(key); // leaves the key's fingerprint in FP
+    if (status !== 'new') return status === 'duplicate' ? DUPLICATE : IN_FLIGHT;
     const token = String(++this.nextToken);
-    this.inFlight.set(inFlightId(hi, lo), { token, expiresAt: now + leaseTtl });
+    this.inFlight.set(inFlightId(FP[0], FP[1]), { token, expiresAt: this.now() + leaseTtl });
     return { status: 'claimed', token };
   }
 
