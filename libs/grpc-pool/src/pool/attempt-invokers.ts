@@ -1,11 +1,10 @@
-import { Metadata, type ServiceError } from '@grpc/grpc-js';
-import type { PooledCallOptions } from '../interfaces/grpc-pool-options.interface';
+import { Metadata, type Channel, type ServiceError } from '@grpc/grpc-js';
 import type { Attempt, AttemptInvoker, PooledCall } from './pooled-call';
 
 /** What `callWithRetry` hands to the caller's function for one attempt. */
 export interface PooledAttempt {
   /** The connection's grpc-js channel. */
-  readonly channel: import('@grpc/grpc-js').Channel;
+  readonly channel: Channel;
   /** A grpc-js client of `service` bound to this connection. */
   client<C = unknown>(service: string): C;
   /** Deadline of this attempt. */
@@ -24,7 +23,7 @@ export function unaryInvoker(service: string, method: string): AttemptInvoker {
   return {
     start(call: PooledCall, attempt: Attempt): void {
       const client = attempt.connection.client(service) as unknown as Record<string, Function>;
-      const options = call.callOptions as PooledCallOptions | undefined;
+      const options = call.callOptions;
       attempt.handle = client[method].call(
         client,
         call.payload,

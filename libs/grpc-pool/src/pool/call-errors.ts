@@ -4,6 +4,21 @@ import type { ResolvedGrpcPoolOptions } from '../grpc-pool.options';
 import type { CallSettings } from './call-settings';
 import type { Attempt } from './pooled-call';
 
+/** The error of a call that found every connection's circuit open. @internal */
+export function allDownError(
+  pool: string,
+  connections: number,
+  ejectionMs: number,
+  attempts: number,
+): GrpcPoolCallError {
+  return new GrpcPoolCallError(
+    status.UNAVAILABLE,
+    `grpc-pool "${pool}": all ${connections} connections are down (circuits open); failing fast, next probe within ${ejectionMs} ms`,
+    attempts,
+    { reason: 'all-down' },
+  );
+}
+
 /** Slack for telling a client-side deadline from a server answer (timer granularity). @internal */
 export const DEADLINE_SLACK_MS = 5;
 
@@ -35,13 +50,7 @@ export function callError(
   const attempts = ctx.attempts;
   const tries = `${attempts} attempt${attempts === 1 ? '' : 's'}`;
   if (reason === 'all-down' || error === undefined) {
-    const n = ctx.connections;
-    return new GrpcPoolCallError(
-      status.UNAVAILABLE,
-      `${pool}: all ${n} connections are down (circuits open); failing fast, next probe within ${ctx.options.breaker.ejectionMs} ms`,
-      attempts,
-      { reason: 'all-down' },
-    );
+    return allDownError(ctx.pool, ctx.connections, ctx.options.breaker.ejectionMs, attempts);
   }
   if (error instanceof GrpcPoolCallError) return error;
   const code = codeOf(error);

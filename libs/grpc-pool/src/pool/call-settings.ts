@@ -87,12 +87,9 @@ export class MethodSettings {
   }
 }
 
-/** Deadline of one call (ms epoch): its own option, else the settings' timeout from now. @internal */
-export function callDeadline(
-  settings: CallSettings,
-  options: PooledCallOptions | undefined,
-): number {
+/** Deadline of one call (ms epoch): its own `deadline` option, else `timeoutMs` from now. @internal */
+export function callDeadline(options: PooledCallOptions | undefined, timeoutMs: number): number {
   const deadline = options?.deadline;
-  if (deadline === undefined || deadline === null) return Date.now() + settings.timeoutMs;
+  if (deadline === undefined || deadline === null) return Date.now() + timeoutMs;
   return deadline instanceof Date ? deadline.getTime() : Date.now() + deadline;
 }

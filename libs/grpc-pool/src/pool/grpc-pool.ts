@@ -1,8 +1,7 @@
-import { status } from '@grpc/grpc-js';
 import { Logger } from '@nestjs/common';
 import { ExponentialBackoff } from 'cockatiel';
 import { defer } from 'rxjs';
-import { GrpcPoolCallError, GrpcPoolServiceNotFoundError } from '../errors/grpc-pool.errors';
+import { GrpcPoolServiceNotFoundError } from '../errors/grpc-pool.errors';
 import type { GrpcPoolMetrics } from '../grpc-pool.metrics';
 import type { ResolvedGrpcPoolOptions } from '../grpc-pool.options';
 import type {
@@ -15,7 +14,8 @@ import { ConnectionSet } from './connection-set';
 import { HealthChecker } from './health-checker';
 import { currentMethodPolicy } from './method-policy';
 import { RAW_INVOKER, unaryInvoker, type PooledAttempt } from './attempt-invokers';
-import { MethodSettings } from './call-settings';
+import { allDownError } from './call-errors';
+import { callDeadline, MethodSettings } from './call-settings';
 import { PeakEwmaPicker, RoundRobinPicker, type Picker } from './picker';
 import type { PoolConnection } from './pool-connection';
 import { PoolMetrics } from './pool-metrics';
@@ -257,15 +257,7 @@ export class GrpcPool implements PoolCore {
     mode: 'promise' | 'observable',
   ): unknown {
     const connection = this.picker.pick(this.set.all, undefined, true);
-    if (!connection) {
-      throw new GrpcPoolCallError(
-        status.UNAVAILABLE,
-        `grpc-pool "${this.name}": all ${this.size} connections are down (circuits open); failing fast, next probe within ${this.options.breaker.ejectionMs} ms`,
-        0,
-        { reason: 'all-down' },
-      );
-    }
-    const deadline = options.deadline;
+    if (!connection) throw allDownError(this.name, this.size, this.options.breaker.ejectionMs, 0);
     return startStream(
       connection,
       service,
@@ -273,9 +265,7 @@ export class GrpcPool implements PoolCore {
       kind,
       requestOrWriter,
       options,
-      deadline instanceof Date
-        ? deadline.getTime()
-        : Date.now() + (deadline ?? this.options.timeoutMs),
+      callDeadline(options, this.options.timeoutMs),
       mode,
     );
   }

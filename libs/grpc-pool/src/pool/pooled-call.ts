@@ -78,7 +78,7 @@ export class PooledCall<T = unknown> implements TriedConnections {
     readonly payload: unknown,
     readonly callOptions: PooledCallOptions | undefined,
   ) {
-    this.deadline = callDeadline(settings, callOptions);
+    this.deadline = callDeadline(callOptions, settings.timeoutMs);
     this.idempotent = callOptions?.idempotent ?? settings.idempotent;
   }
 
@@ -92,7 +92,7 @@ export class PooledCall<T = unknown> implements TriedConnections {
     if (hedging && hedging.hedgingDelayMs === 0) {
       // Every hedge at once, each on its own connection.
       for (let i = 0; i < hedging.maxAttempts && !this.finished; i++) {
-        if (this.launch(i > 0) !== LAUNCHED) break;
+        if (!this.launch(i > 0)) break;
       }
     } else {
       this.launch(false);
@@ -166,23 +166,20 @@ export class PooledCall<T = unknown> implements TriedConnections {
   private afterHedgeFailure(code: status, hedging: ResolvedHedging): void {
     if (!hedging.nonFatalStatusCodes.has(code)) return this.fail();
     // A6: after a non-fatal failure the next hedge goes at once.
-    if (this.attempts < hedging.maxAttempts) {
-      const launched = this.launch(true);
-      if (launched === LAUNCHED || launched === NO_BUDGET) return; // NO_BUDGET: failed if idle
-      this.clearHedgeTimer(); // no connection left for a hedge: none will be sent later either
-    }
-    if (this.inFlight === 0) this.fail();
+    // launch() fails the call itself when it sends nothing and nothing is left in flight.
+    if (this.attempts < hedging.maxAttempts) this.launch(true);
+    else if (this.inFlight === 0) this.fail();
   }
 
   /**
    * Starts an attempt on a picked connection. A hedge is sent only when a connection fits and the
    * retry budget grants it; only then is it taken from the budget and counted. Without a
-   * connection (or budget) and nothing left in flight, the call fails.
+   * connection (or budget) and nothing left in flight, the call fails. Returns whether it sent one.
    */
-  private launch(hedge: boolean): Launch {
-    if (this.finished) return NO_CONNECTION;
+  private launch(hedge: boolean): boolean {
+    if (this.finished) return false;
     const hedging = this.settings.hedging;
-    const now = performance.now();
+    const now = this.attempts === 0 ? this.started : performance.now();
     const connection = this.core.picker.pick(
       this.core.connections(),
       this.attempts === 0 ? undefined : this,
@@ -190,14 +187,15 @@ export class PooledCall<T = unknown> implements TriedConnections {
       now,
     );
     if (connection === undefined) {
+      this.clearHedgeTimer(); // no connection left for a hedge: none will be sent later either
       if (this.inFlight === 0) this.fail(this.lastError === undefined ? 'all-down' : undefined);
-      return NO_CONNECTION;
+      return false;
     }
     if (hedge) {
       if (this.core.budget && !this.core.budget.tryAcquireRetry()) {
         this.core.metrics.budgetExhausted.inc();
         if (this.inFlight === 0) this.fail('retry-budget');
-        return NO_BUDGET;
+        return false;
       }
       this.clearHedgeTimer(); // the next hedge is timed from this one
       this.settings.metrics.hedges.inc();
@@ -224,7 +222,7 @@ export class PooledCall<T = unknown> implements TriedConnections {
     }
     if (hedging && hedging.hedgingDelayMs > 0 && this.attempts < hedging.maxAttempts)
       this.armHedge(hedging.hedgingDelayMs);
-    return LAUNCHED;
+    return true;
   }
 
   private armHedge(delayMs: number): void {
@@ -247,15 +245,13 @@ export class PooledCall<T = unknown> implements TriedConnections {
   }
 
   private succeed(value: T, now: number): void {
-    if (this.finished) return;
     this.finished = true;
-    if (this.inFlight > 0 || this.hedgeTimer !== undefined) this.cancelOthers();
+    this.cancelOthers();
     this.settings.metrics.record(status.OK, (now - this.started) / 1000);
     this.resolve(value);
   }
 
   private fail(reason?: GrpcPoolFailureReason): void {
-    if (this.finished) return; // settled already (a hedge that found no connection left)
     this.finished = true;
     this.cancelOthers();
     const elapsedMs = performance.now() - this.started;
@@ -295,9 +291,3 @@ export class PooledCall<T = unknown> implements TriedConnections {
     this.hedgeTimer = undefined;
   }
 }
-
-/** Outcome of {@link PooledCall.launch}. */
-type Launch = 0 | 1 | 2;
-const LAUNCHED = 0;
-const NO_CONNECTION = 1;
-const NO_BUDGET = 2;
