@@ -3,15 +3,20 @@
  * [-- --pg-events N] (PostgreSQL cases: a row written per event, plain vs inbox store; BENCH_PG_URL)
  *
  * What a user feels: a stock Nest `Transport.KAFKA` consumer on the real broker (127.0.0.1:9092),
- * N events (default 50,000, unique `x-event-id` headers) on 3 partitions produced first, consumed
+ * N events (default 200,000, unique `x-event-id` headers) on 3 partitions produced first, consumed
  * by a trivial handler — without deduplication, behind a no-op Nest interceptor, with
  * `@Deduplicate()` on the memory store, on the Redis store, and in batch mode (`DedupKafkaServer`)
  * on Redis; then a ~1 ms handler (simulated I/O, --slow-events, default 5,000) without dedup, with
  * the memory store and with Redis. Each case runs in a fresh process (compiled with tsc) on a fresh
  * topic and consumer group; throughput is measured in the steady state: from the end of the first
  * fifth of the events (warm-up: JIT, connections, first fetches; consumed, not timed) to the last.
- * With --rounds N (default 3) the cases run N times, interleaved; a ratio is the median of its
- * per-round ratios, a rate the median of its rounds (a shared machine is noisy).
+ * Why 200,000: the consumer's CPU per event is lumpy at the scale of 10,000 events (a fetch response
+ * of ~1 MB per partition decoded at once, GC cycles): on the 2-core reference machine one fifth of
+ * a 50,000-event run ranged 27–75 µs/event for the same code, and single 50,000-event rounds moved
+ * ratios by ±20%; 160,000 timed events average the lumps out (rounds then agree within ~5–8%).
+ * With --rounds N (default 3) the cases run N times, interleaved (even rounds in reverse order); a
+ * ratio is the median of its per-round ratios, a rate the median of its rounds (a shared machine is
+ * noisy).
  * Ratios are against the no-dedup case with the same handler, in the same run. The CPU time per
  * event (process user + system) is reported too: it is what a busy shared machine disturbs least.
  *
@@ -156,7 +161,7 @@ const flag = (name: string): string | undefined => {
   return i >= 0 ? args[i + 1] : undefined;
 };
 const JSON_OUTPUT = args.includes('--json');
-const EVENTS = Number(flag('--events') ?? 50_000);
+const EVENTS = Number(flag('--events') ?? 200_000);
 const SLOW_EVENTS = Number(flag('--slow-events') ?? 5_000);
 const PG_EVENTS = Number(flag('--pg-events') ?? 10_000);
 /** Server of the PostgreSQL cases; the bench creates (and drops) a database of its own there. */
@@ -267,7 +272,10 @@ async function main(): Promise<void> {
   });
   const runs = new Map<string, WorkerResult[]>();
   for (let round = 1; round <= ROUNDS; round++) {
-    for (const c of CASES) {
+    // Even rounds run the cases in reverse order: a machine drifting faster or slower during a
+    // round then favours no case (a case and its baseline swap places).
+    const order = round % 2 === 1 ? CASES : [...CASES].reverse();
+    for (const c of order) {
       if (ONLY && !ONLY.includes(c.name)) continue;
       const topic = `bench-consumer-${RUN}-${round}-${c.name}`;
       const events = c.pgWrites ? PG_EVENTS : c.handlerMs > 0 ? SLOW_EVENTS : EVENTS;
@@ -295,7 +303,7 @@ async function main(): Promise<void> {
         });
         runs.set(c.name, [...(runs.get(c.name) ?? []), result]);
         log(
-          `[${round}/${ROUNDS}] ${c.name}: ${Math.round(result.eventsPerSec)} events/s, ${result.cpuMicrosPerEvent.toFixed(1)} µs CPU/event`,
+          `[${round}/${ROUNDS}] ${c.name}: ${Math.round(result.eventsPerSec)} events/s, ${result.cpuMicrosPerEvent.toFixed(1)} µs CPU/event (by fifth: ${result.cpuByFifth?.join(' / ') ?? '—'})`,
         );
       } finally {
         await dropTopic(kafka, topic);

@@ -56,6 +56,8 @@ export interface WorkerResult {
   eventsPerSec: number;
   /** CPU time of the process (user + system) per timed event (after the warm-up fifth), in µs. */
   cpuMicrosPerEvent: number;
+  /** CPU µs/event of each fifth of the events (the first one is the warm-up). */
+  cpuByFifth?: number[];
 }
 
 @Injectable()
@@ -78,8 +80,15 @@ function buildApp(
   // they are consumed but not timed, in every case alike; a long-running consumer lives in the
   // steady state that follows.
   const warmup = Math.max(1, Math.floor(spec.events / 5));
+  const fifths: number[] = [];
+  let fifthCpu = process.cpuUsage();
   const count = (): void => {
-    if (++seen === warmup) {
+    if (++seen % warmup === 0 && fifths.length < 5) {
+      const used = process.cpuUsage(fifthCpu);
+      fifths.push(Number(((used.user + used.system) / warmup).toFixed(1)));
+      fifthCpu = process.cpuUsage();
+    }
+    if (seen === warmup) {
       first = performance.now();
       firstCpu = process.cpuUsage();
     }
@@ -92,6 +101,7 @@ function buildApp(
         elapsedMs,
         eventsPerSec: (timed * 1000) / elapsedMs,
         cpuMicrosPerEvent: (cpu.user + cpu.system) / timed,
+        cpuByFifth: fifths,
       });
     }
   };
