@@ -99,6 +99,22 @@ describe('kafka-dedup PostgreSQL inbox store (real PostgreSQL)', () => {
     return result.rows.map((r) => r.event_id);
   }
 
+  /** Runs `sql` on each connection of a pool (all checked out at once) and answers all rows. */
+  async function onEveryConnection(
+    small: Pool,
+    sql: string,
+  ): Promise<Array<Record<string, unknown>>> {
+    const clients = await Promise.all(
+      Array.from({ length: small.options.max }, () => small.connect()),
+    );
+    try {
+      const results = await Promise.all(clients.map((c) => c.query(sql)));
+      return results.flatMap((r) => r.rows);
+    } finally {
+      for (const c of clients) c.release();
+    }
+  }
+
   const plain = (): DedupModuleOptions => ({
     store: 'postgres',
     postgres: { connectionString: db.url },
@@ -270,6 +286,68 @@ describe('kafka-dedup PostgreSQL inbox store (real PostgreSQL)', () => {
       expect((await store.claim(key, 30_000)).status).toBe('duplicate');
       expect(await store.markIfAbsent({ scope: 'lease', id: 'm' }, 60_000)).toBe(true);
       expect(await store.markIfAbsent({ scope: 'lease', id: 'm' }, 60_000)).toBe(false);
+    });
+
+    it('prepares the claim once per connection and prepares it again after DISCARD ALL / DEALLOCATE ALL', async () => {
+      const small = new Pool({ connectionString: db.url, max: 2 });
+      try {
+        const moduleRef = await boot({ store: 'postgres', postgres: { pool: small } });
+        const dedup = moduleRef.get(DedupService);
+        const statements = () =>
+          getInboxClient<PoolClient>()
+            .query<{ name: string }>(
+              "SELECT name FROM pg_prepared_statements WHERE name LIKE 'kafka_dedup_claim_%'",
+            )
+            .then((r) => r.rows.map((row) => row.name));
+        const seen: string[][] = [];
+        const write = (id: string) => async () => {
+          seen.push(await statements());
+          await getInboxClient().query('INSERT INTO side_effects (event_id) VALUES ($1)', [id]);
+        };
+        await dedup.run('p1', write('p1'));
+        await dedup.run('p2', write('p2'));
+        await onEveryConnection(small, 'DISCARD ALL');
+        await dedup.run('p3', write('p3'));
+        await onEveryConnection(small, 'DEALLOCATE ALL');
+        await dedup.run('p4', write('p4'));
+        await dedup.run('p3', write('p3 again'));
+        expect(await rows()).toEqual(['p1', 'p2', 'p3', 'p4']);
+        expect(seen).toHaveLength(4);
+        expect(new Set(seen.flat()).size).toBe(1); // one statement, present in every transaction
+        for (const names of seen) expect(names).toHaveLength(1);
+      } finally {
+        await Promise.all(modules.splice(0).map((m) => m.close()));
+        await small.end();
+      }
+    });
+
+    it('two stores of one table and one of another claim side by side on one pool', async () => {
+      const small = new Pool({ connectionString: db.url, max: 2 });
+      const a = new PostgresInboxStore({ pool: small });
+      const b = new PostgresInboxStore({ pool: small });
+      const other = new PostgresInboxStore({ pool: small, table: 'other_inbox' });
+      try {
+        for (const store of [a, b, other]) await store.onModuleInit();
+        expect(await a.runInTransaction({ scope: 's', id: '1' }, 60_000, async () => 'a')).toEqual({
+          duplicate: false,
+          result: 'a',
+        });
+        expect(await b.runInTransaction({ scope: 's', id: '1' }, 60_000, async () => 'b')).toEqual({
+          duplicate: true,
+        });
+        expect(
+          await other.runInTransaction({ scope: 's', id: '1' }, 60_000, async () => 'other'),
+        ).toEqual({ duplicate: false, result: 'other' });
+        const prepared = await onEveryConnection(
+          small,
+          "SELECT statement FROM pg_prepared_statements WHERE name LIKE 'kafka_dedup_claim_%'",
+        );
+        const tables = prepared.map((r) => /INTO (\S+)/.exec(String(r.statement))?.[1]);
+        expect(new Set(tables)).toEqual(new Set(['"kafka_dedup_inbox"', '"other_inbox"']));
+      } finally {
+        await small.query('DROP TABLE IF EXISTS other_inbox');
+        await small.end();
+      }
     });
   });
 

@@ -501,10 +501,7 @@ export class DedupService implements OnApplicationShutdown {
   ): Promise<unknown> {
     let outcome: TransactionOutcome<unknown>;
     try {
-      outcome = await this.store.runInTransaction!(key, this.options.ttl, async () => {
-        const result = fn();
-        return isObservable(result) ? lastValue(result) : await result;
-      });
+      outcome = await this.store.runInTransaction!(key, this.options.ttl, () => promiseOf(fn));
     } catch (error) {
       // The store's own failures (unreachable, aborted transaction, failed commit) are counted and
       // always thrown whatever onStoreError says: the handler's writes live in that database, so
@@ -630,6 +627,21 @@ function settle(
   }
   if (value instanceof Promise) value.then(ok, fail);
   else ok(value);
+}
+
+/**
+ * What `fn` settles with, as a Promise: the handler's own Promise as it is (no extra async frame
+ * and promise hop per message), an Observable's last value, a value or a synchronous throw wrapped.
+ */
+function promiseOf(fn: () => unknown): Promise<unknown> {
+  let result: unknown;
+  try {
+    result = fn();
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  if (result instanceof Promise) return result;
+  return isObservable(result) ? lastValue(result) : Promise.resolve(result);
 }
 
 function lastValue(source: Observable<unknown>): Promise<unknown> {

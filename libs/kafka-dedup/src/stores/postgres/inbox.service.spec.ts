@@ -1,5 +1,6 @@
 import { Test } from '@nestjs/testing';
 import { register } from 'prom-client';
+import { of } from 'rxjs';
 import { DEDUP_METRICS } from '../../dedup.constants';
 import { DedupModule } from '../../dedup.module';
 import { DedupService } from '../../dedup.service';
@@ -16,6 +17,8 @@ class FakeInboxStore extends DedupStore {
   readonly done = new Set<string>();
   down = false;
   transactions = 0;
+  /** Whether each `fn` answered a Promise (the contract of runInTransaction). */
+  readonly promises: boolean[] = [];
 
   // The lease protocol is never used when runInTransaction exists.
   claim(): never {
@@ -47,7 +50,9 @@ class FakeInboxStore extends DedupStore {
       throw new DedupStoreError('connect', this.name, { cause: new Error('ECONNREFUSED') });
     const id = `${key.scope}/${String(key.id)}`;
     if (this.done.has(id)) return { duplicate: true };
-    const result = await fn(); // a throw "rolls back": the id is not recorded
+    const pending = fn();
+    this.promises.push(pending instanceof Promise);
+    const result = await pending; // a throw "rolls back": the id is not recorded
     this.done.add(id);
     return { duplicate: false, result };
   }
@@ -97,5 +102,19 @@ describe('DedupService with a transactional (inbox) store', () => {
     await expect(dedup.run('c', () => (ran = true))).rejects.toBeInstanceOf(DedupStoreError);
     expect(ran).toBe(false);
     expect(await metric(DEDUP_METRICS.storeErrors)).toBe(1);
+  });
+
+  it('hands the store a Promise whatever the handler answers: a value, a throw, a Promise, an Observable', async () => {
+    const { dedup, store } = await setup();
+    expect(await dedup.run('v', () => 'value')).toBe('value');
+    await expect(
+      dedup.run('t', () => {
+        throw new Error('sync throw');
+      }),
+    ).rejects.toThrow('sync throw');
+    const own = Promise.resolve('promise');
+    expect(await dedup.run('p', () => own)).toBe('promise');
+    expect(await dedup.run('o', () => of(1, 2, 'last'))).toBe('last');
+    expect(store.promises).toEqual([true, true, true, true]);
   });
 });

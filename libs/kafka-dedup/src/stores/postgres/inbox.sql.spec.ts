@@ -4,9 +4,11 @@ import {
   byteaLiteral,
   claimInTransactionSql,
   DEFAULT_INBOX_TABLE,
+  executeClaimSql,
   expiresIn,
   inboxMigrationSql,
   parseInboxTable,
+  preparedClaimSql,
   sweepSql,
   textLiteral,
 } from './inbox.sql';
@@ -44,6 +46,22 @@ describe('inbox SQL', () => {
     );
     expect(() => expiresIn(-1)).toThrow();
     expect(() => expiresIn(1.5)).toThrow();
+  });
+
+  it('prepares the same claim under a name of its own per table, executed with literal arguments', () => {
+    const claim = preparedClaimSql(table);
+    expect(claim.name).toMatch(/^kafka_dedup_claim_[0-9a-f]{16}$/);
+    expect(claim.prepare).toBe(
+      `PREPARE ${claim.name}(text, bytea, bigint) AS INSERT INTO "kafka_dedup_inbox" (scope, id, expires_at) ` +
+        `VALUES ($1, $2, now() + $3 * interval '1 millisecond') ON CONFLICT (scope, id) DO NOTHING`,
+    );
+    expect(preparedClaimSql(parseInboxTable(DEFAULT_INBOX_TABLE)!).name).toBe(claim.name);
+    expect(preparedClaimSql(parseInboxTable('app.kafka_dedup_inbox')!).name).not.toBe(claim.name);
+    expect(executeClaimSql(claim.name, "'g/orders'", 'e1', 60_000)).toBe(
+      `EXECUTE ${claim.name}('g/orders', decode('6531', 'hex'), 60000)`,
+    );
+    expect(() => executeClaimSql(claim.name, "'s'", 'e1', -1)).toThrow();
+    expect(() => executeClaimSql(claim.name, "'s'", 'e1', 1.5)).toThrow();
   });
 
   it('sweeps a bounded batch through the expires_at index, skipping rows a replica holds', () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { DedupKey } from '../../interfaces/dedup-key.interface';
 
 /** The inbox table when `postgres.table` is not given. */
@@ -103,6 +104,46 @@ export function claimInTransactionSql(table: InboxTable, key: DedupKey, ttl: num
     `${textLiteral(key.scope)}, ${byteaLiteral(key.id)}, ${expiresIn(ttl)}) ` +
     `ON CONFLICT (scope, id) DO NOTHING`
   );
+}
+
+/** The claim prepared once per connection, and how each message runs it. @internal */
+export interface PreparedClaimSql {
+  /**
+   * `kafka_dedup_claim_<hash of the statement>`: the same for every store of a table, so stores
+   * sharing a pool share the statement, and different for different tables.
+   */
+  readonly name: string;
+  /** `PREPARE <name>(text, bytea, bigint) AS INSERT … ON CONFLICT (scope, id) DO NOTHING`. */
+  readonly prepare: string;
+}
+
+/**
+ * The claim of {@link claimInTransactionSql} as an SQL-level prepared statement: PostgreSQL parses
+ * and plans it once per connection instead of once per message, and `EXECUTE` still rides in the
+ * simple-protocol round trip of `BEGIN` (a protocol-level prepared statement could not).
+ * @internal
+ */
+export function preparedClaimSql(table: InboxTable): PreparedClaimSql {
+  const body =
+    `(text, bytea, bigint) AS INSERT INTO ${table.sql} (scope, id, expires_at) ` +
+    `VALUES ($1, $2, now() + $3 * interval '1 millisecond') ON CONFLICT (scope, id) DO NOTHING`;
+  const name = `kafka_dedup_claim_${createHash('sha256').update(body).digest('hex').slice(0, 16)}`;
+  return { name, prepare: `PREPARE ${name}${body}` };
+}
+
+/**
+ * `EXECUTE <name>(<scope>, <id>, <ttl>)` with literal arguments (escaped as in
+ * {@link claimInTransactionSql}); `scope` is an already escaped {@link textLiteral}.
+ * @internal
+ */
+export function executeClaimSql(
+  name: string,
+  scope: string,
+  id: string | Buffer,
+  ttl: number,
+): string {
+  if (!Number.isSafeInteger(ttl) || ttl < 0) throw new Error(`invalid duration ${ttl}`);
+  return `EXECUTE ${name}(${scope}, ${byteaLiteral(id)}, ${ttl})`;
 }
 
 /**

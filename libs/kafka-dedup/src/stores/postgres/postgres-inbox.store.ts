@@ -9,6 +9,7 @@ import type {
 import { RateLimitedLogger } from '../../logging/rate-limited-logger';
 import { requireOptionalPeer } from '../../peers/optional-peer';
 import { CleanupResult, DedupStore } from '../dedup.store';
+import { InboxClaim, rollback } from './inbox.claim';
 import { inboxContext } from './inbox.context';
 import { migratePostgresInbox, verifyInboxTable } from './inbox.migration';
 import { claimInTransactionSql, leaseSql, sizeSql, sweepSql, type InboxTable } from './inbox.sql';
@@ -36,7 +37,8 @@ const SWEEP_BUDGET_MS = 5_000;
  * transaction as the handler's writes, so both commit or neither does.
  *
  * `runInTransaction` (what `DedupService.execute()` and `@Deduplicate()` use): `BEGIN` and
- * `INSERT … ON CONFLICT (scope, id) DO NOTHING` in one round trip; no row inserted → duplicate
+ * `INSERT … ON CONFLICT (scope, id) DO NOTHING` in one round trip (a statement prepared once per
+ * connection, see {@link InboxClaim}); no row inserted → duplicate
  * (rolled back, handler skipped); else the handler runs in the transaction (`getInboxClient()`,
  * `InboxTransaction`, or — with `transactionHost` — `@Transactional()` code and `txHost.tx`), then
  * `COMMIT`. A throw rolls both back, so the redelivery is processed; a crash rolls back on the
@@ -57,6 +59,7 @@ export class PostgresInboxStore extends DedupStore implements OnModuleInit {
   private readonly table: InboxTable;
   private readonly owned: boolean;
   private readonly lease: ReturnType<typeof leaseSql>;
+  private readonly claimer: InboxClaim;
   private readonly sweep: string;
   private host?: TransactionHostLike;
   private initialised?: Promise<void>;
@@ -68,6 +71,7 @@ export class PostgresInboxStore extends DedupStore implements OnModuleInit {
     this.options = isResolved(options) ? options : resolvePostgresOptions(options);
     this.table = this.options.table;
     this.lease = leaseSql(this.table);
+    this.claimer = new InboxClaim(this.table);
     this.sweep = sweepSql(this.table);
     this.owned = this.options.pool === undefined;
     this.pool = this.options.pool ?? this.createPool();
@@ -110,9 +114,8 @@ export class PostgresInboxStore extends DedupStore implements OnModuleInit {
     try {
       let claimed: boolean;
       try {
-        // One round trip: BEGIN and the claim go together (simple protocol, literal values).
-        const results = await client.query(`BEGIN; ${claimInTransactionSql(this.table, key, ttl)}`);
-        claimed = (results as PgResultLike[])[1].rowCount === 1;
+        // One round trip: BEGIN and the (prepared) claim go together.
+        claimed = await this.claimer.begin(client, key, ttl);
       } catch (error) {
         broken = await rollback(client);
         throw this.failure('claim', error);
@@ -257,6 +260,9 @@ export class PostgresInboxStore extends DedupStore implements OnModuleInit {
         const execute = executorFor(tx)!;
         let inserted: number;
         try {
+          // Literal, not the prepared claim: the adapter's transaction object tells nothing about
+          // its connection, and a missing statement would abort a transaction this store cannot
+          // retry.
           inserted = await execute(claimInTransactionSql(this.table, key, ttl));
         } catch (error) {
           throw this.failure('claim', error);
@@ -319,16 +325,6 @@ function ignoreClientError(): void {
 
 function idBytes(id: string | Buffer): Buffer {
   return typeof id === 'string' ? Buffer.from(id, 'utf8') : id;
-}
-
-/** Rolls back; answers the error when the connection is unusable (the pool then discards it). */
-async function rollback(client: PgPoolClientLike): Promise<Error | undefined> {
-  try {
-    await client.query('ROLLBACK');
-    return undefined;
-  } catch (error) {
-    return error as Error;
-  }
 }
 
 function redact(url: string | undefined): string | undefined {
