@@ -14,7 +14,7 @@
  * of ~1 MB per partition decoded at once, GC cycles): on the 2-core reference machine one fifth of
  * a 50,000-event run ranged 27–75 µs/event for the same code, and single 50,000-event rounds moved
  * ratios by ±20%; 160,000 timed events average the lumps out (rounds then agree within ~5–8%).
- * With --rounds N (default 3) the cases run N times, interleaved (even rounds in reverse order); a
+ * With --rounds N (default 5) the cases run N times, interleaved (even rounds in reverse order); a
  * ratio is the median of its per-round ratios, a rate the median of its rounds (a shared machine is
  * noisy).
  * Ratios are against the no-dedup case with the same handler, in the same run. The CPU time per
@@ -120,7 +120,9 @@ const CASES: BenchCase[] = [
     baseline: 'none-1ms',
   },
   // A handler writing one row to PostgreSQL in its own transaction (BEGIN, INSERT, COMMIT), vs the
-  // same write in the inbox transaction of the postgres store (--pg-events, default 10,000).
+  // same write in the inbox transaction of the postgres store (--pg-events, default 20,000). The
+  // rows table has a primary key, as a read model's table does; the database is vacuumed and
+  // checkpointed before each of these cases (quiescePostgres).
   {
     name: 'pg-writes',
     description: 'handler writes a row in a transaction, no dedup',
@@ -163,11 +165,11 @@ const flag = (name: string): string | undefined => {
 const JSON_OUTPUT = args.includes('--json');
 const EVENTS = Number(flag('--events') ?? 200_000);
 const SLOW_EVENTS = Number(flag('--slow-events') ?? 5_000);
-const PG_EVENTS = Number(flag('--pg-events') ?? 10_000);
+const PG_EVENTS = Number(flag('--pg-events') ?? 20_000);
 /** Server of the PostgreSQL cases; the bench creates (and drops) a database of its own there. */
 const PG_SERVER = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
 const ONLY = flag('--only')?.split(',');
-const ROUNDS = Number(flag('--rounds') ?? 3);
+const ROUNDS = Number(flag('--rounds') ?? 5);
 /**
  * `--concurrency N`: kafkajs `partitionsConsumedConcurrently` of every case, baselines included.
  * Default: one per partition, as a consumer of 3 partitions whose handler waits on I/O (a Redis
@@ -284,6 +286,7 @@ async function main(): Promise<void> {
         `[${round}/${ROUNDS}] ${c.name}: producing ${events} events on ${PARTITIONS} partitions…`,
       );
       await produce(kafka, topic, events);
+      if (pgUrl) await quiescePostgres(pgUrl);
       try {
         const result = await runWorker({
           topic,
@@ -388,6 +391,24 @@ async function benchDatabase(): Promise<string> {
     await admin.end();
   }
   return `${PG_SERVER}/${pgDatabase}`;
+}
+
+/**
+ * Before a PostgreSQL case: `VACUUM ANALYZE` the bench database and `CHECKPOINT`, as pgbench vacuums
+ * before a run. Otherwise autovacuum of the rows the previous case wrote, and the checkpoint they
+ * trigger, land on whichever case runs next and compete with it for the two cores (seen here: the
+ * second PostgreSQL case of a round lost 10–30% whichever it was).
+ */
+async function quiescePostgres(url: string): Promise<void> {
+  const { Client } = await import('pg');
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('VACUUM ANALYZE');
+    await client.query('CHECKPOINT').catch(() => undefined); // needs pg_checkpoint or superuser
+  } finally {
+    await client.end();
+  }
 }
 
 async function dropBenchDatabase(): Promise<void> {

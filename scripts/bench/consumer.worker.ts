@@ -39,7 +39,7 @@ export interface WorkerCase {
   redisUrl?: string;
   redisPrefix?: string;
   /**
-   * The handler writes one row to `pgTable` in a transaction: its own (BEGIN, INSERT, COMMIT on a
+   * The handler writes one row to `pgTable` (keyed by the event id) in a transaction: its own (BEGIN, INSERT, COMMIT on a
    * pooled client) without dedup, the inbox transaction with `store: 'postgres'`.
    */
   pgWrites?: boolean;
@@ -179,7 +179,7 @@ async function main(): Promise<void> {
   if (spec.pgWrites) {
     pool = new Pool({ connectionString: spec.pgUrl, max: 4 });
     await pool.query(
-      `CREATE TABLE IF NOT EXISTS "${spec.pgTable}" (id text NOT NULL, seq integer NOT NULL)`,
+      `CREATE TABLE IF NOT EXISTS "${spec.pgTable}" (id text PRIMARY KEY, seq integer NOT NULL)`,
     );
   }
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(
