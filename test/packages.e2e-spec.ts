@@ -21,6 +21,7 @@ const OPTIONAL_PEERS = [
   '@willsoto/nestjs-prometheus',
   'pg',
   '@nestjs-cls/transactional',
+  '@electric-sql/pglite',
 ];
 
 /** Times each step, for the log of a CI run. */

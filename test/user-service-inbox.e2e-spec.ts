@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
 import { cdcStream } from '../scripts/demo/cdc-events';
 import { createTopic, kcatProduce, KAFKA_BROKER, uniqueTopic, waitForGroup } from './support/kcat';
 import { PrivateDatabase } from './support/user-service-postgres';
@@ -117,4 +121,71 @@ describe('user-service with the PostgreSQL inbox store (real process, real Postg
     expect(await waitForGroup(`${group}-server`, 1, 60_000)).toBe(true);
     expect(await settle(unique)).toEqual({ rows: unique, distinct: unique });
   }, 150_000);
+});
+
+/**
+ * The default (no KAFKA_DEDUP_STORE, no DATABASE_URL): the inbox store on the service's embedded
+ * PGlite, in the transaction of the read model's writes.
+ */
+describe('user-service with the inbox store on embedded PGlite (the default; real process)', () => {
+  const topic = uniqueTopic('cdc.users.pglite');
+  const group = `${topic}-g`;
+  const dataDir = mkdtempSync(join(tmpdir(), 'user-service-pglite-'));
+  const [httpPort, grpcPort] = portBlock(2);
+  const app = new AppProcess('user-service', {
+    KAFKA_BROKERS: KAFKA_BROKER,
+    KAFKA_GROUP_ID: group,
+    CDC_TOPIC: topic,
+    KAFKA_DEDUP_STORE: '', // unset: the default
+    DATABASE_URL: '',
+    PGLITE_DATA_DIR: dataDir,
+    HTTP_PORT: String(httpPort),
+    GRPC_URL: `127.0.0.1:${grpcPort}`,
+    AUTH_GRPC_URLS: '127.0.0.1:1',
+  });
+
+  beforeAll(async () => {
+    await createTopic(topic, 3);
+    await app.start(USER_SERVICE_READY);
+  }, 180_000);
+
+  afterAll(async () => {
+    if (app.running) await app.stop('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('writes one row per unique change and one inbox row per id, both in PGlite', async () => {
+    const stream = cdcStream({ changes: 300, idPrefix: 'pglite', lsnBase: 80_000_000, seed: 5 });
+    kcatProduce(topic, stream.records);
+    const metrics = async (): Promise<string> =>
+      (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+    const labels = { topic, store: 'postgres' };
+    expect(
+      await waitFor(
+        async () =>
+          metricSum(await metrics(), 'kafka_events_processed_total', labels) >= stream.unique,
+        45_000,
+        200,
+      ),
+    ).toBe(true);
+    expect(await waitForCaughtUp(`${group}-server`, topic, 90_000)).toBe(true);
+    const text = await metrics();
+    expect(metricSum(text, 'kafka_events_processed_total', labels)).toBe(stream.unique);
+    expect(metricSum(text, 'kafka_event_deduplicated_total', labels)).toBe(stream.duplicates);
+
+    await app.stop('SIGTERM'); // closes PGlite: its directory can be opened here
+    const db = new PGlite(dataDir);
+    try {
+      const events = await db.query<{ rows: number; distinct: number }>(
+        'SELECT count(*)::int AS rows, count(DISTINCT (source_lsn, tx_id))::int AS distinct FROM user_events',
+      );
+      expect(events.rows[0]).toEqual({ rows: stream.unique, distinct: stream.unique });
+      const inbox = await db.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM kafka_dedup_inbox',
+      );
+      expect(inbox.rows[0].n).toBe(stream.unique);
+    } finally {
+      await db.close();
+    }
+  }, 120_000);
 });

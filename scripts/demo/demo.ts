@@ -27,6 +27,8 @@ const SECRET = 'demo-token-secret-0123456789';
 const CHANGES = Number(process.env.DEMO_CHANGES ?? 3000);
 const LOAD_SECONDS = Number(process.env.DEMO_LOAD_SECONDS ?? 20);
 const TTL_SECONDS = 10;
+/** user-service's default store: the inbox in its own database (ids are rows there). */
+const INBOX = (process.env.KAFKA_DEDUP_STORE || 'postgres') === 'postgres';
 const WORK_DIR = join(ROOT, '.cache', `demo-${RUN}`);
 const started = Date.now();
 
@@ -194,7 +196,7 @@ async function main(): Promise<number> {
           say(
             `produced ${produced}/${records.length} | processed ${metricSum(text, 'kafka_events_processed_total', { topic: TOPIC })}` +
               ` dup-skipped ${metricSum(text, 'kafka_event_deduplicated_total', { topic: TOPIC })}` +
-              ` live ids ${metricSum(text, 'kafka_dedup_live_entries')} sweeps ${metricSum(text, 'kafka_dedup_cleanup_duration_seconds_count')}` +
+              `${INBOX ? '' : ` live ids ${metricSum(text, 'kafka_dedup_live_entries')}`} sweeps ${metricSum(text, 'kafka_dedup_cleanup_duration_seconds_count')}` +
               ` | http ok ${http.ok} failed ${http.failed} | failovers ${metricSum(text, 'grpc_connection_switched_total', { pool: 'auth' })}`,
           );
         })
@@ -216,9 +218,15 @@ async function main(): Promise<number> {
     say(
       `all ${records.length} records consumed; waiting ${TTL_SECONDS}s TTL + a sweep for the ids to expire`,
     );
-    for (let i = 0; i < 100; i++) {
-      if (metricSum(await metrics(), 'kafka_dedup_live_entries') === 0) break;
-      await sleep(300);
+    if (INBOX) {
+      // The inbox's ids are rows (no live-entries gauge): wait out the TTL and two sweeps, then
+      // count them in the database below.
+      await sleep(TTL_SECONDS * 1000 + 6_000);
+    } else {
+      for (let i = 0; i < 100; i++) {
+        if (metricSum(await metrics(), 'kafka_dedup_live_entries') === 0) break;
+        await sleep(300);
+      }
     }
     clearInterval(progress);
     const text = await metrics();
@@ -231,6 +239,9 @@ async function main(): Promise<number> {
     await userService.stop('SIGTERM');
     let userEventRows: number;
     let distinctRows: number;
+    /** Inbox rows of this run left after the TTL and the sweeps (the inbox store only). */
+    let inboxRows = 0;
+    const INBOX_ROWS = `SELECT count(*)::int AS n FROM kafka_dedup_inbox WHERE scope LIKE '%/' || $1`;
     if (process.env.DATABASE_URL) {
       const { Client } = await import('pg');
       const client = new Client({ connectionString: process.env.DATABASE_URL });
@@ -239,6 +250,7 @@ async function main(): Promise<number> {
         `SELECT count(*) AS rows, count(DISTINCT (source_lsn, tx_id)) AS distinct FROM user_events WHERE topic = $1`,
         [TOPIC],
       );
+      if (INBOX) inboxRows = (await client.query<{ n: number }>(INBOX_ROWS, [TOPIC])).rows[0].n;
       await client.end();
       [userEventRows, distinctRows] = [Number(rows[0].rows), Number(rows[0].distinct)];
     } else {
@@ -246,6 +258,7 @@ async function main(): Promise<number> {
       const { rows } = await db.query<{ rows: number; distinct: number }>(
         'SELECT count(*)::int AS rows, count(DISTINCT (source_lsn, tx_id))::int AS distinct FROM user_events',
       );
+      if (INBOX) inboxRows = (await db.query<{ n: number }>(INBOX_ROWS, [TOPIC])).rows[0].n;
       await db.close();
       [userEventRows, distinctRows] = [rows[0].rows, rows[0].distinct];
     }
@@ -265,7 +278,7 @@ async function main(): Promise<number> {
       callsFailedOver: metricSum(text, 'grpc_connection_switched_total', { pool: 'auth' }),
       grpcRetries: metricSum(text, 'grpc_fallback_retry_total', { pool: 'auth' }),
       ttlSweeps: metricSum(text, 'kafka_dedup_cleanup_duration_seconds_count'),
-      liveIdsAtEnd: metricSum(text, 'kafka_dedup_live_entries'),
+      liveIdsAtEnd: INBOX ? inboxRows : metricSum(text, 'kafka_dedup_live_entries'),
       health: health.status,
       seconds: Math.round((Date.now() - started) / 100) / 10,
     };

@@ -13,7 +13,16 @@ export { DedupStore, type CleanupResult } from './stores/dedup.store';
 export { MemoryDedupStore } from './stores/memory.store';
 export { RedisDedupStore } from './stores/redis.store';
 export { PostgresInboxStore } from './stores/postgres/postgres-inbox.store';
-export { InboxTransaction, getInboxClient } from './stores/postgres/inbox.context';
+export {
+  InboxTransaction,
+  getInboxClient,
+  type InboxClient,
+} from './stores/postgres/inbox.context';
+export type {
+  PGliteLike,
+  PGliteResultsLike,
+  PGliteTransactionLike,
+} from './stores/postgres/pglite.adapter';
 export { migratePostgresInbox } from './stores/postgres/inbox.migration';
 export { inboxMigrationSql, DEFAULT_INBOX_TABLE } from './stores/postgres/inbox.sql';
 export type {

@@ -8,8 +8,9 @@ export const CDC_PARTITIONS_IN_FLIGHT = 3;
 
 /**
  * `DedupModule` options from the environment: `KAFKA_DEDUP_TTL_SECONDS=0` turns deduplication off
- * (the rollback knob); `KAFKA_DEDUP_STORE=postgres` records each id in the transaction of the
- * handler's writes (the inbox), on the app's own pool.
+ * (the rollback knob); `KAFKA_DEDUP_STORE=postgres` (the default) records each id in the
+ * transaction of the handler's writes (the inbox), in the app's own database: its node-postgres
+ * pool, or its embedded PGlite instance.
  */
 export function dedupOptions(
   config: ConfigService<UserServiceConfig, true>,
@@ -28,7 +29,10 @@ export function dedupOptions(
     return {
       ...common,
       store,
-      postgres: { pool: database.pool, partitionsConsumedConcurrently: CDC_PARTITIONS_IN_FLIGHT },
+      postgres: {
+        ...(database.pool ? { pool: database.pool } : { pglite: database.pglite }),
+        partitionsConsumedConcurrently: CDC_PARTITIONS_IN_FLIGHT,
+      },
     };
   }
   return { ...common, store };

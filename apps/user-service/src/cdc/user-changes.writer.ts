@@ -1,10 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { and, eq, lte, sql } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/node-postgres';
-import type { PoolClient } from 'pg';
 import { InboxTransaction } from '@nest-resilience/kafka-dedup';
 import { UserServiceDatabase, type UserServiceDb } from '../database/user-service.database';
-import { userEvents, userServiceSchema, users } from '../database/users.schema';
+import { userEvents, users } from '../database/users.schema';
 import type { ParsedUserChange } from './cdc-event';
 
 /** Where a change came from (bounded fields of the Kafka message). */
@@ -30,9 +28,9 @@ export class UserChangesWriter {
     try {
       if (this.inbox.active) {
         // KAFKA_DEDUP_STORE=postgres: the store opened a transaction and recorded the id in it;
-        // writing on its connection makes the change and the id commit (or roll back) together.
-        const client = this.inbox.client<PoolClient>();
-        await this.write(drizzle(client, { schema: userServiceSchema }), change, origin);
+        // writing through it (a pooled connection, or PGlite's Transaction) makes the change and
+        // the id commit (or roll back) together.
+        await this.write(this.database.onInboxClient(this.inbox.client()), change, origin);
       } else {
         await this.database.db.transaction((tx) => this.write(tx, change, origin));
       }

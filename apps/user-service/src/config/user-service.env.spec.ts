@@ -2,14 +2,14 @@ import { InvalidEnvironmentError } from '../../../shared/env-reader';
 import { validateUserServiceEnv } from './user-service.env';
 
 describe('validateUserServiceEnv', () => {
-  it('uses loopback defaults, the embedded database and the memory store when nothing is set', () => {
+  it('uses loopback defaults, the embedded database and the inbox store in it when nothing is set', () => {
     const config = validateUserServiceEnv({});
     expect(config).toMatchObject({
       kafkaBrokers: ['127.0.0.1:9092'],
       cdcTopic: 'cdc.users',
       kafkaGroupId: 'user-service',
       httpPort: 3000,
-      dedupStore: 'memory',
+      dedupStore: 'postgres',
       dedupTtlSeconds: 3600,
       grpcPoolSize: 3,
       pgliteDataDir: 'memory://',
@@ -60,15 +60,17 @@ describe('validateUserServiceEnv', () => {
     expect(message).not.toContain('secret');
   });
 
-  it('takes the PostgreSQL inbox store only with a DATABASE_URL', () => {
-    expect(() => validateUserServiceEnv({ KAFKA_DEDUP_STORE: 'postgres' })).toThrow(
-      /KAFKA_DEDUP_STORE="postgres" \(expected memory or redis, or DATABASE_URL set/,
-    );
+  it('takes the inbox store on either database: embedded PGlite or a DATABASE_URL', () => {
+    expect(validateUserServiceEnv({ KAFKA_DEDUP_STORE: 'postgres' }).dedupStore).toBe('postgres');
     const config = validateUserServiceEnv({
       KAFKA_DEDUP_STORE: 'postgres',
       DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/users',
     });
     expect(config.dedupStore).toBe('postgres');
+  });
+
+  it('keeps the memory store selectable', () => {
+    expect(validateUserServiceEnv({ KAFKA_DEDUP_STORE: 'memory' }).dedupStore).toBe('memory');
   });
 
   it('accepts a PostgreSQL DATABASE_URL and the Redis store', () => {

@@ -14,7 +14,10 @@ export interface UserServiceConfig {
   cdcMaxEventBytes: number;
   kafkaStartupRetries: number;
   dedupTtlSeconds: number;
-  /** `postgres`: the inbox store, in the transaction of the handler's writes (needs DATABASE_URL). */
+  /**
+   * `postgres` (default): the inbox store, in the transaction of the handler's writes, in the
+   * service's own database (PGlite or PostgreSQL); `memory` or `redis`: a separate dedup store.
+   */
   dedupStore: 'memory' | 'redis' | 'postgres';
   dedupRedisUrl: string;
   dedupCleanupCron: string;
@@ -39,7 +42,7 @@ export const USER_SERVICE_ENV_DEFAULTS = {
   CDC_MAX_EVENT_BYTES: 1_048_576,
   KAFKA_STARTUP_RETRIES: 30,
   KAFKA_DEDUP_TTL_SECONDS: 3600,
-  KAFKA_DEDUP_STORE: 'memory',
+  KAFKA_DEDUP_STORE: 'postgres',
   KAFKA_DEDUP_REDIS_URL: 'redis://127.0.0.1:6379',
   KAFKA_DEDUP_CLEANUP_CRON: '0 */10 * * * *',
   AUTH_GRPC_URLS: '127.0.0.1:50061',
@@ -94,12 +97,6 @@ export function validateUserServiceEnv(env: Record<string, unknown>): UserServic
   };
   if (!/^[\w.-]{1,249}$/.test(config.cdcTopic))
     r.fail('CDC_TOPIC', config.cdcTopic, 'a Kafka topic name');
-  if (config.dedupStore === 'postgres' && !config.databaseUrl)
-    r.fail(
-      'KAFKA_DEDUP_STORE',
-      'postgres',
-      'memory or redis, or DATABASE_URL set (the inbox lives in PostgreSQL)',
-    );
   if (!validateCronExpression(config.dedupCleanupCron).valid)
     r.fail(
       'KAFKA_DEDUP_CLEANUP_CRON',

@@ -5,7 +5,8 @@ import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
-import { Pool } from 'pg';
+import { Pool, type PoolClient } from 'pg';
+import type { InboxClient } from '@nest-resilience/kafka-dedup';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { repoFile } from '../../../shared/repo-file';
 import type { UserServiceConfig } from '../config/user-service.env';
@@ -35,6 +36,8 @@ export class UserServiceDatabase implements OnApplicationShutdown {
     private readonly close: () => Promise<void>,
     /** The node-postgres pool (PostgreSQL only), shared with the dedup inbox store. */
     readonly pool?: Pool,
+    /** The embedded PGlite instance (PGlite only), shared with the dedup inbox store. */
+    readonly pglite?: PGlite,
   ) {}
 
   /** Opens the configured database and brings its schema up to date. */
@@ -69,7 +72,19 @@ export class UserServiceDatabase implements OnApplicationShutdown {
     const db = drizzlePglite(client, { schema: userServiceSchema });
     await migratePglite(db, { migrationsFolder });
     this.logger.log(`embedded PGlite ready (${config.pgliteDataDir}), migrations applied`);
-    return new UserServiceDatabase(db, 'pglite', () => client.close());
+    return new UserServiceDatabase(db, 'pglite', () => client.close(), undefined, client);
+  }
+
+  /**
+   * A drizzle handle on the dedup inbox transaction's client (`getInboxClient()`): the pool's
+   * connection on PostgreSQL, PGlite's `Transaction` on PGlite. What it writes commits or rolls
+   * back with the event's inbox record.
+   */
+  onInboxClient(client: InboxClient): UserServiceDb {
+    return this.driver === 'postgres'
+      ? drizzlePg(client as PoolClient, { schema: userServiceSchema })
+      : // drizzle-orm/pglite runs every statement through the client's query(): a Transaction works.
+        drizzlePglite(client as unknown as PGlite, { schema: userServiceSchema });
   }
 
   /** `SELECT 1`, for the health check. */

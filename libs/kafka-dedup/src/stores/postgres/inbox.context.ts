@@ -1,21 +1,29 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Injectable } from '@nestjs/common';
+import type { PGliteTransactionLike } from './pglite.adapter';
 import type { PgQueryable } from './postgres-inbox.options';
 
+/**
+ * What a handler of the inbox store writes through: a node-postgres client (`PoolClient`), or the
+ * PGlite `Transaction` when the store runs on PGlite (`postgres.pglite`).
+ */
+export type InboxClient = PgQueryable | PGliteTransactionLike;
+
 /** The connection of the inbox transaction the current handler runs in. @internal */
-export const inboxContext = new AsyncLocalStorage<PgQueryable>();
+export const inboxContext = new AsyncLocalStorage<InboxClient>();
 
 /**
- * The node-postgres client of the inbox transaction the current handler runs in (its `PoolClient`
+ * The client of the inbox transaction the current handler runs in (its node-postgres `PoolClient`
  * when the store owns the transaction; the transaction's client when it runs through a pg-based
- * `TransactionHost`). Writes through it commit or roll back with the event's inbox record.
- * Pass the client type you use: `getInboxClient<PoolClient>()`.
+ * `TransactionHost`; PGlite's `Transaction` with `postgres.pglite`). Writes through it commit or
+ * roll back with the event's inbox record. Pass the client type you use:
+ * `getInboxClient<PoolClient>()`, `getInboxClient<Transaction>()` (PGlite).
  *
  * @throws Error outside an inbox transaction (a handler of the `postgres` store, or `DedupService.execute()`).
  * @example
  * await getInboxClient<PoolClient>().query('INSERT INTO users_view (id, name) VALUES ($1, $2)', [u.id, u.name]);
  */
-export function getInboxClient<C extends PgQueryable = PgQueryable>(): C {
+export function getInboxClient<C extends InboxClient = PgQueryable>(): C {
   const client = inboxContext.getStore();
   if (client === undefined) {
     throw new Error(
@@ -43,7 +51,7 @@ export class InboxTransaction {
   }
 
   /** The client of the current inbox transaction; see {@link getInboxClient}. */
-  client<C extends PgQueryable = PgQueryable>(): C {
+  client<C extends InboxClient = PgQueryable>(): C {
     return getInboxClient<C>();
   }
 }

@@ -8,19 +8,22 @@ import {
   UNIQUE_KEY_SQL,
   type InboxTable,
 } from './inbox.sql';
-import type { PgPoolLike, PgResultLike } from './postgres-inbox.options';
+import { isPGlite, type PGliteLike } from './pglite.adapter';
+import type { PgPoolLike, PgQueryable, PgResultLike } from './postgres-inbox.options';
 
 /**
  * Creates the inbox table and its indexes when missing (what `postgres.migrate: true` runs at
- * bootstrap). Idempotent; replicas starting together are serialised by a transaction-scoped
- * advisory lock. For your own migration tool, use {@link inboxMigrationSql} or the shipped
+ * bootstrap), on a node-postgres pool or a PGlite instance. Idempotent; replicas starting together
+ * are serialised by a transaction-scoped advisory lock (PGlite, one session, needs none). For your
+ * own migration tool, use {@link inboxMigrationSql} or the shipped
  * `migrations/001_kafka_dedup_inbox.sql`.
  *
  * @example
  * await migratePostgresInbox(pool, 'kafka_dedup_inbox');
+ * await migratePostgresInbox(pglite);
  */
 export async function migratePostgresInbox(
-  pool: PgPoolLike,
+  db: PgPoolLike | PGliteLike,
   table: string | InboxTable = DEFAULT_INBOX_TABLE,
 ): Promise<void> {
   const parsed = typeof table === 'string' ? parseInboxTable(table) : table;
@@ -31,25 +34,34 @@ export async function migratePostgresInbox(
       'expected a plain identifier or schema.identifier',
     );
   }
+  try {
+    if (isPGlite(db)) await db.transaction((tx) => tx.exec(inboxMigrationSql(parsed)));
+    else await migrateOnPool(db, parsed);
+  } catch (error) {
+    throw new DedupOptionsError(
+      'postgres.migrate',
+      true,
+      `the inbox migration of ${parsed.sql} failed: ${(error as Error).message}`,
+    );
+  }
+}
+
+async function migrateOnPool(pool: PgPoolLike, table: InboxTable): Promise<void> {
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
     await client.query('BEGIN');
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
-      `kafka-dedup:migrate:${parsed.sql}`,
+      `kafka-dedup:migrate:${table.sql}`,
     ]);
-    await client.query(inboxMigrationSql(parsed));
+    await client.query(inboxMigrationSql(table));
     await client.query('COMMIT');
   } catch (error) {
     broken = await client.query('ROLLBACK').then(
       () => undefined,
       (e: Error) => e,
     );
-    throw new DedupOptionsError(
-      'postgres.migrate',
-      true,
-      `the inbox migration of ${parsed.sql} failed: ${(error as Error).message}`,
-    );
+    throw error;
   } finally {
     client.release(broken);
   }
@@ -61,7 +73,7 @@ export async function migratePostgresInbox(
  * `(scope, id)`). @returns whether the table exists. @internal
  */
 export async function verifyInboxTable(
-  pool: PgPoolLike,
+  pool: PgQueryable,
   table: InboxTable,
   allowMissing = false,
 ): Promise<boolean> {

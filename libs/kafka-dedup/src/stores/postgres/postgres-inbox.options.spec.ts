@@ -1,5 +1,6 @@
 import { resolveDedupOptions } from '../../dedup.options';
 import { DedupOptionsError } from '../../errors/dedup.errors';
+import type { PGliteLike } from './pglite.adapter';
 import { resolvePostgresOptions, type PgPoolLike } from './postgres-inbox.options';
 
 const URL = 'postgres://app@127.0.0.1:5432/app';
@@ -10,6 +11,13 @@ function fakePool(max?: number): PgPoolLike {
     query: () => Promise.reject(new Error('not used')),
     end: () => Promise.resolve(),
     options: { max },
+  };
+}
+
+function fakePglite(): PGliteLike {
+  return {
+    query: () => Promise.reject(new Error('not used')),
+    transaction: () => Promise.reject(new Error('not used')),
   };
 }
 
@@ -87,6 +95,11 @@ describe('postgres store options', () => {
       'postgres.partitionsConsumedConcurrently',
     ],
     [{ connectionString: URL, tabel: 'x' }, 'postgres.tabel'],
+    [{ pglite: {} }, 'postgres.pglite'],
+    [{ pglite: fakePool() }, 'postgres.pglite'],
+    [{ pglite: fakePglite(), pool: fakePool() }, 'postgres.pglite'],
+    [{ pglite: fakePglite(), connectionString: URL }, 'postgres.pglite'],
+    [{ pglite: fakePglite(), config: { max: 3 } }, 'postgres.config'],
   ])('rejects %j naming %s', (postgres, option) => {
     expect(errorOf(() => resolvePostgresOptions(postgres)).option).toBe(option);
   });
@@ -112,6 +125,18 @@ describe('postgres store options', () => {
     expect(() =>
       resolvePostgresOptions({ pool: fakePool(), partitionsConsumedConcurrently: 10 }),
     ).toThrow(DedupOptionsError);
+  });
+
+  it('accepts a PGlite instance: one session, so partitionsConsumedConcurrently needs no pool size', () => {
+    const pglite = fakePglite();
+    const resolved = resolvePostgresOptions({ pglite, partitionsConsumedConcurrently: 12 });
+    expect(resolved).toMatchObject({ pool: undefined, connectionString: undefined, poolMax: 1 });
+    expect(resolved.pglite).toBe(pglite);
+    const both = errorOf(() => resolvePostgresOptions({ pglite, pool: fakePool() }));
+    expect(both.message).toContain(
+      'give one of postgres.pool, postgres.connectionString and postgres.pglite',
+    );
+    expect(errorOf(() => resolvePostgresOptions({})).message).toContain('postgres.pglite');
   });
 
   it('is selected by store: "postgres" in the module options', () => {

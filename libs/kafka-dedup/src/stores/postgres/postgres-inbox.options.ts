@@ -1,4 +1,5 @@
 import { DedupOptionsError } from '../../errors/dedup.errors';
+import { isPGlite, type PGliteLike } from './pglite.adapter';
 import { DEFAULT_INBOX_TABLE, parseInboxTable, type InboxTable } from './inbox.sql';
 import { bool, positiveInt } from '../../options/option-checks';
 
@@ -37,11 +38,19 @@ export interface PgPoolLike extends PgQueryable {
 export interface DedupPostgresOptions {
   /**
    * An existing node-postgres `Pool` (not closed by the module), e.g. the one your Drizzle
-   * instance wraps. Give `pool` or `connectionString`.
+   * instance wraps. Give exactly one of `pool`, `connectionString` and `pglite`.
    */
   pool?: PgPoolLike;
   /** `postgres://user@host:5432/db`; the module creates (and closes) its own `pg.Pool`. */
   connectionString?: string;
+  /**
+   * An embedded PGlite instance (`new PGlite(…)` of `@electric-sql/pglite`; not closed by the
+   * module), e.g. the one your Drizzle instance wraps. PGlite is one session: inbox transactions
+   * are serialised by its transaction mutex, and a handler writes through the transaction it gets
+   * from `getInboxClient<Transaction>()` / `InboxTransaction` (a statement on the instance itself
+   * would wait for that transaction to end).
+   */
+  pglite?: PGliteLike;
   /**
    * Extra node-postgres `PoolConfig` for the pool the module creates (`max`, `ssl`,
    * `statement_timeout`, `connectionTimeoutMillis`, …). @default { max: 10, connectionTimeoutMillis: 5000 }
@@ -76,6 +85,7 @@ export interface DedupPostgresOptions {
 export interface ResolvedPostgresOptions {
   pool?: PgPoolLike;
   connectionString?: string;
+  pglite?: PGliteLike;
   config: Record<string, unknown>;
   table: InboxTable;
   migrate: boolean;
@@ -83,13 +93,14 @@ export interface ResolvedPostgresOptions {
   transactionHost?: string;
   partitionsConsumedConcurrently: number;
   sweepBatchSize: number;
-  /** Connections the pool may open. */
+  /** Connections the pool may open (1 for PGlite: one session). */
   poolMax: number;
 }
 
 const KNOWN = new Set([
   'pool',
   'connectionString',
+  'pglite',
   'config',
   'table',
   'migrate',
@@ -111,7 +122,7 @@ export function resolvePostgresOptions(postgres: unknown): ResolvedPostgresOptio
     throw new DedupOptionsError(
       'postgres',
       postgres,
-      'expected { pool } or { connectionString } with store: "postgres"',
+      'expected { pool }, { connectionString } or { pglite } with store: "postgres"',
     );
   }
   const options = postgres as Record<string, unknown>;
@@ -123,19 +134,32 @@ export function resolvePostgresOptions(postgres: unknown): ResolvedPostgresOptio
   if (pool !== undefined && (typeof pool !== 'object' || typeof pool.connect !== 'function')) {
     throw new DedupOptionsError('postgres.pool', '{…}', 'expected a node-postgres Pool');
   }
+  const pglite = options.pglite as PGliteLike | undefined;
+  if (pglite !== undefined && !isPGlite(pglite)) {
+    throw new DedupOptionsError(
+      'postgres.pglite',
+      '{…}',
+      'expected a PGlite instance (new PGlite() of @electric-sql/pglite)',
+    );
+  }
   const connectionString = options.connectionString;
-  if (pool === undefined && connectionString === undefined) {
+  const given = [pool, connectionString, pglite].filter((c) => c !== undefined).length;
+  if (given === 0) {
     throw new DedupOptionsError(
       'postgres.connectionString',
       undefined,
-      'give postgres.pool or postgres.connectionString (no connection configured)',
+      'give postgres.pool, postgres.connectionString or postgres.pglite (no connection configured)',
     );
   }
-  if (pool !== undefined && connectionString !== undefined) {
+  if (given > 1) {
+    const [option, value] =
+      pglite === undefined
+        ? ['postgres.connectionString', connectionString]
+        : ['postgres.pglite', '{…}'];
     throw new DedupOptionsError(
-      'postgres.connectionString',
-      connectionString,
-      'give one of postgres.pool and postgres.connectionString',
+      option,
+      value,
+      'give one of postgres.pool, postgres.connectionString and postgres.pglite',
     );
   }
   if (
@@ -152,7 +176,7 @@ export function resolvePostgresOptions(postgres: unknown): ResolvedPostgresOptio
   if (typeof config !== 'object' || config === null || Array.isArray(config)) {
     throw new DedupOptionsError('postgres.config', config, 'expected a pg PoolConfig object');
   }
-  if (pool !== undefined && options.config !== undefined) {
+  if (connectionString === undefined && options.config !== undefined) {
     throw new DedupOptionsError(
       'postgres.config',
       '{…}',
@@ -181,8 +205,9 @@ export function resolvePostgresOptions(postgres: unknown): ResolvedPostgresOptio
     options.partitionsConsumedConcurrently,
     1,
   );
-  const poolMax = poolMaxOf(pool, config as Record<string, unknown>);
-  if (poolMax < partitions + 1) {
+  // PGlite: one session, every transaction waits for its mutex; nothing to size.
+  const poolMax = pglite ? 1 : poolMaxOf(pool, config as Record<string, unknown>);
+  if (pglite === undefined && poolMax < partitions + 1) {
     throw new DedupOptionsError(
       pool ? 'postgres.pool' : 'postgres.config.max',
       poolMax,
@@ -193,6 +218,7 @@ export function resolvePostgresOptions(postgres: unknown): ResolvedPostgresOptio
   return {
     pool,
     connectionString: connectionString as string | undefined,
+    pglite,
     config: config as Record<string, unknown>,
     table,
     migrate: bool('postgres.migrate', options.migrate, true),

@@ -12,12 +12,14 @@ import { CleanupResult, DedupStore } from '../dedup.store';
 import { InboxClaim, rollback } from './inbox.claim';
 import { inboxContext } from './inbox.context';
 import { migratePostgresInbox, verifyInboxTable } from './inbox.migration';
+import { PgliteInboxAdapter } from './pglite.adapter';
 import { claimInTransactionSql, leaseSql, sizeSql, sweepSql, type InboxTable } from './inbox.sql';
 import {
   resolvePostgresOptions,
   type DedupPostgresOptions,
   type PgPoolClientLike,
   type PgPoolLike,
+  type PgQueryable,
   type PgResultLike,
   type ResolvedPostgresOptions,
 } from './postgres-inbox.options';
@@ -33,8 +35,8 @@ const DUPLICATE = { duplicate: true } as const;
 const SWEEP_BUDGET_MS = 5_000;
 
 /**
- * Transactional inbox on PostgreSQL (node-postgres): the event id is recorded in the SAME
- * transaction as the handler's writes, so both commit or neither does.
+ * Transactional inbox on PostgreSQL (node-postgres, or an embedded PGlite instance): the event id
+ * is recorded in the SAME transaction as the handler's writes, so both commit or neither does.
  *
  * `runInTransaction` (what `DedupService.execute()` and `@Deduplicate()` use): `BEGIN` and
  * `INSERT … ON CONFLICT (scope, id) DO NOTHING` in one round trip (a statement prepared once per
@@ -46,10 +48,16 @@ const SWEEP_BUDGET_MS = 5_000;
  * A store failure (unreachable, an aborted transaction, a failed commit) throws
  * {@link DedupStoreError} — a `KafkaRetriableException` — so Kafka redelivers the message.
  *
+ * On PGlite (`pglite`), each inbox transaction is a `pglite.transaction()` holding PGlite's
+ * transaction mutex (one session: transactions run one after another), with a literal claim; the
+ * handler gets PGlite's `Transaction` from `getInboxClient()` / `InboxTransaction`.
+ *
  * @example
  * DedupModule.forRoot({ store: 'postgres', postgres: { connectionString: 'postgres://app@db/app' } })
  * // or, as an instance:
  * DedupModule.forRoot({ store: new PostgresInboxStore({ pool }) })
+ * // or, embedded:
+ * DedupModule.forRoot({ store: 'postgres', postgres: { pglite: new PGlite('./data') } })
  */
 export class PostgresInboxStore extends DedupStore implements OnModuleInit {
   readonly name = 'postgres';
@@ -63,8 +71,15 @@ export class PostgresInboxStore extends DedupStore implements OnModuleInit {
   private readonly sweep: string;
   private host?: TransactionHostLike;
   private initialised?: Promise<void>;
-  /** The node-postgres pool: the store's own (`connectionString`) or the app's (`pool`). */
-  readonly pool: PgPoolLike;
+  /** The PGlite instance's adapter (`pglite`). */
+  private readonly pglite?: PgliteInboxAdapter;
+  /** Where auto-committed statements go: the pool, or PGlite. */
+  private readonly db: PgQueryable;
+  /**
+   * The node-postgres pool: the store's own (`connectionString`) or the app's (`pool`);
+   * `undefined` on PGlite.
+   */
+  readonly pool?: PgPoolLike;
 
   constructor(options: DedupPostgresOptions | ResolvedPostgresOptions) {
     super();
@@ -73,8 +88,14 @@ export class PostgresInboxStore extends DedupStore implements OnModuleInit {
     this.lease = leaseSql(this.table);
     this.claimer = new InboxClaim(this.table);
     this.sweep = sweepSql(this.table);
-    this.owned = this.options.pool === undefined;
+    this.owned = this.options.connectionString !== undefined;
+    if (this.options.pglite !== undefined) {
+      this.pglite = new PgliteInboxAdapter(this.options.pglite);
+      this.db = this.pglite;
+      return;
+    }
     this.pool = this.options.pool ?? this.createPool();
+    this.db = this.pool;
     // A pooled client checked out for a transaction has no 'error' listener (the pool removes its
     // own): PostgreSQL going away between two statements would be an uncaught 'error' event and
     // kill the process. The statement in flight, or the next one, rejects anyway — that is what
@@ -95,7 +116,7 @@ export class PostgresInboxStore extends DedupStore implements OnModuleInit {
 
   /** Answers when PostgreSQL runs a query (health checks). */
   async ping(): Promise<void> {
-    await this.pool.query('SELECT 1');
+    await this.db.query('SELECT 1');
   }
 
   override async runInTransaction<T>(
@@ -104,9 +125,16 @@ export class PostgresInboxStore extends DedupStore implements OnModuleInit {
     fn: () => Promise<T>,
   ): Promise<TransactionOutcome<T>> {
     if (this.options.transactionHost !== undefined) return this.runInHostTransaction(key, ttl, fn);
+    if (this.pglite !== undefined) {
+      return this.pglite.runInTransaction(
+        claimInTransactionSql(this.table, key, ttl),
+        fn,
+        this.name,
+      );
+    }
     let client: PgPoolClientLike;
     try {
-      client = await this.pool.connect();
+      client = await this.pool!.connect();
     } catch (error) {
       throw this.failure('connect', error);
     }
@@ -158,7 +186,7 @@ export class PostgresInboxStore extends DedupStore implements OnModuleInit {
   /** Lease claim for `DedupService.acquire()` outside a transaction (side effects elsewhere). */
   async claim(key: DedupKey, leaseTtl: number): Promise<ClaimResult> {
     const token = randomUUID();
-    const { rows } = (await this.pool.query(this.lease.claim, [
+    const { rows } = (await this.db.query(this.lease.claim, [
       key.scope,
       idBytes(key.id),
       leaseTtl,
@@ -169,11 +197,11 @@ export class PostgresInboxStore extends DedupStore implements OnModuleInit {
   }
 
   async commit(key: DedupKey, token: string, ttl: number): Promise<void> {
-    await this.pool.query(this.lease.commit, [key.scope, idBytes(key.id), ttl, token]);
+    await this.db.query(this.lease.commit, [key.scope, idBytes(key.id), ttl, token]);
   }
 
   async release(key: DedupKey, token: string): Promise<void> {
-    await this.pool.query(this.lease.release, [key.scope, idBytes(key.id), token]);
+    await this.db.query(this.lease.release, [key.scope, idBytes(key.id), token]);
   }
 
   async renew(
@@ -181,12 +209,12 @@ export class PostgresInboxStore extends DedupStore implements OnModuleInit {
     leaseTtl: number,
   ): Promise<void> {
     for (const { key, token } of claims) {
-      await this.pool.query(this.lease.renew, [key.scope, idBytes(key.id), leaseTtl, token]);
+      await this.db.query(this.lease.renew, [key.scope, idBytes(key.id), leaseTtl, token]);
     }
   }
 
   async markIfAbsent(key: DedupKey, ttl: number): Promise<boolean> {
-    const result = (await this.pool.query(this.lease.mark, [
+    const result = (await this.db.query(this.lease.mark, [
       key.scope,
       idBytes(key.id),
       ttl,
@@ -195,7 +223,7 @@ export class PostgresInboxStore extends DedupStore implements OnModuleInit {
   }
 
   async size(): Promise<number> {
-    const { rows } = (await this.pool.query(sizeSql(this.table))) as PgResultLike;
+    const { rows } = (await this.db.query(sizeSql(this.table))) as PgResultLike;
     return Number(rows[0].n);
   }
 
@@ -207,7 +235,7 @@ export class PostgresInboxStore extends DedupStore implements OnModuleInit {
     const started = Date.now();
     let removed = 0;
     for (;;) {
-      const { rowCount } = (await this.pool.query(this.sweep, [
+      const { rowCount } = (await this.db.query(this.sweep, [
         this.options.sweepBatchSize,
       ])) as PgResultLike;
       removed += rowCount ?? 0;
@@ -218,26 +246,30 @@ export class PostgresInboxStore extends DedupStore implements OnModuleInit {
   }
 
   override async close(): Promise<void> {
-    if (this.owned) await this.pool.end();
+    if (this.owned) await this.pool?.end();
   }
 
   private async init(): Promise<void> {
     try {
-      await this.pool.query('SELECT 1');
+      await this.db.query('SELECT 1');
     } catch (error) {
-      const option = this.owned ? 'postgres.connectionString' : 'postgres.pool';
+      const option = this.pglite
+        ? 'postgres.pglite'
+        : this.owned
+          ? 'postgres.connectionString'
+          : 'postgres.pool';
       throw new DedupOptionsError(
         option,
         this.owned ? redact(this.options.connectionString) : '{…}',
-        `PostgreSQL does not answer: ${(error as Error).message}`,
+        `${this.pglite ? 'PGlite' : 'PostgreSQL'} does not answer: ${(error as Error).message}`,
       );
     }
     // An existing table is checked before the migration touches it (a foreign table named by
     // mistake fails naming postgres.table, not with an index error).
-    const existed = await verifyInboxTable(this.pool, this.table, this.options.migrate);
+    const existed = await verifyInboxTable(this.db, this.table, this.options.migrate);
     if (this.options.migrate) {
-      await migratePostgresInbox(this.pool, this.table);
-      if (!existed) await verifyInboxTable(this.pool, this.table);
+      await migratePostgresInbox(this.pglite?.pglite ?? this.pool!, this.table);
+      if (!existed) await verifyInboxTable(this.db, this.table);
     }
     if (this.options.transactionHost !== undefined) {
       this.host = resolveTransactionHost(this.options.transactionHost);

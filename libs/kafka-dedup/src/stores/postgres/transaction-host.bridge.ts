@@ -66,7 +66,8 @@ export function isPgQueryable(tx: unknown): tx is PgQueryable {
 }
 
 function rowCountOf(result: unknown): number {
-  // node-postgres (and Drizzle over it): rowCount; postgres.js (and Drizzle over it): count.
-  const r = result as Partial<PgResultLike> & { count?: number };
-  return r?.rowCount ?? r?.count ?? 0;
+  // node-postgres (and Drizzle over it): rowCount; postgres.js (and Drizzle over it): count;
+  // PGlite (and Drizzle over it): affectedRows.
+  const r = result as Partial<PgResultLike> & { count?: number; affectedRows?: number };
+  return r?.rowCount ?? r?.count ?? r?.affectedRows ?? 0;
 }

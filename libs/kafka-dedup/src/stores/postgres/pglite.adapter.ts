@@ -1,0 +1,114 @@
+import { DedupStoreError } from '../../errors/dedup.errors';
+import type { TransactionOutcome } from '../../interfaces/dedup-key.interface';
+import { inboxContext } from './inbox.context';
+import type { PgResultLike } from './postgres-inbox.options';
+
+/** A PGlite `Results` as far as the inbox store reads it (`affectedRows`, not node-postgres' `rowCount`). */
+export interface PGliteResultsLike {
+  rows: Array<Record<string, unknown>>;
+  affectedRows?: number;
+  command?: string;
+}
+
+/**
+ * A PGlite `Transaction` (what `pglite.transaction(async (tx) => …)` hands out) as far as the store
+ * uses it; `getInboxClient<Transaction>()` gives it to a handler of a PGlite inbox.
+ */
+export interface PGliteTransactionLike {
+  query(text: string, params?: unknown[]): Promise<PGliteResultsLike>;
+  exec(text: string): Promise<PGliteResultsLike[]>;
+  rollback(): Promise<void>;
+  readonly closed: boolean;
+}
+
+/**
+ * A PGlite instance (`new PGlite(…)` of `@electric-sql/pglite`) as far as the store uses it.
+ * Structural, so apps without PGlite need no PGlite types.
+ */
+export interface PGliteLike {
+  query(text: string, params?: unknown[]): Promise<PGliteResultsLike>;
+  transaction<T>(callback: (tx: PGliteTransactionLike) => Promise<T>): Promise<T>;
+  readonly closed?: boolean;
+}
+
+/** True when `value` looks like a PGlite instance (by shape: `transaction` and no pool's `connect`). @internal */
+export function isPGlite(value: unknown): value is PGliteLike {
+  const candidate = value as Partial<PGliteLike> & { connect?: unknown };
+  return (
+    typeof candidate?.query === 'function' &&
+    typeof candidate.transaction === 'function' &&
+    candidate.connect === undefined
+  );
+}
+
+const DUPLICATE = { duplicate: true } as const;
+
+/**
+ * The inbox store on one PGlite instance. PGlite is a single session: every statement and
+ * transaction is serialised by its own mutex, so no pool, no prepared claim, and no advisory lock
+ * matter here; a handler must write through the transaction it is given (`getInboxClient()`), as
+ * a statement on the instance itself would wait for the transaction the handler runs in.
+ * @internal
+ */
+export class PgliteInboxAdapter {
+  constructor(readonly pglite: PGliteLike) {}
+
+  /** One auto-committed statement, its result shaped like node-postgres' (`rowCount`). */
+  async query(text: string, values?: unknown[]): Promise<PgResultLike> {
+    const result = await this.pglite.query(text, values);
+    return { rows: result.rows, rowCount: result.affectedRows ?? null, command: result.command };
+  }
+
+  /** Runs `sql` (several statements allowed) in one transaction: the migration. */
+  async execInTransaction(sql: string): Promise<void> {
+    await this.pglite.transaction((tx) => tx.exec(sql));
+  }
+
+  /**
+   * `pglite.transaction()` (BEGIN, COMMIT — which throws when it answers ROLLBACK — or ROLLBACK on
+   * a throw) with the `claim` statement first: no row inserted → duplicate (rolled back, `fn`
+   * skipped); else `fn` runs with the transaction as its inbox client, then commits. A store
+   * failure throws {@link DedupStoreError} (`store` names the store); `fn`'s own error is rethrown.
+   */
+  async runInTransaction<T>(
+    claim: string,
+    fn: () => Promise<T>,
+    store: string,
+  ): Promise<TransactionOutcome<T>> {
+    let handlerFailed = false;
+    let committing = false;
+    try {
+      return await this.pglite.transaction(async (tx) => {
+        let inserted: number;
+        try {
+          inserted = (await tx.query(claim)).affectedRows ?? 0;
+        } catch (error) {
+          throw new DedupStoreError('claim', store, { cause: error });
+        }
+        if (inserted !== 1) {
+          await tx.rollback();
+          return DUPLICATE;
+        }
+        let result: T;
+        try {
+          result = await inboxContext.run(tx, fn);
+        } catch (error) {
+          handlerFailed = true;
+          throw error;
+        }
+        if (tx.closed) {
+          throw new DedupStoreError('commit', store, {
+            cause: new Error('the handler rolled the inbox transaction back; nothing was recorded'),
+          });
+        }
+        committing = true;
+        return { duplicate: false, result };
+      });
+    } catch (error) {
+      if (handlerFailed || error instanceof DedupStoreError) throw error;
+      // COMMIT failed, or answered ROLLBACK (a statement error the handler caught aborted the
+      // transaction: nothing was written, the claim neither); or BEGIN / the rollback failed.
+      throw new DedupStoreError(committing ? 'commit' : 'transaction', store, { cause: error });
+    }
+  }
+}
