@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { APP_MAIN, ensureBuilt } from './user-service-build';
 import { sleep } from './wait';
 
@@ -109,9 +110,36 @@ export const AUTH_READY = /auth-service listening on/;
 /** The line a user-service prints once HTTP, gRPC and the consumer are up. */
 export const USER_SERVICE_READY = /\[user-service\] listening on/;
 
-/** Loopback ports no other suite uses: `base + i`, base drawn per run. */
+/**
+ * Loopback ports no other suite uses: `base + i`, base drawn per run, below the Linux ephemeral
+ * range (32768+), and skipping blocks where a socket already uses one of the ports (a machine's own
+ * services sit there too: RabbitMQ's distribution port 25672, for one).
+ */
 export function portBlock(size: number): number[] {
-  // below the Linux ephemeral range (32768+), so no client socket holds one of them
-  const base = 20_000 + Math.floor(Math.random() * 1_200) * 10;
-  return Array.from({ length: size }, (_, i) => base + i);
+  const used = portsInUse();
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 1_200) * 10;
+    const block = Array.from({ length: size }, (_, i) => base + i);
+    if (!block.some((port) => used.has(port))) return block;
+  }
+  throw new Error(`no free block of ${size} loopback ports in 20000-31999`);
+}
+
+/** Local ports of the machine's TCP sockets (Linux /proc; empty elsewhere). */
+function portsInUse(): Set<number> {
+  const ports = new Set<number>();
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let table: string;
+    try {
+      table = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    // `  sl  local_address rem_address st …`: local_address is HEXIP:HEXPORT
+    for (const line of table.split('\n').slice(1)) {
+      const local = line.trim().split(/\s+/)[1];
+      if (local !== undefined) ports.add(parseInt(local.slice(local.lastIndexOf(':') + 1), 16));
+    }
+  }
+  return ports;
 }
