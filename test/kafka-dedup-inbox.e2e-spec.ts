@@ -18,7 +18,7 @@ import { createTestDatabase, PrivatePostgres, type TestDatabase } from './suppor
 import { sleep, waitFor } from './support/wait';
 
 /** Events per crash stream (INBOX_E2E_EVENTS overrides it, e.g. for a longer run by hand). */
-const EVENTS = Number(process.env.INBOX_E2E_EVENTS ?? 12_000);
+const EVENTS = Number(process.env.INBOX_E2E_EVENTS ?? 20_000);
 const PARTITIONS = 3;
 
 describe('kafka-dedup PostgreSQL inbox under crashes (real Kafka, real PostgreSQL)', () => {
