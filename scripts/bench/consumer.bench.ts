@@ -378,19 +378,29 @@ async function main(): Promise<void> {
 
 let pgDatabase: string | undefined;
 
+/** Runs `fn` on a client connected to `url`, then disconnects. */
+async function withPgClient<T>(
+  url: string,
+  fn: (client: import('pg').Client) => Promise<T>,
+): Promise<T> {
+  const { Client } = await import('pg');
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
 /** A database of this run for the PostgreSQL cases, created on first use. */
 async function benchDatabase(): Promise<string> {
-  pgDatabase ??= `bench_consumer_${RUN.replace(/\W/g, '_')}`;
-  const { Client } = await import('pg');
-  const admin = new Client({ connectionString: `${PG_SERVER}/postgres` });
-  await admin.connect();
-  try {
-    const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [pgDatabase]);
-    if (exists.rowCount === 0) await admin.query(`CREATE DATABASE "${pgDatabase}"`);
-  } finally {
-    await admin.end();
-  }
-  return `${PG_SERVER}/${pgDatabase}`;
+  const database = (pgDatabase ??= `bench_consumer_${RUN.replace(/\W/g, '_')}`);
+  await withPgClient(`${PG_SERVER}/postgres`, async (admin) => {
+    const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (exists.rowCount === 0) await admin.query(`CREATE DATABASE "${database}"`);
+  });
+  return `${PG_SERVER}/${database}`;
 }
 
 /**
@@ -400,27 +410,18 @@ async function benchDatabase(): Promise<string> {
  * second PostgreSQL case of a round lost 10–30% whichever it was).
  */
 async function quiescePostgres(url: string): Promise<void> {
-  const { Client } = await import('pg');
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
+  await withPgClient(url, async (client) => {
     await client.query('VACUUM ANALYZE');
     await client.query('CHECKPOINT').catch(() => undefined); // needs pg_checkpoint or superuser
-  } finally {
-    await client.end();
-  }
+  });
 }
 
 async function dropBenchDatabase(): Promise<void> {
   if (pgDatabase === undefined) return;
-  const { Client } = await import('pg');
-  const admin = new Client({ connectionString: `${PG_SERVER}/postgres` });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS "${pgDatabase}" WITH (FORCE)`);
-  } finally {
-    await admin.end();
-  }
+  const database = pgDatabase;
+  await withPgClient(`${PG_SERVER}/postgres`, (admin) =>
+    admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`),
+  );
 }
 
 function cpuMedian(list: WorkerResult[] | undefined): number | undefined {

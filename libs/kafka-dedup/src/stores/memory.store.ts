@@ -119,20 +119,25 @@ export class MemoryDedupStore extends DedupStore {
   }
 
   override peek(key: DedupKey): ClaimResult['status'] | 'new' {
-    this.fingerprinter.fingerprint(key);
-    const hi = FP[0];
-    const lo = FP[1];
-    const now = this.now();
-    if (this.table.has(hi, lo, now)) return 'duplicate';
-    return this.heldAt(hi, lo, now) === undefined ? 'new' : 'in-flight';
+    return this.statusAt(key, this.now());
   }
 
   claim(key: DedupKey, leaseTtl: number): ClaimResult {
-    const status = this.peek(key); // leaves the key's fingerprint in FP
+    const now = this.now();
+    const status = this.statusAt(key, now);
     if (status !== 'new') return status === 'duplicate' ? DUPLICATE : IN_FLIGHT;
     const token = String(++this.nextToken);
-    this.inFlight.set(inFlightId(FP[0], FP[1]), { token, expiresAt: this.now() + leaseTtl });
+    this.inFlight.set(inFlightId(FP[0], FP[1]), { token, expiresAt: now + leaseTtl });
     return { status: 'claimed', token };
+  }
+
+  /** Where `key` stands at `now`; leaves its fingerprint in `FP` for the caller. */
+  private statusAt(key: DedupKey, now: number): ClaimResult['status'] | 'new' {
+    this.fingerprinter.fingerprint(key);
+    const hi = FP[0];
+    const lo = FP[1];
+    if (this.table.has(hi, lo, now)) return 'duplicate';
+    return this.heldAt(hi, lo, now) === undefined ? 'new' : 'in-flight';
   }
 
   commit(key: DedupKey, token: string, ttl: number): void {

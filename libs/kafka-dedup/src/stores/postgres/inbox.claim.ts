@@ -64,7 +64,7 @@ export class InboxClaim {
         const results = (await client.query(
           prepare ? `${this.statement.prepare}; ${claim}` : claim,
         )) as PgResultLike[];
-        prepared.add(name);
+        if (prepare) prepared.add(name);
         return results[results.length - 1].rowCount === 1;
       } catch (error) {
         const code = (error as { code?: unknown } | undefined)?.code;

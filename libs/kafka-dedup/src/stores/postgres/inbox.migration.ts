@@ -8,6 +8,7 @@ import {
   UNIQUE_KEY_SQL,
   type InboxTable,
 } from './inbox.sql';
+import { rollback } from './inbox.claim';
 import { isPGlite, type PGliteLike } from './pglite.adapter';
 import type { PgPoolLike, PgQueryable, PgResultLike } from './postgres-inbox.options';
 
@@ -57,10 +58,7 @@ async function migrateOnPool(pool: PgPoolLike, table: InboxTable): Promise<void>
     await client.query(inboxMigrationSql(table));
     await client.query('COMMIT');
   } catch (error) {
-    broken = await client.query('ROLLBACK').then(
-      () => undefined,
-      (e: Error) => e,
-    );
+    broken = await rollback(client);
     throw error;
   } finally {
     client.release(broken);

@@ -87,8 +87,13 @@ export function byteaLiteral(id: string | Buffer): string {
 
 /** `now() + <ms>`: the server's clock decides expiry, so replicas' clocks never matter. @internal */
 export function expiresIn(ms: number): string {
+  return `now() + interval '${durationLiteral(ms)} milliseconds'`;
+}
+
+/** A duration in ms, checked to be a non-negative integer before it is written into SQL. */
+function durationLiteral(ms: number): number {
   if (!Number.isSafeInteger(ms) || ms < 0) throw new Error(`invalid duration ${ms}`);
-  return `now() + interval '${ms} milliseconds'`;
+  return ms;
 }
 
 /**
@@ -142,8 +147,7 @@ export function executeClaimSql(
   id: string | Buffer,
   ttl: number,
 ): string {
-  if (!Number.isSafeInteger(ttl) || ttl < 0) throw new Error(`invalid duration ${ttl}`);
-  return `EXECUTE ${name}(${scope}, ${byteaLiteral(id)}, ${ttl})`;
+  return `EXECUTE ${name}(${scope}, ${byteaLiteral(id)}, ${durationLiteral(ttl)})`;
 }
 
 /**

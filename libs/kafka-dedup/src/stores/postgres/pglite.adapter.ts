@@ -59,11 +59,6 @@ export class PgliteInboxAdapter {
     return { rows: result.rows, rowCount: result.affectedRows ?? null, command: result.command };
   }
 
-  /** Runs `sql` (several statements allowed) in one transaction: the migration. */
-  async execInTransaction(sql: string): Promise<void> {
-    await this.pglite.transaction((tx) => tx.exec(sql));
-  }
-
   /**
    * `pglite.transaction()` (BEGIN, COMMIT — which throws when it answers ROLLBACK — or ROLLBACK on
    * a throw) with the `claim` statement first: no row inserted → duplicate (rolled back, `fn`
