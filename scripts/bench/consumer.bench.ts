@@ -1,6 +1,7 @@
 /**
  * npm run bench:consumer [-- --json] [-- --concurrency N] [-- --events N] [-- --slow-events N] [-- --rounds N] [-- --only a,b]
- * [-- --pg-events N] (PostgreSQL cases: a row written per event, plain vs inbox store; BENCH_PG_URL)
+ * [-- --pg-events N] [-- --pg-rounds N] (PostgreSQL cases: a row written per event, plain vs inbox store;
+ * BENCH_PG_URL)
  *
  * What a user feels: a stock Nest `Transport.KAFKA` consumer on the real broker (127.0.0.1:9092),
  * N events (default 200,000, unique `x-event-id` headers) on 3 partitions produced first, consumed
@@ -16,7 +17,10 @@
  * ratios by ±20%; 160,000 timed events average the lumps out (rounds then agree within ~5–8%).
  * With --rounds N (default 5) the cases run N times, interleaved (even rounds in reverse order); a
  * ratio is the median of its per-round ratios, a rate the median of its rounds (a shared machine is
- * noisy).
+ * noisy). The PostgreSQL cases run --pg-rounds times (default 9): every commit there waits for a WAL
+ * fsync, whose latency on a shared disk drifts between consecutive 8-second cases (single rounds of
+ * the same code ranged 0.73–1.24 for inbox ÷ plain writes; 9 rounds 0.77–0.91), so their median needs
+ * more pairs; a pair costs ~20 s.
  * Ratios are against the no-dedup case with the same handler, in the same run. The CPU time per
  * event (process user + system) is reported too: it is what a busy shared machine disturbs least.
  *
@@ -170,6 +174,7 @@ const PG_EVENTS = Number(flag('--pg-events') ?? 20_000);
 const PG_SERVER = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
 const ONLY = flag('--only')?.split(',');
 const ROUNDS = Number(flag('--rounds') ?? 5);
+const PG_ROUNDS = Number(flag('--pg-rounds') ?? 9);
 /**
  * `--concurrency N`: kafkajs `partitionsConsumedConcurrently` of every case, baselines included.
  * Default: one per partition, as a consumer of 3 partitions whose handler waits on I/O (a Redis
@@ -273,17 +278,20 @@ async function main(): Promise<void> {
     logLevel: logLevel.NOTHING,
   });
   const runs = new Map<string, WorkerResult[]>();
-  for (let round = 1; round <= ROUNDS; round++) {
+  const rounds = Math.max(ROUNDS, PG_ROUNDS);
+  for (let round = 1; round <= rounds; round++) {
     // Even rounds run the cases in reverse order: a machine drifting faster or slower during a
     // round then favours no case (a case and its baseline swap places).
     const order = round % 2 === 1 ? CASES : [...CASES].reverse();
     for (const c of order) {
       if (ONLY && !ONLY.includes(c.name)) continue;
+      if (round > (c.pgWrites ? PG_ROUNDS : ROUNDS)) continue;
+      const of = c.pgWrites ? PG_ROUNDS : ROUNDS;
       const topic = `bench-consumer-${RUN}-${round}-${c.name}`;
       const events = c.pgWrites ? PG_EVENTS : c.handlerMs > 0 ? SLOW_EVENTS : EVENTS;
       const pgUrl = c.pgWrites ? await benchDatabase() : undefined;
       log(
-        `[${round}/${ROUNDS}] ${c.name}: producing ${events} events on ${PARTITIONS} partitions…`,
+        `[${round}/${of}] ${c.name}: producing ${events} events on ${PARTITIONS} partitions…`,
       );
       await produce(kafka, topic, events);
       if (pgUrl) await quiescePostgres(pgUrl);
@@ -306,7 +314,7 @@ async function main(): Promise<void> {
         });
         runs.set(c.name, [...(runs.get(c.name) ?? []), result]);
         log(
-          `[${round}/${ROUNDS}] ${c.name}: ${Math.round(result.eventsPerSec)} events/s, ${result.cpuMicrosPerEvent.toFixed(1)} µs CPU/event (by fifth: ${result.cpuByFifth?.join(' / ') ?? '—'})`,
+          `[${round}/${of}] ${c.name}: ${Math.round(result.eventsPerSec)} events/s, ${result.cpuMicrosPerEvent.toFixed(1)} µs CPU/event (by fifth: ${result.cpuByFifth?.join(' / ') ?? '—'})`,
         );
       } finally {
         await dropTopic(kafka, topic);
@@ -353,6 +361,7 @@ async function main(): Promise<void> {
     [...results].map(([k, v]) => [k, Number(v.cpuMicrosPerEvent.toFixed(1))]),
   );
   summary.rounds = ROUNDS;
+  summary.pgRounds = PG_ROUNDS;
   summary.events = EVENTS;
   summary.slowEvents = SLOW_EVENTS;
   summary.partitions = PARTITIONS;
@@ -414,6 +423,10 @@ async function quiescePostgres(url: string): Promise<void> {
     await client.query('VACUUM ANALYZE');
     await client.query('CHECKPOINT').catch(() => undefined); // needs pg_checkpoint or superuser
   });
+  // Every commit waits for an fsync of the WAL (~0.3–0.4 ms on this machine's disk): the events
+  // just produced sit in the broker's page cache, and the kernel writing them back mid-case would
+  // slow that case's fsyncs. Flush them now, for every PostgreSQL case alike.
+  spawnSync('sync', { stdio: 'ignore' });
 }
 
 async function dropBenchDatabase(): Promise<void> {
