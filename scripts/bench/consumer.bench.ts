@@ -290,9 +290,7 @@ async function main(): Promise<void> {
       const topic = `bench-consumer-${RUN}-${round}-${c.name}`;
       const events = c.pgWrites ? PG_EVENTS : c.handlerMs > 0 ? SLOW_EVENTS : EVENTS;
       const pgUrl = c.pgWrites ? await benchDatabase() : undefined;
-      log(
-        `[${round}/${of}] ${c.name}: producing ${events} events on ${PARTITIONS} partitions…`,
-      );
+      log(`[${round}/${of}] ${c.name}: producing ${events} events on ${PARTITIONS} partitions…`);
       await produce(kafka, topic, events);
       if (pgUrl) await quiescePostgres(pgUrl);
       try {
