@@ -17,10 +17,9 @@
  * ratios by ±20%; 160,000 timed events average the lumps out (rounds then agree within ~5–8%).
  * With --rounds N (default 5) the cases run N times, interleaved (even rounds in reverse order); a
  * ratio is the median of its per-round ratios, a rate the median of its rounds (a shared machine is
- * noisy). The PostgreSQL cases run --pg-rounds times (default 9): every commit there waits for a WAL
- * fsync, whose latency on a shared disk drifts between consecutive 8-second cases (single rounds of
- * the same code ranged 0.73–1.24 for inbox ÷ plain writes; 9 rounds 0.77–0.91), so their median needs
- * more pairs; a pair costs ~20 s.
+ * noisy). The PostgreSQL cases run --pg-rounds times (default 9): their single rounds move most
+ * (the same code ranged 0.52–1.24 for inbox ÷ plain writes, ~8 s per case, PostgreSQL on the cores
+ * the consumer and Kafka use), so their median needs more pairs; a pair costs ~20 s.
  * Ratios are against the no-dedup case with the same handler, in the same run. The CPU time per
  * event (process user + system) is reported too: it is what a busy shared machine disturbs least.
  *
@@ -421,9 +420,9 @@ async function quiescePostgres(url: string): Promise<void> {
     await client.query('VACUUM ANALYZE');
     await client.query('CHECKPOINT').catch(() => undefined); // needs pg_checkpoint or superuser
   });
-  // Every commit waits for an fsync of the WAL (~0.3–0.4 ms on this machine's disk): the events
-  // just produced sit in the broker's page cache, and the kernel writing them back mid-case would
-  // slow that case's fsyncs. Flush them now, for every PostgreSQL case alike.
+  // Every commit waits for a WAL fsync: write the events just produced (in the broker's page cache)
+  // back now rather than during the case. A precaution, for every PostgreSQL case alike: its effect
+  // on the spread of rounds was within the noise.
   spawnSync('sync', { stdio: 'ignore' });
 }
 
