@@ -284,8 +284,8 @@ async function main(): Promise<void> {
     const order = round % 2 === 1 ? CASES : [...CASES].reverse();
     for (const c of order) {
       if (ONLY && !ONLY.includes(c.name)) continue;
-      if (round > (c.pgWrites ? PG_ROUNDS : ROUNDS)) continue;
       const of = c.pgWrites ? PG_ROUNDS : ROUNDS;
+      if (round > of) continue;
       const topic = `bench-consumer-${RUN}-${round}-${c.name}`;
       const events = c.pgWrites ? PG_EVENTS : c.handlerMs > 0 ? SLOW_EVENTS : EVENTS;
       const pgUrl = c.pgWrites ? await benchDatabase() : undefined;

@@ -1,6 +1,6 @@
-import { DedupStoreError } from '../../errors/dedup.errors';
 import type { TransactionOutcome } from '../../interfaces/dedup-key.interface';
 import { inboxContext } from './inbox.context';
+import { runClaimedTransaction } from './inbox.transaction';
 import type { PgResultLike } from './postgres-inbox.options';
 
 /** A PGlite `Results` as far as the inbox store reads it (`affectedRows`, not node-postgres' `rowCount`). */
@@ -41,8 +41,6 @@ export function isPGlite(value: unknown): value is PGliteLike {
   );
 }
 
-const DUPLICATE = { duplicate: true } as const;
-
 /**
  * The inbox store on one PGlite instance. PGlite is a single session: every statement and
  * transaction is serialised by its own mutex, so no pool, no prepared claim, and no advisory lock
@@ -65,45 +63,30 @@ export class PgliteInboxAdapter {
    * skipped); else `fn` runs with the transaction as its inbox client, then commits. A store
    * failure throws {@link DedupStoreError} (`store` names the store); `fn`'s own error is rethrown.
    */
-  async runInTransaction<T>(
+  runInTransaction<T>(
     claim: string,
     fn: () => Promise<T>,
     store: string,
   ): Promise<TransactionOutcome<T>> {
-    let handlerFailed = false;
-    let committing = false;
-    try {
-      return await this.pglite.transaction(async (tx) => {
-        let inserted: number;
-        try {
-          inserted = (await tx.query(claim)).affectedRows ?? 0;
-        } catch (error) {
-          throw new DedupStoreError('claim', store, { cause: error });
-        }
-        if (inserted !== 1) {
-          await tx.rollback();
-          return DUPLICATE;
-        }
-        let result: T;
-        try {
-          result = await inboxContext.run(tx, fn);
-        } catch (error) {
-          handlerFailed = true;
-          throw error;
-        }
-        if (tx.closed) {
-          throw new DedupStoreError('commit', store, {
-            cause: new Error('the handler rolled the inbox transaction back; nothing was recorded'),
-          });
-        }
-        committing = true;
-        return { duplicate: false, result };
-      });
-    } catch (error) {
-      if (handlerFailed || error instanceof DedupStoreError) throw error;
-      // COMMIT failed, or answered ROLLBACK (a statement error the handler caught aborted the
-      // transaction: nothing was written, the claim neither); or BEGIN / the rollback failed.
-      throw new DedupStoreError(committing ? 'commit' : 'transaction', store, { cause: error });
-    }
+    let tx!: PGliteTransactionLike;
+    return runClaimedTransaction(
+      {
+        transaction: (body) =>
+          this.pglite.transaction((opened) => {
+            tx = opened;
+            return body();
+          }),
+        claim: async () => (await tx.query(claim)).affectedRows ?? 0,
+        abandon: () => tx.rollback(),
+        run: (handler) => inboxContext.run(tx, handler),
+        check: async () => {
+          if (tx.closed) {
+            throw new Error('the handler rolled the inbox transaction back; nothing was recorded');
+          }
+        },
+      },
+      fn,
+      store,
+    );
   }
 }

@@ -12,6 +12,7 @@ import { CleanupResult, DedupStore } from '../dedup.store';
 import { InboxClaim, rollback } from './inbox.claim';
 import { inboxContext } from './inbox.context';
 import { migratePostgresInbox, verifyInboxTable } from './inbox.migration';
+import { runClaimedTransaction } from './inbox.transaction';
 import { PgliteInboxAdapter } from './pglite.adapter';
 import { claimInTransactionSql, leaseSql, sizeSql, sweepSql, type InboxTable } from './inbox.sql';
 import {
@@ -277,53 +278,38 @@ export class PostgresInboxStore extends DedupStore implements OnModuleInit {
   }
 
   /** The inbox transaction opened by the app's `TransactionHost` (Drizzle, pg, … adapters). */
-  private async runInHostTransaction<T>(
+  private runInHostTransaction<T>(
     key: DedupKey,
     ttl: number,
     fn: () => Promise<T>,
   ): Promise<TransactionOutcome<T>> {
     this.host ??= resolveTransactionHost(this.options.transactionHost!);
     const host = this.host;
-    let handlerFailed = false;
-    let duplicate = false;
-    try {
-      const result = await host.withTransaction(async () => {
-        const tx = host.tx;
-        const execute = executorFor(tx)!;
-        let inserted: number;
-        try {
-          // Literal, not the prepared claim: the adapter's transaction object tells nothing about
-          // its connection, and a missing statement would abort a transaction this store cannot
-          // retry.
-          inserted = await execute(claimInTransactionSql(this.table, key, ttl));
-        } catch (error) {
-          throw this.failure('claim', error);
-        }
-        if (inserted !== 1) {
-          duplicate = true;
-          return undefined;
-        }
-        let value: T;
-        try {
-          value = isPgQueryable(tx) ? await inboxContext.run(tx, fn) : await fn();
-        } catch (error) {
-          handlerFailed = true;
-          throw error;
-        }
+    let execute!: (sql: string) => Promise<number>;
+    return runClaimedTransaction(
+      {
+        transaction: (body) =>
+          host.withTransaction(() => {
+            execute = executorFor(host.tx)!;
+            return body();
+          }),
+        // Literal, not the prepared claim: the adapter's transaction object tells nothing about
+        // its connection, and a missing statement would abort a transaction this store cannot
+        // retry.
+        claim: () => execute(claimInTransactionSql(this.table, key, ttl)),
+        run: (handler) => {
+          const tx = host.tx;
+          return isPgQueryable(tx) ? inboxContext.run(tx, handler) : handler();
+        },
         // The adapter commits without looking at the answer: make an aborted transaction (a
         // statement error the handler caught) fail here, so it rolls back and is redelivered.
-        try {
+        check: async () => {
           await execute('SELECT 1');
-        } catch (error) {
-          throw this.failure('commit', error);
-        }
-        return value;
-      });
-      return duplicate ? DUPLICATE : { duplicate: false, result: result as T };
-    } catch (error) {
-      if (handlerFailed || error instanceof DedupStoreError) throw error;
-      throw this.failure('transaction', error); // BEGIN, COMMIT or the connection failed
-    }
+        },
+      },
+      fn,
+      this.name,
+    );
   }
 
   private failure(operation: string, cause: unknown): DedupStoreError {
