@@ -11,6 +11,7 @@ import {
   Deduplicate,
   InboxTransaction,
 } from '@nest-resilience/kafka-dedup';
+import { failOnceAfterWrite } from './support/inbox-app';
 import { groupLag, inboxStream, produceStream } from './support/inbox-fixture';
 import { createTopic, KAFKA_BROKER, uniqueTopic } from './support/kcat';
 import { metricValue } from './support/metrics';
@@ -39,7 +40,7 @@ describe('kafka-dedup inbox store on PGlite (real Kafka, embedded PGlite)', () =
 
   /** A Nest Kafka consumer whose handler writes its row through Drizzle on the inbox transaction. */
   async function startConsumer(topic: string, failOnce: Set<string>): Promise<INestMicroservice> {
-    const failed = new Set<string>();
+    const maybeFail = failOnceAfterWrite(failOnce, failures);
 
     @Injectable()
     class Writer {
@@ -48,11 +49,7 @@ describe('kafka-dedup inbox store on PGlite (real Kafka, embedded PGlite)', () =
         // drizzle-orm/pglite over PGlite's Transaction: its statements run in the inbox transaction.
         const tx = drizzle(this.inbox.client<Transaction>() as unknown as PGlite);
         await tx.insert(effects).values({ eventId: id });
-        if (failOnce.has(id) && !failed.has(id)) {
-          failed.add(id);
-          failures.count++;
-          throw new Error(`handler failed for ${id} after its write`);
-        }
+        maybeFail(id);
       }
     }
 

@@ -26,6 +26,22 @@ const sideEffects = pgTable('side_effects', {
   pid: integer('pid').notNull(),
 });
 
+/**
+ * A handler step that throws the first time it sees one of `ids` (after the handler's write, so
+ * the test sees that write rolled back), counting the throws in `counter`.
+ */
+export function failOnceAfterWrite(
+  ids: Iterable<string>,
+  counter: { count: number },
+): (id: string) => void {
+  const pending = new Set(ids);
+  return (id) => {
+    if (!pending.delete(id)) return;
+    counter.count++;
+    throw new Error(`handler failed for ${id} after its write`);
+  };
+}
+
 /** Handler attempts that threw (failOnce) in this process, for in-process tests. */
 export const inboxFailures = { count: 0 };
 
@@ -54,21 +70,13 @@ type Db = NodePgDatabase<Record<string, never>>;
  * of `DedupModule.forRoot({ store: 'postgres' })`.
  */
 export async function startInboxConsumer(spec: InboxConsumerSpec): Promise<INestMicroservice> {
-  const failed = new Set<string>();
-  const failOnce = new Set(spec.failOnce ?? []);
   const pool = new Pool({
     connectionString: spec.pgUrl,
     max: (spec.partitionsConsumedConcurrently ?? 1) + 2,
     connectionTimeoutMillis: 2_000,
   });
   pool.on('error', () => undefined); // idle clients dropped by a PostgreSQL restart
-  const maybeFail = (id: string): void => {
-    if (failOnce.has(id) && !failed.has(id)) {
-      failed.add(id);
-      inboxFailures.count++;
-      throw new Error(`handler failed for ${id} after its write`);
-    }
-  };
+  const maybeFail = failOnceAfterWrite(spec.failOnce ?? [], inboxFailures);
 
   @Injectable()
   class PgWriter {
