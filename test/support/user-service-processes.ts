@@ -57,7 +57,7 @@ export class AppProcess {
   }
 
   /**
-   * Sends `signal` and waits for the exit; returns the exit code, or the signal's name when the
+   * Sends `signal` and waits for the exit and the end of its output; returns the exit code, or the signal's name when the
    * process ended by a signal (Nest re-raises SIGTERM once its shutdown hooks have run).
    */
   async stop(
@@ -66,9 +66,7 @@ export class AppProcess {
   ): Promise<number | string | null> {
     const child = this.child;
     if (!child || !this.running) return child?.exitCode ?? child?.signalCode ?? null;
-    const exited = new Promise<number | string | null>((resolve) =>
-      child.once('exit', (code, sig) => resolve(code ?? sig)),
-    );
+    const exited = closed(child);
     child.kill(signal);
     const code = await Promise.race([exited, sleep(timeoutMs).then(() => 'timeout' as const)]);
     if (code === 'timeout') {
@@ -83,7 +81,7 @@ export class AppProcess {
     const child = this.child;
     if (!child || !this.running) return Promise.resolve(child?.exitCode ?? null);
     return Promise.race([
-      new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code))),
+      closed(child).then((code) => (typeof code === 'number' ? code : null)),
       sleep(timeoutMs).then(() => {
         throw new Error(`${this.app} still running after ${timeoutMs} ms`);
       }),
@@ -93,6 +91,15 @@ export class AppProcess {
   tail(lines = 25): string {
     return this.output.split('\n').slice(-lines).join('\n');
   }
+}
+
+/**
+ * Resolves with the exit code (or signal name) once the process has exited *and* its stdout and
+ * stderr have ended: `'exit'` can fire while the last lines are still in the pipe, and suites
+ * assert on what a process printed while it shut down.
+ */
+function closed(child: ChildProcess): Promise<number | string | null> {
+  return new Promise((resolve) => child.once('close', (code, sig) => resolve(code ?? sig)));
 }
 
 /** An auth-service process on `port`. */
