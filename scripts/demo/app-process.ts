@@ -60,7 +60,8 @@ export class DemoProcess {
   async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 20_000): Promise<void> {
     const child = this.child;
     if (!child || !this.running) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    // 'close', not 'exit': the last lines (shutdown logs) may still be in the pipe at 'exit'
+    const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
     child.kill(signal);
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     await exited;
