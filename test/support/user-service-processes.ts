@@ -9,6 +9,8 @@ export const E2E_TOKEN_SECRET = 'e2e-secret-0123456789';
 /** One process of a compiled app, with its output kept for failure messages; stopped by pid. */
 export class AppProcess {
   private child?: ChildProcess;
+  /** Settles once the child has exited and its output has ended (see `closed`). */
+  private done?: Promise<number | string | null>;
   output = '';
 
   constructor(
@@ -35,6 +37,8 @@ export class AppProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
+    const done = closed(child);
+    this.done = done;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new Error(`${this.app} not ready: ${this.tail()}`)),
@@ -49,24 +53,26 @@ export class AppProcess {
       };
       child.stdout!.on('data', onData);
       child.stderr!.on('data', onData);
-      child.once('exit', (code, signal) => {
+      void done.then((code) => {
         clearTimeout(timer);
-        reject(new Error(`${this.app} exited (${code ?? signal}): ${this.tail()}`));
+        reject(new Error(`${this.app} exited (${code}): ${this.tail()}`));
       });
     });
   }
 
   /**
-   * Sends `signal` and waits for the exit and the end of its output; returns the exit code, or the signal's name when the
-   * process ended by a signal (Nest re-raises SIGTERM once its shutdown hooks have run).
+   * Sends `signal` and waits for the exit and the end of its output; returns the exit code, or the
+   * signal's name when the process ended by a signal (Nest re-raises SIGTERM once its shutdown
+   * hooks have run). A process that already exited on its own is only waited for.
    */
   async stop(
     signal: NodeJS.Signals = 'SIGTERM',
     timeoutMs = 30_000,
   ): Promise<number | string | null> {
     const child = this.child;
-    if (!child || !this.running) return child?.exitCode ?? child?.signalCode ?? null;
-    const exited = closed(child);
+    const exited = this.done;
+    if (!child || !exited) return null;
+    if (!this.running) return exited; // exited on its own: wait for the rest of its output
     child.kill(signal);
     const code = await Promise.race([exited, sleep(timeoutMs).then(() => 'timeout' as const)]);
     if (code === 'timeout') {
@@ -76,12 +82,12 @@ export class AppProcess {
     return code;
   }
 
-  /** Waits for the process to exit on its own; returns its exit code. */
+  /** Waits for the process to exit on its own and its output to end; returns its exit code. */
   waitForExit(timeoutMs = 60_000): Promise<number | null> {
-    const child = this.child;
-    if (!child || !this.running) return Promise.resolve(child?.exitCode ?? null);
+    const exited = this.done;
+    if (!exited) return Promise.resolve(null);
     return Promise.race([
-      closed(child).then((code) => (typeof code === 'number' ? code : null)),
+      exited.then((code) => (typeof code === 'number' ? code : null)),
       sleep(timeoutMs).then(() => {
         throw new Error(`${this.app} still running after ${timeoutMs} ms`);
       }),

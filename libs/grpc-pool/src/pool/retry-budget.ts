@@ -27,6 +27,7 @@ export class RetryBudget {
 
   /** Takes one retry from the budget; false when it is spent. */
   tryAcquireRetry(): boolean {
+    this.counts.advance();
     const allowed = this.minRetries + this.ratio * this.counts.first;
     if (this.counts.second + 1 > allowed) return false;
     this.counts.add(0, 1);

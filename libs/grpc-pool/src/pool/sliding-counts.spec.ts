@@ -15,10 +15,13 @@ describe('SlidingCounts', () => {
     c.add(2, 2); // bucket [400, 500)
     expect([c.first, c.second]).toEqual([5, 3]);
     now = 1_050; // the first bucket has left the window, the second has not
+    c.advance();
     expect([c.first, c.second]).toEqual([2, 2]);
     now = 1_350;
+    c.advance();
     expect([c.first, c.second]).toEqual([2, 2]);
     now = 1_450; // the window is now [500, 1500): the second bucket is out too
+    c.advance();
     expect([c.first, c.second]).toEqual([0, 0]);
   });
 

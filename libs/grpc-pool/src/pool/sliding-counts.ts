@@ -22,19 +22,17 @@ export class SlidingCounts {
     this.bucketStart = now();
   }
 
-  /** The first count over the window. */
+  /** The first count over the window, as of the last `add()` or `advance()`. */
   get first(): number {
-    this.advance();
     return this.firstTotal;
   }
 
-  /** The second count over the window. */
+  /** The second count over the window, as of the last `add()` or `advance()`. */
   get second(): number {
-    this.advance();
     return this.secondTotal;
   }
 
-  /** Adds to the current bucket. */
+  /** Adds to the current bucket (sliding the window to now first). */
   add(first: number, second: number): void {
     this.advance();
     this.firsts[this.bucket] += first;
@@ -50,7 +48,8 @@ export class SlidingCounts {
     this.secondTotal = 0;
   }
 
-  private advance(): void {
+  /** Slides the window to now: buckets that left it are subtracted from the totals. */
+  advance(): void {
     const now = this.now();
     if (now - this.bucketStart < this.bucketMs) return; // still in the current bucket
     let steps = Math.floor((now - this.bucketStart) / this.bucketMs);
