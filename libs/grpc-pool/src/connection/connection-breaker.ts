@@ -1,3 +1,4 @@
+import type { BreakerSettings } from '../options/grpc-pool.options';
 import { FailureWindow } from './failure-window';
 
 /** Circuit state of one connection. */
@@ -22,14 +23,6 @@ export const EJECTION_REASONS: readonly EjectionReason[] = [
   'health_check',
   'connectivity',
 ];
-
-/** Outlier-detection settings of one connection. @internal */
-export interface BreakerSettings {
-  failureThreshold: number;
-  timeoutThreshold: number;
-  ejectionMs: number;
-  failureRate: { threshold: number; minRequests: number; windowMs: number } | false;
-}
 
 /**
  * Per-connection circuit breaker with outlier ejection. Closed: user calls may pick it. Open

@@ -1,13 +1,14 @@
 import { status } from '@grpc/grpc-js';
 import type { ExponentialBackoff, IBackoff } from 'cockatiel';
 import type { GrpcPoolFailureReason } from '../errors/grpc-pool.errors';
-import type { ResolvedGrpcPoolOptions, ResolvedHedging } from '../grpc-pool.options';
-import type { PooledCallOptions } from '../interfaces/grpc-pool-options.interface';
+import type { ResolvedGrpcPoolOptions, ResolvedHedging } from '../options/grpc-pool.options';
+import type { PooledCallOptions } from '../options/grpc-pool-options.interface';
+import { Attempt, type AttemptCall, type AttemptInvoker } from './attempt';
 import { callError, codeOf, DEADLINE_SLACK_MS } from './call-errors';
 import { callDeadline, type CallSettings } from './call-settings';
-import type { PoolConnection } from './pool-connection';
-import type { PoolMetrics } from './pool-metrics';
-import type { Picker, TriedConnections } from './picker';
+import type { PoolConnection } from '../connection/pool-connection';
+import type { PoolMetrics } from '../metrics/pool-metrics';
+import type { Picker, TriedConnections } from '../balancing/picker';
 import type { RetryBudget } from './retry-budget';
 
 /** What a call needs from its pool. @internal */
@@ -21,28 +22,6 @@ export interface PoolCore {
   connections(): readonly PoolConnection[];
 }
 
-/** How one attempt is sent; reports its outcome with `call.settle(attempt, error, value)`. @internal */
-export interface AttemptInvoker {
-  start(call: PooledCall, attempt: Attempt): void;
-}
-
-/** One attempt of a call on one connection. @internal */
-export class Attempt {
-  done = false;
-  timedOut = false;
-  /** Cancels the attempt (a hedge that lost). */
-  handle?: { cancel(): void } = undefined;
-
-  constructor(
-    readonly connection: PoolConnection,
-    readonly number: number,
-    /** Deadline of this attempt (ms epoch). */
-    readonly deadline: number,
-    /** When it started (performance.now()). */
-    readonly started: number,
-  ) {}
-}
-
 /**
  * The attempt loop of one unary call: picks a connection per attempt, retries retryable failures on
  * other connections with jittered backoff inside the deadline and the retry budget, or — hedged —
@@ -50,7 +29,7 @@ export class Attempt {
  * Each outcome feeds the connection's breaker and latency estimate. Callback-driven: one object and
  * one Promise per call, no async frames. @internal
  */
-export class PooledCall<T = unknown> implements TriedConnections {
+export class PooledCall<T = unknown> implements TriedConnections, AttemptCall {
   /** Deadline of the whole call (ms epoch). */
   readonly deadline: number;
   /** Whether idempotent codes may be retried (the call's option, else the settings'). */

@@ -1,11 +1,7 @@
 import { Channel, connectivityState, type ChannelCredentials, type Client } from '@grpc/grpc-js';
-import {
-  ConnectionBreaker,
-  type BreakerSettings,
-  type CircuitState,
-  type EjectionReason,
-} from './connection-breaker';
-import { PeakEwma } from './peak-ewma';
+import type { BreakerSettings } from '../options/grpc-pool.options';
+import { ConnectionBreaker, type CircuitState, type EjectionReason } from './connection-breaker';
+import { PeakEwma } from '../stats/peak-ewma';
 import type { ProtoService } from './proto-services';
 
 /** Shared by a pool's connections: when any of them last got an answer (performance.now()). @internal */

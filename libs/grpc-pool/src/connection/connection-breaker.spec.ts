@@ -1,4 +1,5 @@
-import { ConnectionBreaker, type BreakerSettings } from './connection-breaker';
+import type { BreakerSettings } from '../options/grpc-pool.options';
+import { ConnectionBreaker } from './connection-breaker';
 
 const settings: BreakerSettings = {
   failureThreshold: 2,

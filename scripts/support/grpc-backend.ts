@@ -12,7 +12,7 @@ import { loadSync } from '@grpc/proto-loader';
 import { join } from 'node:path';
 
 /** The test service's proto file. */
-export const ECHO_PROTO = join(__dirname, '..', 'fixtures', 'echo.proto');
+export const ECHO_PROTO = join(__dirname, 'echo.proto');
 
 interface PingRequest {
   id: string;

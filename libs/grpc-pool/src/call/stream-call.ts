@@ -1,7 +1,7 @@
 import { Metadata, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 import { Observable } from 'rxjs';
-import type { PooledCallOptions } from '../interfaces/grpc-pool-options.interface';
-import type { PoolConnection } from './pool-connection';
+import type { PooledCallOptions } from '../options/grpc-pool-options.interface';
+import type { PoolConnection } from '../connection/pool-connection';
 
 /** Kind of a streaming method. @internal */
 export interface StreamKind {

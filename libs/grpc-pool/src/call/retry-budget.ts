@@ -1,4 +1,4 @@
-import { SlidingCounts } from './sliding-counts';
+import { SlidingCounts } from '../stats/sliding-counts';
 
 /**
  * Bounds retries to `minPerSecond` + `ratio` x requests over a sliding window (10 buckets), so an

@@ -1,8 +1,8 @@
 import { status } from '@grpc/grpc-js';
 import { GrpcPoolCallError, type GrpcPoolFailureReason } from '../errors/grpc-pool.errors';
-import type { ResolvedGrpcPoolOptions } from '../grpc-pool.options';
+import type { ResolvedGrpcPoolOptions } from '../options/grpc-pool.options';
 import type { CallSettings } from './call-settings';
-import type { Attempt } from './pooled-call';
+import type { Attempt } from './attempt';
 
 /** The error of a call that found every connection's circuit open. @internal */
 export function allDownError(

@@ -1,7 +1,7 @@
 import { loadPackageDefinition, type ServiceClientConstructor } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { GrpcPoolOptionsError } from '../errors/grpc-pool.errors';
-import type { ResolvedGrpcPoolOptions } from '../grpc-pool.options';
+import type { ResolvedGrpcPoolOptions } from '../options/grpc-pool.options';
 
 /** A service of the pool's packages, with the kind of each method. @internal */
 export interface ProtoService {

@@ -1,6 +1,10 @@
 import { status } from '@grpc/grpc-js';
-import type { GrpcPoolMetrics } from '../grpc-pool.metrics';
-import { EJECTION_REASONS, type CircuitState, type EjectionReason } from './connection-breaker';
+import type { GrpcPoolMetrics } from './grpc-pool.metrics';
+import {
+  EJECTION_REASONS,
+  type CircuitState,
+  type EjectionReason,
+} from '../connection/connection-breaker';
 
 interface CounterChild {
   inc(value?: number): void;

@@ -1,14 +1,15 @@
 import { status } from '@grpc/grpc-js';
 import { join } from 'node:path';
 import { register } from 'prom-client';
-import { GrpcPoolMetrics } from '../grpc-pool.metrics';
-import { resolveGrpcPoolOptions } from '../grpc-pool.options';
-import type { GrpcPoolOptions } from '../interfaces/grpc-pool-options.interface';
+import { GrpcPoolMetrics } from '../metrics/grpc-pool.metrics';
+import { resolveGrpcPoolOptions } from '../options/grpc-pool.options';
+import type { GrpcPoolOptions } from '../options/grpc-pool-options.interface';
 import { callSettings } from './call-settings';
-import { GrpcPool } from './grpc-pool';
-import { PooledCall, type Attempt, type AttemptInvoker } from './pooled-call';
+import { GrpcPool } from '../pool/grpc-pool';
+import type { Attempt, AttemptInvoker } from './attempt';
+import { PooledCall } from './pooled-call';
 
-const protoPath = join(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'echo.proto');
+const protoPath = join(__dirname, '..', '..', '..', '..', 'scripts', 'support', 'echo.proto');
 
 /** A pool whose attempts are played by `behaviour(connection index)`: no network. */
 function setup(options: Partial<GrpcPoolOptions>, behaviour: (index: number) => 'ok' | 'hang') {

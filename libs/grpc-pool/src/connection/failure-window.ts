@@ -1,4 +1,4 @@
-import { SlidingCounts } from './sliding-counts';
+import { SlidingCounts } from '../stats/sliding-counts';
 
 /**
  * Attempts and failures of one connection over a sliding window (10 buckets), for failure-rate

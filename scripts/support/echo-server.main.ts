@@ -1,5 +1,5 @@
 /**
- * A standalone echo backend process: `node --import tsx test/support/echo-server.main.ts <name> <port>`.
+ * A standalone echo backend process: `node --import tsx scripts/support/echo-server.main.ts <name> <port>`.
  * Prints `listening <port>` once bound. Killing it (SIGKILL) is a real backend crash: its TCP
  * connections drop without any gRPC goodbye; SIGSTOP freezes it with its connections open.
  * Commands on stdin, one per line: `slow <ms>` (every Ping waits ms more), `spikes <rate> <ms>`

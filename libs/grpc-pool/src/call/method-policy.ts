@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { ResolvedHedging } from '../grpc-pool.options';
-import type { PooledMethodPolicy } from '../interfaces/grpc-pool-options.interface';
+import type { ResolvedHedging } from '../options/grpc-pool.options';
+import type { PooledMethodPolicy } from '../options/grpc-pool-options.interface';
 
 /** Policies of the `@UsePooledGrpc()` methods running in the current async context, by pool. @internal */
 export const methodPolicies = new AsyncLocalStorage<ReadonlyMap<string, PooledMethodPolicy>>();

@@ -1,5 +1,5 @@
 import { credentials as grpcCredentials, type ChannelCredentials } from '@grpc/grpc-js';
-import type { ResolvedGrpcPoolOptions } from '../grpc-pool.options';
+import type { ResolvedGrpcPoolOptions } from '../options/grpc-pool.options';
 import type {
   ConnectionEvents,
   PoolConnection as PoolConnectionType,

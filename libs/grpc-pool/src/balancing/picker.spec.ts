@@ -1,7 +1,8 @@
 import { connectivityState } from '@grpc/grpc-js';
-import { PeakEwma } from './peak-ewma';
-import { PeakEwmaPicker, RoundRobinPicker } from './picker';
-import type { PoolConnection } from './pool-connection';
+import { PeakEwma } from '../stats/peak-ewma';
+import { PeakEwmaPicker } from './peak-ewma.picker';
+import { RoundRobinPicker } from './round-robin.picker';
+import type { PoolConnection } from '../connection/pool-connection';
 
 /** A stand-in with what the pickers read: breaker state, latency estimate, calls in flight. */
 function conn(

@@ -1,10 +1,7 @@
-import type { ResolvedGrpcPoolOptions, ResolvedHedging } from '../grpc-pool.options';
-import type {
-  PooledCallOptions,
-  PooledMethodPolicy,
-} from '../interfaces/grpc-pool-options.interface';
+import type { ResolvedGrpcPoolOptions, ResolvedHedging } from '../options/grpc-pool.options';
+import type { PooledCallOptions, PooledMethodPolicy } from '../options/grpc-pool-options.interface';
 import { policyHedging } from './method-policy';
-import type { MethodMetrics } from './pool-metrics';
+import type { MethodMetrics } from '../metrics/pool-metrics';
 
 /**
  * The settings of one method under one `@UsePooledGrpc()` policy (or none), resolved once and

@@ -1,25 +1,6 @@
-import { connectivityState } from '@grpc/grpc-js';
-import type { PoolConnection } from './pool-connection';
-
-/** Connections a call has already tried (skipped for its next attempt when another is free). @internal */
-export interface TriedConnections {
-  has(connection: PoolConnection): boolean;
-}
-
-/** Chooses the connection of one attempt among those whose circuit is closed. @internal */
-export interface Picker {
-  /**
-   * A connection with a closed circuit, preferring ones not in `tried`; `reuse` allows falling
-   * back to a tried one (a retry on the lone healthy connection). Undefined when none fits.
-   */
-  pick(
-    connections: readonly PoolConnection[],
-    tried: TriedConnections | undefined,
-    reuse: boolean,
-    /** performance.now(), when the caller has it already. */
-    now?: number,
-  ): PoolConnection | undefined;
-}
+import type { PoolConnection } from '../connection/pool-connection';
+import type { Picker, TriedConnections } from './picker';
+import { ReadyFirst } from './ready-first';
 
 /** Bias against a connection that has calls outstanding but never answered (still connecting?). */
 const UNMEASURED_PENALTY = 1e5;
@@ -33,6 +14,9 @@ const UNMEASURED_PENALTY = 1e5;
  * connection's real capacity. No allocation per pick. @internal
  */
 export class PeakEwmaPicker implements Picker {
+  /** A retry or a hedge: the cheapest READY connection it has not tried, when there is one. */
+  private readonly retry = new ReadyFirst();
+
   constructor(private readonly random: () => number = Math.random) {}
 
   pick(
@@ -45,7 +29,7 @@ export class PeakEwmaPicker implements Picker {
     if (n === 1)
       return eligible(connections[0], tried) || reuse ? closedOnly(connections[0]) : undefined;
     if (tried !== undefined) {
-      const ready = cheapest(connections, tried, now, undefined, Infinity, true);
+      const ready = this.retry.pick(connections, tried, 0, now, cost);
       if (ready !== undefined) return ready;
     }
     const i = Math.floor(this.random() * n);
@@ -76,7 +60,7 @@ export class PeakEwmaPicker implements Picker {
       // Both candidates may be bad (2 of 3 connections on one slow backend): a winner clearly
       // slower than the best connection gives way to it. Only checked when the winner is slow.
       return lw > DOMINANCE_FLOOR_MS
-        ? (cheapest(connections, tried, now, winner, lw, false) ?? winner)
+        ? (cheapest(connections, tried, now, winner, lw) ?? winner)
         : winner;
     }
     // Both candidates unfit (ejected or tried): the cheapest fit connection, scanned from i.
@@ -97,33 +81,6 @@ export class PeakEwmaPicker implements Picker {
       }
     }
     return best ?? (reuse ? fallback : undefined);
-  }
-}
-
-/** Round-robin over connections with a closed circuit (a counter, no lock). @internal */
-export class RoundRobinPicker implements Picker {
-  private cursor = 0;
-
-  pick(
-    connections: readonly PoolConnection[],
-    tried: TriedConnections | undefined,
-    reuse: boolean,
-  ): PoolConnection | undefined {
-    const n = connections.length;
-    const start = this.cursor++ % n;
-    if (this.cursor >= 0x3fffffff) this.cursor = 0;
-    let fallback: PoolConnection | undefined;
-    let untried: PoolConnection | undefined;
-    for (let i = 0; i < n; i++) {
-      const c = connections[(start + i) % n];
-      if (!c.breaker.closed) continue;
-      if (tried === undefined) return c;
-      if (tried.has(c)) fallback ??= c;
-      else if (c.connectivity === connectivityState.READY)
-        return c; // see cheapest()
-      else untried ??= c;
-    }
-    return untried ?? (reuse ? fallback : undefined);
   }
 }
 
@@ -161,13 +118,9 @@ function costAt(c: PoolConnection, latency: number): number {
 }
 
 /**
- * The cheapest fit connection (closed circuit, not in `tried`) other than `except`, among those
- * that are READY (`readyOnly`) and/or clearly faster than `lw` ms (2x and 5 ms; `lw` Infinity: any
- * latency). One allocation-free scan for the two rare cases of a pick:
- * - a retry or a hedge (`readyOnly`): its first attempt failed, and when a backend dies its
- *   siblings' connections may die with it (two of three backends killed at once); a connection
- *   that is reconnecting — ejected only once a reconnect fails — would fail the retry too;
- * - a winner clearly slower than another connection (`lw`): both random candidates were bad.
+ * The cheapest fit connection (closed circuit, not in `tried`) other than `except` that is clearly
+ * faster than `lw` ms (2x and 5 ms), for the rare pick whose winner is clearly slower than another
+ * connection (both random candidates were bad). One allocation-free scan.
  */
 function cheapest(
   connections: readonly PoolConnection[],
@@ -175,17 +128,14 @@ function cheapest(
   now: number,
   except: PoolConnection | undefined,
   lw: number,
-  readyOnly: boolean,
 ): PoolConnection | undefined {
   let best: PoolConnection | undefined;
   let bestCost = Infinity;
   for (let k = 0; k < connections.length; k++) {
     const c = connections[k];
     if (c === except || !eligible(c, tried)) continue;
-    if (readyOnly && c.connectivity !== connectivityState.READY) continue;
     const l = latencyOf(c, now);
-    if (lw !== Infinity && (l === 0 || !(lw > DOMINANCE * l && lw - l > DOMINANCE_FLOOR_MS)))
-      continue;
+    if (l === 0 || !(lw > DOMINANCE * l && lw - l > DOMINANCE_FLOOR_MS)) continue;
     const cc = costAt(c, l);
     if (cc < bestCost) {
       best = c;

@@ -1,5 +1,5 @@
 import { Metadata, type Channel, type ServiceError } from '@grpc/grpc-js';
-import type { Attempt, AttemptInvoker, PooledCall } from './pooled-call';
+import type { Attempt, AttemptCall, AttemptInvoker } from './attempt';
 
 /** What `callWithRetry` hands to the caller's function for one attempt. */
 export interface PooledAttempt {
@@ -21,7 +21,7 @@ export interface PooledAttempt {
  */
 export function unaryInvoker(service: string, method: string): AttemptInvoker {
   return {
-    start(call: PooledCall, attempt: Attempt): void {
+    start(call: AttemptCall, attempt: Attempt): void {
       const client = attempt.connection.client(service) as unknown as Record<string, Function>;
       const options = call.callOptions;
       attempt.handle = client[method].call(
@@ -37,7 +37,7 @@ export function unaryInvoker(service: string, method: string): AttemptInvoker {
 
 /** callWithRetry: the caller's function runs each attempt (it cannot be cancelled). @internal */
 export const RAW_INVOKER: AttemptInvoker = {
-  start(call: PooledCall, attempt: Attempt): void {
+  start(call: AttemptCall, attempt: Attempt): void {
     const connection = attempt.connection;
     const fn = call.payload as (attempt: PooledAttempt) => Promise<unknown>;
     fn({
