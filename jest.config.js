@@ -10,6 +10,6 @@ module.exports = {
   modulePathIgnorePatterns: ['<rootDir>/libs/[^/]+/dist/'],
   moduleNameMapper: {
     // Each package name (and a subpath such as `/testing`) to its sources, as tsconfig `paths`.
-    '^@nest-resilience/(kafka-dedup|grpc-pool)(|/.*)$': '<rootDir>/libs/$1/src$2',
+    '^@nest-resilience/(kafka-dedup|grpc-pool|common)(|/.*)$': '<rootDir>/libs/$1/src$2',
   },
 };

@@ -10,7 +10,7 @@ const ts = require('typescript');
 
 const ROOT = path.join(__dirname, '..', '..');
 const PATHS = Object.fromEntries(
-  ['kafka-dedup', 'grpc-pool'].map((lib) => [
+  ['kafka-dedup', 'grpc-pool', 'common'].map((lib) => [
     `@nest-resilience/${lib}`,
     path.join(ROOT, 'libs', lib, 'src'),
   ]),

@@ -12,7 +12,7 @@ export {
 } from './pool/grpc-pool';
 export { InjectGrpcPool, UsePooledGrpc, getGrpcPoolToken } from './grpc-pool.decorators';
 export { GrpcPoolHealthIndicator } from './grpc-pool.health';
-export type { HealthResult } from './peers/health-result';
+export type { HealthResult } from '@nest-resilience/common';
 export { GRPC_POOL_METRICS } from './grpc-pool.constants';
 export type { CircuitState, EjectionReason } from './connection/connection-breaker';
 export * from './errors/grpc-pool.errors';

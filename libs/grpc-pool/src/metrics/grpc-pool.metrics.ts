@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Counter, Gauge, Histogram } from 'prom-client';
 import { GRPC_POOL_METRICS as M } from '../grpc-pool.constants';
-import { counter, gauge, histogram } from '../peers/prometheus.peer';
+import { counter, gauge, histogram } from '@nest-resilience/common';
 
 /**
  * Typed access to the pool metrics, registered in prom-client's default registry when

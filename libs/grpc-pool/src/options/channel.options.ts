@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { GrpcPoolOptions, GrpcPoolTlsOptions } from './grpc-pool-options.interface';
-import { int, type Fail } from './option-checks';
+import { int, type Fail } from '@nest-resilience/common';
 
 /** How each connection's channel is set up: credentials and grpc-js channel options. */
 

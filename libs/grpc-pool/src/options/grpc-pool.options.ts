@@ -2,8 +2,12 @@ import { status } from '@grpc/grpc-js';
 import { existsSync } from 'node:fs';
 import { GrpcPoolOptionsError } from '../errors/grpc-pool.errors';
 import { channelOptions, resolveCredentials, type ResolvedTls } from './channel.options';
-import type { GrpcPoolHedgingOptions, GrpcPoolOptions } from './grpc-pool-options.interface';
-import { codes, int, list, type Fail } from './option-checks';
+import type {
+  GrpcPoolHedgingOptions,
+  GrpcPoolOptions,
+  GrpcStatusName,
+} from './grpc-pool-options.interface';
+import { int, list, rejectUnknownKeys, type Fail } from '@nest-resilience/common';
 
 /** Outlier-detection settings of one connection. @internal */
 export interface BreakerSettings {
@@ -76,9 +80,7 @@ export function resolveGrpcPoolOptions(options: GrpcPoolOptions): ResolvedGrpcPo
   const fail = (option: string, value: unknown, expected: string): never => {
     throw new GrpcPoolOptionsError(name, option, value, expected);
   };
-  for (const key of Object.keys(options))
-    if (!KNOWN.has(key))
-      fail(key, (options as unknown as Record<string, unknown>)[key], 'unknown option');
+  rejectUnknownKeys(fail, options, KNOWN);
 
   const packages = list(options.package);
   if (packages.length === 0 || packages.some((p) => typeof p !== 'string' || !/^[\w.]+$/.test(p))) {
@@ -229,4 +231,23 @@ function isTarget(target: unknown): boolean {
   const hostPort = target.replace(/^(dns|ipv4|ipv6):(\/\/[^/]*\/)?/, '');
   const match = /^(\[[0-9a-fA-F:]+\]|[\w.-]+):(\d{1,5})$/.exec(hostPort);
   return match !== null && Number(match[2]) > 0 && Number(match[2]) < 65_536;
+}
+
+/** A set of gRPC status codes from their names (`fallback` when absent). */
+function codes(
+  fail: Fail,
+  option: string,
+  value: GrpcStatusName[] | undefined,
+  fallback: GrpcStatusName[],
+): Set<status> {
+  const names = value ?? fallback;
+  if (!Array.isArray(names)) fail(option, value, 'expected a list of gRPC status names');
+  return new Set(
+    names.map((n) => {
+      const code = (status as unknown as Record<string, number>)[n];
+      if (typeof code !== 'number' || code === status.OK)
+        fail(option, n, 'unknown gRPC status name');
+      return code as status;
+    }),
+  );
 }
