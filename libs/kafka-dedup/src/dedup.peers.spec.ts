@@ -1,7 +1,7 @@
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadOptionalPeer, requireOptionalPeer } from './optional-peer';
+import { loadOptionalPeer, requireOptionalPeer } from './dedup.peers';
 
 describe('optional peers', () => {
   it('loads an installed peer', () => {
