@@ -12,11 +12,12 @@ const root = join(dirname(new URL(import.meta.url).pathname), '..');
 const dist = join(root, process.argv[2], 'dist');
 const vendor = join(dist, 'vendor', 'common');
 
-const specifier = new RegExp(`(["'])${NAME.replace('/', '\\/')}\\1`, 'g');
+const quoted = `(["'])${NAME.replace('/', '\\/')}\\1`;
+const specifier = new RegExp(quoted, 'g');
 const users = readdirSync(dist, { recursive: true, withFileTypes: true })
   .filter((entry) => entry.isFile() && /\.(js|d\.ts)$/.test(entry.name))
   .map((entry) => join(entry.parentPath, entry.name))
-  .filter((file) => readFileSync(file, 'utf8').includes(NAME));
+  .filter((file) => new RegExp(quoted).test(readFileSync(file, 'utf8')));
 if (users.length > 0) cpSync(join(root, 'libs', 'common', 'dist'), vendor, { recursive: true });
 for (const file of users) {
   let target = relative(dirname(file), vendor).split(sep).join('/');
@@ -25,8 +26,9 @@ for (const file of users) {
     specifier,
     (_, quote) => `${quote}${target}${quote}`,
   );
-  if (source.includes(NAME)) {
-    console.error(`[pack] ${relative(root, file)} names ${NAME} other than as an import`);
+  // Only the package root is exported; a deep import would miss the vendored copy.
+  if (new RegExp(`["']${NAME}/`).test(source)) {
+    console.error(`[pack] ${relative(root, file)} imports a path inside ${NAME}`);
     process.exit(1);
   }
   writeFileSync(file, source);
