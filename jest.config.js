@@ -9,7 +9,7 @@ module.exports = {
   // Built packages (npm run pack) are not sources.
   modulePathIgnorePatterns: ['<rootDir>/libs/[^/]+/dist/'],
   moduleNameMapper: {
-    '^@nest-resilience/kafka-dedup(|/.*)$': '<rootDir>/libs/kafka-dedup/src/$1',
-    '^@nest-resilience/grpc-pool(|/.*)$': '<rootDir>/libs/grpc-pool/src/$1',
+    // Each package name (and a subpath such as `/testing`) to its sources, as tsconfig `paths`.
+    '^@nest-resilience/(kafka-dedup|grpc-pool|common)(|/.*)$': '<rootDir>/libs/$1/src$2',
   },
 };

@@ -1,11 +1,11 @@
 import { status } from '@grpc/grpc-js';
 import type { TestingModule } from '@nestjs/testing';
 import type { GrpcPool } from '@nest-resilience/grpc-pool';
-import type { EchoClient } from './support/grpc-backend';
-import { EchoProcess } from './support/echo-process';
+import type { EchoClient } from '../scripts/support/grpc-backend';
+import { EchoProcess } from '../scripts/support/echo-process';
 import { startPool } from './support/grpc-pool-app';
 import { metricValue } from './support/metrics';
-import { freePort, Haproxy } from './support/haproxy';
+import { freePort, Haproxy } from '../scripts/support/haproxy';
 import { GRPC_POOL_METRICS } from '@nest-resilience/grpc-pool';
 
 interface LoadResult {

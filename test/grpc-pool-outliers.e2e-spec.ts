@@ -1,10 +1,10 @@
 import type { TestingModule } from '@nestjs/testing';
 import { GRPC_POOL_METRICS, type GrpcPool } from '@nest-resilience/grpc-pool';
-import type { EchoClient } from './support/grpc-backend';
-import { EchoProcess } from './support/echo-process';
+import type { EchoClient } from '../scripts/support/grpc-backend';
+import { EchoProcess } from '../scripts/support/echo-process';
 import { startPool } from './support/grpc-pool-app';
 import { load, quantile } from './support/grpc-load';
-import { freePort, Haproxy } from './support/haproxy';
+import { freePort, Haproxy } from '../scripts/support/haproxy';
 import { metricValue } from './support/metrics';
 import { sleep, waitFor } from './support/wait';
 

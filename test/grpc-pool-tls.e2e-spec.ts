@@ -1,6 +1,6 @@
 import { ServerCredentials, status } from '@grpc/grpc-js';
 import type { TestingModule } from '@nestjs/testing';
-import { EchoBackend, type EchoClient } from './support/grpc-backend';
+import { EchoBackend, type EchoClient } from '../scripts/support/grpc-backend';
 import { startPool } from './support/grpc-pool-app';
 import { makeTestPki, type TestPki } from './support/tls';
 

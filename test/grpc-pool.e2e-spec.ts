@@ -14,9 +14,9 @@ import {
   UsePooledGrpc,
   type GrpcPool,
 } from '@nest-resilience/grpc-pool';
-import { ECHO_PROTO, EchoBackend, type EchoClient } from './support/grpc-backend';
+import { ECHO_PROTO, EchoBackend, type EchoClient } from '../scripts/support/grpc-backend';
 import { startPool } from './support/grpc-pool-app';
-import { freePort } from './support/haproxy';
+import { freePort } from '../scripts/support/haproxy';
 import { metricValue } from './support/metrics';
 import { families, promtoolCheck } from './support/promtool';
 import { register } from 'prom-client';

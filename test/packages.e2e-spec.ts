@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { EchoProcess } from './support/echo-process';
+import { EchoProcess } from '../scripts/support/echo-process';
 import { createTopic, kcatProduce, KAFKA_BROKER, uniqueTopic } from './support/kcat';
 import { sleep, waitFor } from './support/wait';
 import {

@@ -31,10 +31,10 @@ import {
 import { loadSync } from '@grpc/proto-loader';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { GrpcPool, GrpcPoolModule, getGrpcPoolToken } from '../../libs/grpc-pool/src';
-import { ECHO_PROTO, type EchoClient } from '../../test/support/grpc-backend';
-import { EchoProcess } from '../../test/support/echo-process';
-import { freePort, Haproxy } from '../../test/support/haproxy';
+import { GrpcPool, GrpcPoolModule, getGrpcPoolToken } from '@nest-resilience/grpc-pool';
+import { ECHO_PROTO, type EchoClient } from '../support/grpc-backend';
+import { EchoProcess } from '../support/echo-process';
+import { freePort, Haproxy } from '../support/haproxy';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: number): number => {

@@ -90,7 +90,7 @@ export class ScratchApp {
         join(this.dir, 'src', 'extras.ts'),
       );
     }
-    cpSync(join(ROOT, 'test', 'fixtures', 'echo.proto'), join(this.dir, 'echo.proto'));
+    cpSync(join(ROOT, 'scripts', 'support', 'echo.proto'), join(this.dir, 'echo.proto'));
     const packages = [
       ...tarballs,
       `@nestjs/common@^${nest}.0.0`,

@@ -1,4 +1,4 @@
-import type { EchoClient } from './grpc-backend';
+import type { EchoClient } from '../../scripts/support/grpc-backend';
 
 /** Outcome of a bounded load on a pooled echo client. */
 export interface LoadResult {

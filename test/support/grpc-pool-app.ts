@@ -7,7 +7,7 @@ import {
   getGrpcPoolToken,
   type GrpcPoolOptions,
 } from '@nest-resilience/grpc-pool';
-import { ECHO_PROTO } from './grpc-backend';
+import { ECHO_PROTO } from '../../scripts/support/grpc-backend';
 
 /** A Nest app with one pool registered through `GrpcPoolModule.register()`, bootstrapped. */
 export async function startPool(

@@ -11,7 +11,8 @@ const MAIN = join(OUT, 'test', 'support', 'inbox-consumer.main.js');
 
 /**
  * Compiles the consumer process (tsc keeps decorator metadata; tsx does not) into
- * .cache/inbox-fixture, where `@nest-resilience/kafka-dedup` resolves to the compiled library.
+ * .cache/inbox-fixture, where `@nest-resilience/kafka-dedup` (and the `@nest-resilience/common` it
+ * imports) resolve to the compiled sources.
  */
 export function buildInboxConsumer(): void {
   try {
@@ -24,10 +25,12 @@ export function buildInboxConsumer(): void {
     // Type errors elsewhere in the tree do not stop the emit; a missing output does.
     if (!existsSync(MAIN)) throw error;
   }
-  const link = join(OUT, 'node_modules', '@nest-resilience', 'kafka-dedup');
-  if (!existsSync(link)) {
-    mkdirSync(join(OUT, 'node_modules', '@nest-resilience'), { recursive: true });
-    symlinkSync(join(OUT, 'libs', 'kafka-dedup', 'src'), link, 'dir');
+  for (const lib of ['kafka-dedup', 'common']) {
+    const link = join(OUT, 'node_modules', '@nest-resilience', lib);
+    if (!existsSync(link)) {
+      mkdirSync(join(OUT, 'node_modules', '@nest-resilience'), { recursive: true });
+      symlinkSync(join(OUT, 'libs', lib, 'src'), link, 'dir');
+    }
   }
 }
 

@@ -9,10 +9,12 @@ const path = require('node:path');
 const ts = require('typescript');
 
 const ROOT = path.join(__dirname, '..', '..');
-const PATHS = {
-  '@nest-resilience/kafka-dedup': path.join(ROOT, 'libs/kafka-dedup/src'),
-  '@nest-resilience/grpc-pool': path.join(ROOT, 'libs/grpc-pool/src'),
-};
+const PATHS = Object.fromEntries(
+  ['kafka-dedup', 'grpc-pool', 'common'].map((lib) => [
+    `@nest-resilience/${lib}`,
+    path.join(ROOT, 'libs', lib, 'src'),
+  ]),
+);
 const options = {
   module: ts.ModuleKind.CommonJS,
   target: ts.ScriptTarget.ES2022,

@@ -1,8 +1,8 @@
 import { Inject } from '@nestjs/common';
 import { GrpcPoolOptionsError } from './errors/grpc-pool.errors';
-import type { PooledMethodPolicy } from './interfaces/grpc-pool-options.interface';
-import { resolveHedging } from './grpc-pool.options';
-import { methodPolicies, policyHedging } from './pool/method-policy';
+import type { PooledMethodPolicy } from './options/grpc-pool-options.interface';
+import { resolveHedging } from './options/grpc-pool.options';
+import { methodPolicies, policyHedging } from './call/method-policy';
 
 /** Injection token of the pool registered under `name`. */
 export function getGrpcPoolToken(name: string): string {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { healthResult, type HealthResult } from './peers/health-result';
+import { healthResult, type HealthResult } from '@nest-resilience/common';
 import type { GrpcPool } from './pool/grpc-pool';
 
 /**

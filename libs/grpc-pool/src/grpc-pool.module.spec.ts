@@ -4,10 +4,10 @@ import { Test } from '@nestjs/testing';
 import { register } from 'prom-client';
 import { GrpcPoolModule, type GrpcPoolOptionsFactory } from './grpc-pool.module';
 import { InjectGrpcPool, UsePooledGrpc } from './grpc-pool.decorators';
-import type { GrpcPoolOptions } from './interfaces/grpc-pool-options.interface';
+import type { GrpcPoolOptions } from './options/grpc-pool-options.interface';
 import { GrpcPool } from './pool/grpc-pool';
 
-const protoPath = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'echo.proto');
+const protoPath = join(__dirname, '..', '..', '..', 'scripts', 'support', 'echo.proto');
 const base: GrpcPoolOptions = {
   name: 'users',
   package: 'echo.v1',

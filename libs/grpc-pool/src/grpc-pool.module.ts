@@ -9,9 +9,9 @@ import {
 import { GrpcPoolOptionsError } from './errors/grpc-pool.errors';
 import { getGrpcPoolToken } from './grpc-pool.decorators';
 import { GrpcPoolHealthIndicator } from './grpc-pool.health';
-import { GrpcPoolMetrics } from './grpc-pool.metrics';
-import { resolveGrpcPoolOptions } from './grpc-pool.options';
-import type { GrpcPoolOptions } from './interfaces/grpc-pool-options.interface';
+import { GrpcPoolMetrics } from './metrics/grpc-pool.metrics';
+import { resolveGrpcPoolOptions } from './options/grpc-pool.options';
+import type { GrpcPoolOptions } from './options/grpc-pool-options.interface';
 import { GrpcPool } from './pool/grpc-pool';
 
 /** The options of one pool, without its name (given to `registerAsync` up front). */

@@ -12,8 +12,8 @@ export {
 } from './pool/grpc-pool';
 export { InjectGrpcPool, UsePooledGrpc, getGrpcPoolToken } from './grpc-pool.decorators';
 export { GrpcPoolHealthIndicator } from './grpc-pool.health';
-export type { HealthResult } from './peers/health-result';
+export type { HealthResult } from '@nest-resilience/common';
 export { GRPC_POOL_METRICS } from './grpc-pool.constants';
-export type { CircuitState, EjectionReason } from './pool/connection-breaker';
+export type { CircuitState, EjectionReason } from './connection/connection-breaker';
 export * from './errors/grpc-pool.errors';
-export type * from './interfaces/grpc-pool-options.interface';
+export type * from './options/grpc-pool-options.interface';

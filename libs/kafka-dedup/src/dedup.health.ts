@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { healthResult, type HealthResult } from './peers/health-result';
+import { healthResult, type HealthResult } from '@nest-resilience/common';
 import { DedupStore } from './stores/dedup.store';
 import { PostgresInboxStore } from './stores/postgres/postgres-inbox.store';
 import { RedisDedupStore } from './stores/redis.store';

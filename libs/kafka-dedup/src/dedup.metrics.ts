@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Counter, Gauge, Histogram } from 'prom-client';
 import { DEDUP_METRICS } from './dedup.constants';
-import { counter, gauge, histogram } from './peers/prometheus.peer';
+import { counter, gauge, histogram } from '@nest-resilience/common';
 import { DedupStore } from './stores/dedup.store';
 import { MemoryDedupStore } from './stores/memory.store';
 import { RedisDedupStore } from './stores/redis.store';

@@ -11,7 +11,7 @@ import { CronJob } from 'cron';
 import { DEDUP_CLEANUP_JOB, DEDUP_RESOLVED_OPTIONS } from './dedup.constants';
 import type { ResolvedDedupOptions } from './dedup.options';
 import { DedupService } from './dedup.service';
-import { loadOptionalPeer } from './peers/optional-peer';
+import { loadOptionalPeer } from './dedup.peers';
 
 /**
  * `@nestjs/schedule` is an optional peer: an app with `ScheduleModule.forRoot()` has it installed,

@@ -6,7 +6,7 @@ export { DedupKafkaServer, type DedupKafkaServerOptions } from './batch/dedup-ka
 export { DedupHandlerError } from './dedup.handler-error';
 export { Deduplicate, SkipDeduplication } from './dedup.decorators';
 export { DedupHealthIndicator } from './dedup.health';
-export type { HealthResult } from './peers/health-result';
+export type { HealthResult } from '@nest-resilience/common';
 export { DEDUP_CLEANUP_JOB, DEDUP_METRICS, DEFAULT_DEDUP_HEADER } from './dedup.constants';
 export { dedupOptionsFromEnv } from './dedup.env';
 export { DedupStore, type CleanupResult } from './stores/dedup.store';

@@ -1,4 +1,5 @@
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { describeValue } from '@nest-resilience/common';
 
 /** An option of `GrpcPoolModule.register()` is invalid; thrown at bootstrap. */
 export class GrpcPoolOptionsError extends Error {
@@ -8,7 +9,7 @@ export class GrpcPoolOptionsError extends Error {
     readonly value: unknown,
     expected: string,
   ) {
-    super(`GrpcPool "${pool}": invalid option "${option}" = ${describe(value)}: ${expected}`);
+    super(`GrpcPool "${pool}": invalid option "${option}" = ${describeValue(value)}: ${expected}`);
     this.name = 'GrpcPoolOptionsError';
   }
 }
@@ -71,14 +72,5 @@ export class GrpcPoolCallError extends Error implements ServiceError {
     this.details = message;
     this.metadata = options?.metadata ?? new Metadata();
     this.reason = options?.reason;
-  }
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'function') return 'a function';
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
   }
 }

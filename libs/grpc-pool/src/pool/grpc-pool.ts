@@ -2,30 +2,29 @@ import { Logger } from '@nestjs/common';
 import { ExponentialBackoff } from 'cockatiel';
 import { defer } from 'rxjs';
 import { GrpcPoolServiceNotFoundError } from '../errors/grpc-pool.errors';
-import type { GrpcPoolMetrics } from '../grpc-pool.metrics';
-import type { ResolvedGrpcPoolOptions } from '../grpc-pool.options';
-import type {
-  PooledCallOptions,
-  PooledMethodPolicy,
-} from '../interfaces/grpc-pool-options.interface';
-import type { CircuitState, EjectionReason } from './connection-breaker';
-import { ConnectionRecycler } from './connection-recycler';
-import { ConnectionSet } from './connection-set';
-import { HealthChecker } from './health-checker';
-import { currentMethodPolicy } from './method-policy';
-import { RAW_INVOKER, unaryInvoker, type PooledAttempt } from './attempt-invokers';
-import { allDownError } from './call-errors';
-import { callDeadline, MethodSettings } from './call-settings';
-import { PeakEwmaPicker, RoundRobinPicker, type Picker } from './picker';
-import type { PoolConnection } from './pool-connection';
-import { PoolMetrics } from './pool-metrics';
-import { PooledCall, type PoolCore } from './pooled-call';
-import { loadProtoServices, type ProtoService } from './proto-services';
-import { RetryBudget } from './retry-budget';
+import type { GrpcPoolMetrics } from '../metrics/grpc-pool.metrics';
+import type { ResolvedGrpcPoolOptions } from '../options/grpc-pool.options';
+import type { PooledCallOptions, PooledMethodPolicy } from '../options/grpc-pool-options.interface';
+import type { CircuitState, EjectionReason } from '../connection/connection-breaker';
+import { ConnectionRecycler } from '../connection/connection-recycler';
+import { ConnectionSet } from '../connection/connection-set';
+import { HealthChecker } from '../connection/health-checker';
+import { currentMethodPolicy } from '../call/method-policy';
+import { RAW_INVOKER, unaryInvoker, type PooledAttempt } from '../call/attempt-invokers';
+import { allDownError } from '../call/call-errors';
+import { callDeadline, MethodSettings } from '../call/call-settings';
+import { PeakEwmaPicker } from '../balancing/peak-ewma.picker';
+import type { Picker } from '../balancing/picker';
+import { RoundRobinPicker } from '../balancing/round-robin.picker';
+import type { PoolConnection } from '../connection/pool-connection';
+import { PoolMetrics } from '../metrics/pool-metrics';
+import { PooledCall, type PoolCore } from '../call/pooled-call';
+import { loadProtoServices, type ProtoService } from '../connection/proto-services';
+import { RetryBudget } from '../call/retry-budget';
 import { createServiceClient } from './service-client';
-import { startStream, type StreamKind } from './stream-call';
+import { startStream, type StreamKind } from '../call/stream-call';
 
-export type { PooledAttempt } from './attempt-invokers';
+export type { PooledAttempt } from '../call/attempt-invokers';
 
 /** Health of a pool, for probes and terminus. */
 export interface GrpcPoolHealth {

@@ -1,7 +1,7 @@
 import { Observable } from 'rxjs';
 import { GrpcPoolMethodNotFoundError } from '../errors/grpc-pool.errors';
-import type { PooledCallOptions } from '../interfaces/grpc-pool-options.interface';
-import type { ProtoService } from './proto-services';
+import type { PooledCallOptions } from '../options/grpc-pool-options.interface';
+import type { ProtoService } from '../connection/proto-services';
 
 type PooledMethod = (request: unknown, options?: PooledCallOptions) => unknown;
 

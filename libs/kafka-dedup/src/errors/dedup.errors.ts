@@ -1,4 +1,5 @@
 import { KafkaRetriableException, RpcException } from '@nestjs/microservices';
+import { describeValue as describe } from '@nest-resilience/common';
 
 /** A module option is invalid; thrown at bootstrap, naming the option and the value. */
 export class DedupOptionsError extends Error {
@@ -71,15 +72,6 @@ export class DedupInFlightTimeoutError extends KafkaRetriableException {
   ) {
     super(`KafkaDedup: a copy of this event on ${topic} was still in flight after ${waitedMs} ms`);
     this.name = 'DedupInFlightTimeoutError';
-  }
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'function') return 'a function';
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
   }
 }
 

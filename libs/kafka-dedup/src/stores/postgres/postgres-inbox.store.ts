@@ -7,7 +7,7 @@ import type {
   TransactionOutcome,
 } from '../../interfaces/dedup-key.interface';
 import { RateLimitedLogger } from '../../logging/rate-limited-logger';
-import { requireOptionalPeer } from '../../peers/optional-peer';
+import { requireOptionalPeer } from '../../dedup.peers';
 import { CleanupResult, DedupStore } from '../dedup.store';
 import { InboxClaim, rollback } from './inbox.claim';
 import { inboxContext } from './inbox.context';

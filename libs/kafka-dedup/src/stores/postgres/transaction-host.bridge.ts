@@ -1,6 +1,6 @@
 import type { TransactionHost } from '@nestjs-cls/transactional';
 import { DedupOptionsError } from '../../errors/dedup.errors';
-import { requireOptionalPeer } from '../../peers/optional-peer';
+import { requireOptionalPeer } from '../../dedup.peers';
 import type { PgQueryable, PgResultLike } from './postgres-inbox.options';
 
 /** The part of `TransactionHost` the store uses. @internal */
