@@ -37,6 +37,7 @@ describe('user-service probes: /health/live, /health/ready under faults (real pr
   let postgres: PrivatePostgres;
   let app: AppProcess;
   let databaseUrl: string;
+  let stoppedByTest = false;
   const token = signToken('caller', E2E_TOKEN_SECRET);
   const getUser = (id: string): Promise<Response> =>
     fetch(`${base}/users/${id}`, { headers: { authorization: `Bearer ${token}` } });
@@ -84,7 +85,7 @@ describe('user-service probes: /health/live, /health/ready under faults (real pr
   }, 180_000);
 
   afterAll(async () => {
-    if (app && !app.running) console.log(`user-service exited:\n${app.tail(40)}`);
+    if (app && !app.running && !stoppedByTest) console.log(`user-service exited:\n${app.tail(40)}`);
     await app?.stop('SIGKILL');
     await Promise.all(auth.map((a) => a.stop('SIGKILL')));
     await postgres?.destroy();
@@ -208,6 +209,8 @@ describe('user-service probes: /health/live, /health/ready under faults (real pr
       },
       httpRequests: requests,
       cdcWritten: await eventsWritten(databaseUrl, 'load'),
+      // the server's side of it: the event loop's delay over the same seconds
+      eventLoop: (await probe(`${base}/health/live`)).body.details['event-loop'],
     };
     console.log(`probe latency under load (ms): ${JSON.stringify(figures)}`);
     expect(figures.cdcWritten).toBeGreaterThan(0);
@@ -258,6 +261,7 @@ describe('user-service probes: /health/live, /health/ready under faults (real pr
       await waitFor(async () => (await eventsWritten(databaseUrl, 'term')) > 100, 30_000, 50),
     ).toBe(true);
     const started = Date.now();
+    stoppedByTest = true;
     const exit = await app.stop('SIGTERM');
     const seconds = (Date.now() - started) / 1000;
     console.log(`SIGTERM → exit mid-stream: ${seconds.toFixed(2)} s`);
