@@ -21,7 +21,7 @@ import { waitFor } from './support/wait';
 
 const STALL_MS = 3_000;
 /** Probe p99 under load that fails the suite (the target, 50 ms, is reported, not asserted). */
-const PROBE_P99_BOUND_MS = 250;
+const PROBE_P99_BOUND_MS = 500;
 /** The client timeout of the liveness probe (a kubelet's `timeoutSeconds`). */
 const LIVE_TIMEOUT_MS = 1_000;
 
