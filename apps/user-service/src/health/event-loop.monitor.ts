@@ -40,18 +40,19 @@ export class EventLoopMonitor implements OnModuleInit, OnApplicationShutdown {
     if (!h) return this.previous;
     const now = Date.now();
     const current = figures(h, now - this.rotatedAt);
+    const merged: EventLoopDelay = {
+      maxMs: Math.max(current.maxMs, this.previous.maxMs),
+      p99Ms: Math.max(current.p99Ms, this.previous.p99Ms),
+      meanMs: current.meanMs,
+      windowMs: current.windowMs + this.previous.windowMs,
+    };
     // rotated on read: no timer, and a probe every few seconds reads it often enough
-    if (now - this.rotatedAt >= WINDOW_MS) {
+    if (current.windowMs >= WINDOW_MS) {
       this.previous = current;
       this.rotatedAt = now;
       h.reset();
     }
-    return {
-      maxMs: Math.max(current.maxMs, this.previous.maxMs),
-      p99Ms: Math.max(current.p99Ms, this.previous.p99Ms),
-      meanMs: current.meanMs,
-      windowMs: current.windowMs + (current === this.previous ? 0 : this.previous.windowMs),
-    };
+    return merged;
   }
 }
 
