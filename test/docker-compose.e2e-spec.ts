@@ -59,7 +59,8 @@ function composeConfig(): { services: Record<string, ComposeService> } {
 function dockerfileEnv(stage: string): Record<string, string> {
   const text = readFileSync(join(DOCKER, 'Dockerfile'), 'utf8');
   const section =
-    text.split(/^FROM /m).find((s) => new RegExp(`AS ${stage}\\s`).test(s.split('\n')[0])) ?? '';
+    text.split(/^FROM /m).find((s) => new RegExp(`AS ${stage}(\\s|$)`).test(s.split('\n')[0])) ??
+    '';
   const env: Record<string, string> = {};
   for (const line of section.split('\n').filter((l) => l.startsWith('ENV '))) {
     for (const [, k, v] of line.slice(4).matchAll(/(\w+)=(\S+)/g)) env[k] = v;
@@ -118,6 +119,8 @@ describe('docker/: compose file, Dockerfile, Prometheus and Grafana provisioning
     ...(services[name].environment as Record<string, string>),
   });
   let exposition = '';
+  /** HTTP status of each health path on the real app (404 = not served). */
+  const served: Record<string, number> = {};
 
   beforeAll(async () => {
     // the real /metrics of the app, to check every name the dashboard and Prometheus use
@@ -140,6 +143,8 @@ describe('docker/: compose file, Dockerfile, Prometheus and Grafana provisioning
       });
       await app.start();
       exposition = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+      for (const path of ['/health/live', '/health/ready', '/health'])
+        served[path] = (await fetch(`http://127.0.0.1:${httpPort}${path}`)).status;
     } finally {
       await app?.app.close();
       await database.drop();
@@ -166,6 +171,24 @@ describe('docker/: compose file, Dockerfile, Prometheus and Grafana provisioning
         restart: 'unless-stopped',
       });
     }
+  });
+
+  it('checks user-service health on the paths and port the app serves: compose on /health/ready, the image on /health/live', () => {
+    expect(served['/health/live']).toBe(200);
+    expect([200, 503]).toContain(served['/health/ready']);
+    const url = (test: string[]): URL => new URL(/fetch\('([^']+)'\)/.exec(test.join(' '))![1]);
+    for (const name of userServices) {
+      const check = new URL(url(services[name].healthcheck!.test));
+      expect([check.hostname, Number(check.port), check.pathname]).toEqual([
+        '127.0.0.1',
+        validateUserServiceEnv(userEnv(name)).httpPort,
+        '/health/ready',
+      ]);
+    }
+    const dockerfile = readFileSync(join(DOCKER, 'Dockerfile'), 'utf8');
+    const image = /AS user-service[\s\S]*HEALTHCHECK[^\n]*\n\s*CMD (\[.*\])/.exec(dockerfile)![1];
+    expect(JSON.parse(image).join(' ')).toContain("process.env.HTTP_PORT||3000)+'/health/live'");
+    expect(dockerfileEnv('user-service').HTTP_PORT).toBe('3000');
   });
 
   it('runs the broker image at the version the tests use (scripts/kafka.sh)', () => {

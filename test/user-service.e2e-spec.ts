@@ -294,16 +294,23 @@ describe('user-service (HTTP + Kafka CDC consumer + gRPC; real broker, PostgreSQ
     ).toBe(true);
   });
 
-  it('reports each part on GET /health: kafka, dedup store, gRPC pool, database', async () => {
+  it('reports each part on GET /health: kafka, dedup store, gRPC pool, database, event loop', async () => {
     expect(await waitFor(async () => (await health()).status === 'ok', 15_000, 200)).toBe(true);
     const report = await health();
     expect(Object.keys(report.details).sort()).toEqual([
       'database',
       'dedup-store',
+      'event-loop',
       'grpc-pool:auth',
       'kafka',
     ]);
-    expect(Object.values(report.details).map((d) => d.status)).toEqual(['up', 'up', 'up', 'up']);
+    expect(Object.values(report.details).map((d) => d.status)).toEqual([
+      'up',
+      'up',
+      'up',
+      'up',
+      'up',
+    ]);
   });
 
   it("serves /metrics that promtool accepts, with both libraries' metric families", async () => {

@@ -14,6 +14,9 @@ import { validateUserServiceEnv, type UserServiceConfig } from './config/user-se
 import { dedupOptions } from './cdc/dedup.options';
 import { DatabaseModule } from './database/database.module';
 import { UserServiceDatabase } from './database/user-service.database';
+import { EventLoopStallHook } from './health/event-loop-stall.hook';
+import { EventLoopMonitor } from './health/event-loop.monitor';
+import { HealthChecks } from './health/health.checks';
 import { HealthController } from './health/health.controller';
 import { KafkaConsumerStatus } from './kafka/kafka-consumer.status';
 import { KafkaTopicsInitializer } from './kafka/kafka-topics.initializer';
@@ -60,6 +63,9 @@ export class AppModule {
         UsersReader,
         AuthGateway,
         GrpcPoolHealthIndicator,
+        HealthChecks,
+        EventLoopMonitor,
+        EventLoopStallHook,
         KafkaConsumerStatus,
         KafkaTopicsInitializer,
       ],

@@ -1,3 +1,4 @@
+import './process-warnings'; // first: before kafkajs schedules its first timer
 import { Logger } from '@nestjs/common';
 import { createUserServiceApp } from './user-service.app';
 

@@ -1,4 +1,4 @@
-import type { INestApplication, LogLevel } from '@nestjs/common';
+import { ShutdownSignal, type INestApplication, type LogLevel } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
@@ -34,10 +34,15 @@ export async function createUserServiceApp(
     logger: options.logger,
     abortOnError: false,
   });
-  app.enableShutdownHooks();
   const configService = app.get<ConfigService<UserServiceConfig, true>>(ConfigService);
   const get = <K extends keyof UserServiceConfig>(key: K): UserServiceConfig[K] =>
     configService.get(key, { infer: true });
+  // Nest's shutdown signals, less SIGUSR2 while the event-loop stall test hook owns it
+  app.enableShutdownHooks(
+    Object.values(ShutdownSignal).filter(
+      (signal) => signal !== ShutdownSignal.SIGUSR2 || get('debugEventLoopStallMs') === 0,
+    ),
+  );
   const config: UserServiceEndpoints = {
     httpHost: get('httpHost'),
     httpPort: get('httpPort'),

@@ -2,19 +2,73 @@ import { Injectable } from '@nestjs/common';
 import { healthResult, type HealthResult } from '@nest-resilience/common';
 import type { GrpcPool } from './pool/grpc-pool';
 
+/** Options of {@link GrpcPoolHealthIndicator.isHealthy}. */
+export interface GrpcPoolHealthCheckOptions {
+  /**
+   * Connections with a closed circuit the pool needs to count as up (an integer ≥ 1).
+   * @default 1
+   */
+  minHealthy?: number;
+  /**
+   * What a pool below `minHealthy` reports. `'down'` fails the health check (terminus answers
+   * 503); `'degraded'` only reports it: the check passes (200, overall status `degraded`), for
+   * a readiness probe that must not take every replica out of rotation because a downstream
+   * service is down. `'degraded'` needs `@nestjs/terminus` ≥ 12 (11 leaves such a result out).
+   * @default 'down'
+   */
+  whenDown?: 'down' | 'degraded';
+}
+
+/**
+ * {@link HealthResult} whose status may also be `degraded` (terminus ≥ 12: the check passes and
+ * the overall status becomes `degraded`).
+ */
+export type GrpcPoolHealthResult = Record<
+  string,
+  { status: 'up' | 'down' | 'degraded' } & Record<string, unknown>
+>;
+
+const WHEN_DOWN: readonly string[] = ['down', 'degraded'];
+
 /**
  * `@nestjs/terminus` indicator of a pool (terminus itself is only needed by the app's
  * `HealthCheckService`): up while at least `minHealthy` connections have a closed
  * circuit, with the state of each connection.
  *
  * @example
+ * // liveness/readiness of this process must not depend on a downstream service:
+ * ready() { return this.health.check([() => this.grpcHealth.isHealthy(this.authPool, { whenDown: 'degraded' })]); }
+ * // a full report that fails while the pool is down:
  * check() { return this.health.check([() => this.grpcHealth.isHealthy(this.usersPool)]); }
  */
 @Injectable()
 export class GrpcPoolHealthIndicator {
-  isHealthy(pool: GrpcPool, minHealthy = 1): HealthResult {
+  /**
+   * The pool's result under key `grpc-pool:<name>`: `{ status, healthy, size, connections }`,
+   * and a `message` when below `minHealthy`. A number is `minHealthy` (the older signature).
+   * A bad option throws, naming it and its value.
+   */
+  isHealthy(
+    pool: GrpcPool,
+    options: number | GrpcPoolHealthCheckOptions = {},
+  ): HealthResult | GrpcPoolHealthResult {
+    const { minHealthy = 1, whenDown = 'down' } =
+      typeof options === 'number' ? { minHealthy: options } : options;
+    if (!Number.isInteger(minHealthy) || minHealthy < 1)
+      throw new TypeError(
+        `GrpcPoolHealthIndicator: minHealthy must be an integer ≥ 1, got ${String(minHealthy)}`,
+      );
+    if (!WHEN_DOWN.includes(whenDown))
+      throw new TypeError(
+        `GrpcPoolHealthIndicator: whenDown must be 'down' or 'degraded', got ${JSON.stringify(whenDown)}`,
+      );
     const report = pool.healthReport();
+    const key = `grpc-pool:${pool.name}`;
     const data = { healthy: report.healthy, size: report.size, connections: report.connections };
-    return healthResult(`grpc-pool:${pool.name}`, report.healthy >= minHealthy, data);
+    if (report.healthy >= minHealthy) return healthResult(key, true, data);
+    const message = `${report.healthy} of ${report.size} connection(s) healthy (needs ${minHealthy}): calls to grpc pool "${pool.name}" fail fast`;
+    return whenDown === 'degraded'
+      ? { [key]: { ...data, message, status: 'degraded' } }
+      : healthResult(key, false, { ...data, message });
   }
 }

@@ -4,6 +4,34 @@ import { DedupStore } from './stores/dedup.store';
 import { PostgresInboxStore } from './stores/postgres/postgres-inbox.store';
 import { RedisDedupStore } from './stores/redis.store';
 
+/** Options of {@link DedupHealthIndicator.isHealthy}. */
+export interface DedupHealthCheckOptions {
+  /**
+   * How long the store may take to answer (ms, > 0).
+   * @default 1000
+   */
+  timeoutMs?: number;
+  /**
+   * What an unreachable store reports. `'down'` fails the health check (terminus answers 503);
+   * `'degraded'` only reports it: the check passes (200, overall status `degraded`), for an app
+   * that can do its job without the store for a while (a probe must not then take it out of
+   * rotation). `'degraded'` needs `@nestjs/terminus` ≥ 12 (11 leaves such a result out).
+   * @default 'down'
+   */
+  whenDown?: 'down' | 'degraded';
+}
+
+/**
+ * {@link HealthResult} whose status may also be `degraded` (terminus ≥ 12: the check passes and
+ * the overall status becomes `degraded`).
+ */
+export type DedupHealthResult<Key extends string = string> = Record<
+  Key,
+  { status: 'up' | 'down' | 'degraded' } & Record<string, unknown>
+>;
+
+const WHEN_DOWN: readonly string[] = ['down', 'degraded'];
+
 /**
  * `@nestjs/terminus` indicator of the dedup store (terminus itself is only needed by the app's
  * `HealthCheckService`): Redis answers `PING` within `timeoutMs`; PostgreSQL (inbox store) runs
@@ -12,15 +40,39 @@ import { RedisDedupStore } from './stores/redis.store';
  * @example
  * \@Get('health') \@HealthCheck()
  * check() { return this.health.check([() => this.dedupHealth.isHealthy()]); }
+ * // reported, never failing the check:
+ * () => this.dedupHealth.isHealthy('dedup-store', { whenDown: 'degraded' })
  */
 @Injectable()
 export class DedupHealthIndicator {
   constructor(private readonly store: DedupStore) {}
 
+  /**
+   * The store's result under `key`: `{ status, store }`, and a `message` when it is down. A
+   * number is `timeoutMs` (the older signature). A bad option throws, naming it and its value.
+   */
   async isHealthy<const Key extends string = 'kafka-dedup'>(
     key: Key = 'kafka-dedup' as Key,
-    timeoutMs = 1_000,
-  ): Promise<HealthResult<Key>> {
+    options: number | DedupHealthCheckOptions = {},
+  ): Promise<HealthResult<Key> | DedupHealthResult<Key>> {
+    const { timeoutMs = 1_000, whenDown = 'down' } =
+      typeof options === 'number' ? { timeoutMs: options } : options;
+    if (!(Number.isFinite(timeoutMs) && timeoutMs > 0))
+      throw new TypeError(
+        `DedupHealthIndicator: timeoutMs must be a number > 0, got ${String(timeoutMs)}`,
+      );
+    if (!WHEN_DOWN.includes(whenDown))
+      throw new TypeError(
+        `DedupHealthIndicator: whenDown must be 'down' or 'degraded', got ${JSON.stringify(whenDown)}`,
+      );
+    const result = await this.check(key, timeoutMs);
+    const entry = result[key];
+    return entry.status === 'down' && whenDown === 'degraded'
+      ? ({ [key]: { ...entry, status: 'degraded' } } as DedupHealthResult<Key>)
+      : result;
+  }
+
+  private async check<Key extends string>(key: Key, timeoutMs: number): Promise<HealthResult<Key>> {
     const store = this.store.name;
     if (this.store instanceof PostgresInboxStore) {
       try {

@@ -51,7 +51,7 @@ describe('validateUserServiceEnv', () => {
     expect(message).toContain('HTTP_PORT="eighty"');
     expect(message).toContain('KAFKA_DEDUP_STORE="disk" (expected one of memory, redis, postgres)');
     expect(message).toContain(
-      'AUTH_GRPC_URLS="auth" (expected a comma-separated list of host:port)',
+      'AUTH_GRPC_URLS="auth" (expected a comma-separated list of host:port or dns:///host:port)',
     );
     expect(message).toContain('DATABASE_URL="postgres://user:***@db:port/users"');
     expect(message).toContain(
@@ -67,6 +67,28 @@ describe('validateUserServiceEnv', () => {
       DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/users',
     });
     expect(config.dedupStore).toBe('postgres');
+  });
+
+  it('takes auth addresses as host:port or dns:///host:port (a headless Service name)', () => {
+    const urls =
+      'dns:///auth-service-headless.nest-resilience.svc.cluster.local:50061,10.0.0.7:50061';
+    expect(validateUserServiceEnv({ AUTH_GRPC_URLS: urls }).authUrls).toEqual([
+      'dns:///auth-service-headless.nest-resilience.svc.cluster.local:50061',
+      '10.0.0.7:50061',
+    ]);
+    expect(() => validateUserServiceEnv({ AUTH_GRPC_URLS: 'dns://auth:50061' })).toThrow(
+      /AUTH_GRPC_URLS="dns:\/\/auth:50061"/,
+    );
+  });
+
+  it('keeps the event-loop stall hook off unless DEBUG_EVENT_LOOP_STALL_MS is set', () => {
+    expect(validateUserServiceEnv({}).debugEventLoopStallMs).toBe(0);
+    expect(
+      validateUserServiceEnv({ DEBUG_EVENT_LOOP_STALL_MS: '3000' }).debugEventLoopStallMs,
+    ).toBe(3000);
+    expect(() => validateUserServiceEnv({ DEBUG_EVENT_LOOP_STALL_MS: '-1' })).toThrow(
+      /DEBUG_EVENT_LOOP_STALL_MS="-1"/,
+    );
   });
 
   it('keeps the memory store selectable', () => {

@@ -28,6 +28,11 @@ export interface UserServiceConfig {
   databaseUrl?: string;
   /** `memory://` (nothing kept) or a directory. */
   pgliteDataDir: string;
+  /**
+   * Test hook, 0 = off: when set, SIGUSR2 busy-loops the event loop for this many ms (what a
+   * stuck process looks like to the liveness probe).
+   */
+  debugEventLoopStallMs: number;
 }
 
 /** The environment variables user-service reads, with their defaults (also the README's table). */
@@ -49,6 +54,7 @@ export const USER_SERVICE_ENV_DEFAULTS = {
   GRPC_POOL_SIZE: 3,
   AUTH_TIMEOUT_MS: 2500,
   PGLITE_DATA_DIR: 'memory://',
+  DEBUG_EVENT_LOOP_STALL_MS: 0,
 } as const;
 
 /** Every variable user-service reads (the defaults' names plus those without a default). */
@@ -89,11 +95,17 @@ export function validateUserServiceEnv(env: Record<string, unknown>): UserServic
     ] as const),
     dedupRedisUrl: r.url('KAFKA_DEDUP_REDIS_URL', ['redis:', 'rediss:']) ?? D.KAFKA_DEDUP_REDIS_URL,
     dedupCleanupCron: r.string('KAFKA_DEDUP_CLEANUP_CRON', D.KAFKA_DEDUP_CLEANUP_CRON),
-    authUrls: r.addresses('AUTH_GRPC_URLS', D.AUTH_GRPC_URLS),
+    authUrls: grpcTargets(r, 'AUTH_GRPC_URLS', D.AUTH_GRPC_URLS),
     grpcPoolSize: r.int('GRPC_POOL_SIZE', D.GRPC_POOL_SIZE, 1, 64),
     authTimeoutMs: r.int('AUTH_TIMEOUT_MS', D.AUTH_TIMEOUT_MS, 10, 60_000),
     databaseUrl: r.url('DATABASE_URL', ['postgres:', 'postgresql:']),
     pgliteDataDir: r.string('PGLITE_DATA_DIR', D.PGLITE_DATA_DIR),
+    debugEventLoopStallMs: r.int(
+      'DEBUG_EVENT_LOOP_STALL_MS',
+      D.DEBUG_EVENT_LOOP_STALL_MS,
+      0,
+      600_000,
+    ),
   };
   if (!/^[\w.-]{1,249}$/.test(config.cdcTopic))
     r.fail('CDC_TOPIC', config.cdcTopic, 'a Kafka topic name');
@@ -105,6 +117,18 @@ export function validateUserServiceEnv(env: Record<string, unknown>): UserServic
     );
   if (r.problems.length > 0) throw new InvalidEnvironmentError('user-service', r.problems);
   return config;
+}
+
+/**
+ * gRPC targets: `host:port`, or `dns:///host:port` (a name grpc-js resolves itself, e.g. a
+ * Kubernetes headless Service).
+ */
+function grpcTargets(r: EnvReader, name: string, fallback: string): string[] {
+  const value = r.string(name, fallback);
+  const list = value.split(',').map((a) => a.trim());
+  if (list.some((a) => !/^(dns:\/\/\/)?[\w.-]+:\d{1,5}$/.test(a)))
+    r.fail(name, value, 'a comma-separated list of host:port or dns:///host:port');
+  return list;
 }
 
 /**

@@ -48,6 +48,14 @@ export class UserServiceDatabase implements OnApplicationShutdown {
     if (config.databaseUrl) {
       // consumer partitions in flight (each may hold an inbox transaction) + HTTP/gRPC reads
       const pool = new Pool({ connectionString: config.databaseUrl, max: 8 });
+      // PostgreSQL going away (stopped, restarted, failed over) is emitted as 'error' on the pool
+      // for an idle connection and on the client for a checked-out one: with no listener either
+      // would crash the process. The query in flight, or the next one, fails instead (Kafka
+      // redelivers), and /health/ready reports the database down until it answers again.
+      pool.on('error', (error) =>
+        this.logger.warn(`PostgreSQL idle connection failed: ${error.message}`),
+      );
+      pool.on('connect', (client) => client.on('error', () => undefined));
       const db = drizzlePg(pool, { schema: userServiceSchema });
       try {
         // Several replicas may start together: one migrates, the others wait for its lock.

@@ -3,43 +3,57 @@ import { HealthCheck, HealthCheckService, type HealthCheckResult } from '@nestjs
 import { DedupHealthIndicator } from '@nest-resilience/kafka-dedup';
 import { GrpcPoolHealthIndicator } from '@nest-resilience/grpc-pool';
 import { AuthGateway } from '../auth/auth.gateway';
-import { UserServiceDatabase } from '../database/user-service.database';
-import { KafkaConsumerStatus } from '../kafka/kafka-consumer.status';
+import { HealthChecks } from './health.checks';
 
 /**
- * `GET /health`: the Kafka consumer (joined its group), the dedup store, the auth gRPC pool (at
- * least one connection with a closed circuit) and the database (`SELECT 1`). 503 when one is down.
+ * Three endpoints, three meanings (the Kubernetes probes':
+ * docker/k8s/user-service.deployment.yaml):
+ *
+ * - `GET /health/live`: the process can make progress. Nothing external: a database or broker
+ *   outage must not restart every replica. Reports the event loop's recent delay.
+ * - `GET /health/ready`: this replica can do its own job: the Kafka consumer has joined its group,
+ *   the dedup store and the database answer. 503 naming what is down. The auth pool is reported
+ *   (`degraded` while no auth connection is healthy) but never fails it: gRPC `GetUser` and the CDC
+ *   consumer do not need auth, and an auth outage failing readiness would take every replica out
+ *   of rotation at once — the cascade the pool is there to prevent.
+ * - `GET /health`: the full report; 503 when any part is down, the auth pool included.
  */
 @Controller('health')
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
+    private readonly checks: HealthChecks,
     private readonly dedup: DedupHealthIndicator,
     private readonly grpcPool: GrpcPoolHealthIndicator,
     private readonly auth: AuthGateway,
-    private readonly database: UserServiceDatabase,
-    private readonly kafka: KafkaConsumerStatus,
   ) {}
+
+  @Get('live')
+  @HealthCheck()
+  live(): Promise<HealthCheckResult> {
+    return this.health.check([() => this.checks.eventLoopDelay()]);
+  }
+
+  @Get('ready')
+  @HealthCheck()
+  ready(): Promise<HealthCheckResult> {
+    return this.health.check([
+      () => this.checks.kafkaConsumer(),
+      () => this.dedup.isHealthy('dedup-store'),
+      () => this.checks.databasePing(),
+      () => this.grpcPool.isHealthy(this.auth.pool, { whenDown: 'degraded' }),
+    ]);
+  }
 
   @Get()
   @HealthCheck()
   check(): Promise<HealthCheckResult> {
     return this.health.check([
-      async () => {
-        const { up, ...data } = await this.kafka.check();
-        return { kafka: { status: up ? 'up' : 'down', ...data } };
-      },
+      () => this.checks.kafkaConsumer(),
       () => this.dedup.isHealthy('dedup-store'),
       () => this.grpcPool.isHealthy(this.auth.pool),
-      async () => {
-        try {
-          await this.database.ping();
-          return { database: { status: 'up', driver: this.database.driver } };
-        } catch (error) {
-          const message = (error as Error).message;
-          return { database: { status: 'down', driver: this.database.driver, message } };
-        }
-      },
+      () => this.checks.databasePing(),
+      () => this.checks.eventLoopDelay(),
     ]);
   }
 }
