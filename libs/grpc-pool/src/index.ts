@@ -11,7 +11,11 @@ export {
   type PooledUnary,
 } from './pool/grpc-pool';
 export { InjectGrpcPool, UsePooledGrpc, getGrpcPoolToken } from './grpc-pool.decorators';
-export { GrpcPoolHealthIndicator } from './grpc-pool.health';
+export {
+  GrpcPoolHealthIndicator,
+  type GrpcPoolHealthCheckOptions,
+  type GrpcPoolHealthResult,
+} from './grpc-pool.health';
 export type { HealthResult } from '@nest-resilience/common';
 export { GRPC_POOL_METRICS } from './grpc-pool.constants';
 export type { CircuitState, EjectionReason } from './connection/connection-breaker';
