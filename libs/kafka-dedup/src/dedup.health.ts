@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { healthResult, type HealthResult } from './peers/health-result';
 import { DedupStore } from './stores/dedup.store';
 import { PostgresInboxStore } from './stores/postgres/postgres-inbox.store';
-import { RedisDedupStore } from './stores/redis.store';
+import { RedisDedupStore } from './stores/redis/redis.store';
 
 /**
  * `@nestjs/terminus` indicator of the dedup store (terminus itself is only needed by the app's

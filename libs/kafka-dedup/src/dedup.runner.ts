@@ -2,20 +2,17 @@ import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nest
 import { DiscoveryService } from '@nestjs/core';
 import { KafkaContext, KafkaHeaders } from '@nestjs/microservices';
 import { catchError, isObservable, throwError, type Observable } from 'rxjs';
-import { DedupBatchContext } from './batch/dedup-batch.context';
 import { DEDUP_RESOLVED_OPTIONS } from './dedup.constants';
 import { quietEventError } from './dedup.handler-error';
+import { PreClaimContext, type HandlerPlan, type HandlerRunner } from './dedup.handler-plan';
 import { resolveKeySource, type ResolvedDedupOptions } from './dedup.options';
-import { DedupService, DUPLICATE } from './dedup.service';
+import { DedupService } from './dedup.service';
 import { DedupMissingKeyError } from './errors/dedup.errors';
 import { RateLimitedLogger } from './logging/rate-limited-logger';
+import { DUPLICATE } from './service/dedup.decision';
 import { bindRunner, isWrappedClass, setFallbackRunner } from './dedup.wrapper';
 import type { DedupKey } from './interfaces/dedup-key.interface';
-import type {
-  DedupKafkaMessage,
-  DeduplicateOptions,
-  MissingKeyPolicy,
-} from './interfaces/dedup-options.interface';
+import type { DedupKafkaMessage, DeduplicateOptions } from './interfaces/dedup-options.interface';
 import {
   createKeyExtractor,
   isMissing,
@@ -23,25 +20,16 @@ import {
   type MissingKey,
 } from './keys/key-extractor';
 
-/** How one handler is deduplicated, resolved once from `@Deduplicate()` and the module options. @internal */
-export interface HandlerPlan {
-  readonly skip: boolean;
-  /** `@EventPattern` handler: a failure is redelivered, never answered. */
-  readonly isEvent: boolean;
-  readonly extract: KeyExtractor;
-  readonly onMissingKey: MissingKeyPolicy;
-  readonly scope?: string;
-}
-
 /**
  * Runs Kafka handlers through {@link DedupService.execute}: reads the event id, applies
  * `onMissingKey`, answers duplicates (`duplicateReply` for `@MessagePattern`), and hands event
  * failures to kafkajs so they are logged once and redelivered. Shared by `@Deduplicate()` (which
- * reaches it from the controller instance, bound at module init), the interceptors and batch mode.
+ * reaches it from the controller instance, bound at module init) and the interceptors; a server that
+ * claims ids itself hands it a {@link PreClaimContext}.
  * @internal
  */
 @Injectable()
-export class DedupRunner implements OnModuleInit, OnModuleDestroy {
+export class DedupRunner implements HandlerRunner, OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('KafkaDedup');
   // A topic full of messages without ids writes a few lines, not one per message (the
   // missing-key metric keeps the exact count).
@@ -115,9 +103,9 @@ export class DedupRunner implements OnModuleInit, OnModuleDestroy {
    */
   run(plan: HandlerPlan, kafka: KafkaContext, fn: () => unknown): unknown {
     const topic = kafka.getTopic();
-    if (kafka instanceof DedupBatchContext) {
+    if (kafka instanceof PreClaimContext) {
       kafka.sink.learn(topic, plan, this);
-      // The batch claimed this id and commits it with the batch.
+      // Its server claimed this id and commits or releases it itself.
       if (kafka.preClaimed) return this.guard(fn, !plan.isEvent);
     }
     if (!this.service.enabled) {

@@ -6,7 +6,7 @@ import {
   type InboxTable,
   type PreparedClaimSql,
 } from './inbox.sql';
-import type { PgQueryable, PgResultLike } from './postgres-inbox.options';
+import type { PgQueryable, PgResultLike } from './inbox.drivers';
 
 /** SQLSTATE `invalid_sql_statement_name`: `EXECUTE` of a statement the connection does not have. */
 const MISSING_STATEMENT = '26000';

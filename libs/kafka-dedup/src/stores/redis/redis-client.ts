@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
-import type { DedupRedisOptions } from '../../interfaces/dedup-options.interface';
 import { requireOptionalPeer } from '../../peers/optional-peer';
+import type { DedupRedisOptions } from './redis-options';
 
 /** A standalone ioredis client or a Redis Cluster client. @internal */
 export type RedisLike = Redis | Cluster;

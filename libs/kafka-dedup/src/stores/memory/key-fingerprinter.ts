@@ -1,5 +1,5 @@
-import { FP, hashBytes, hashString } from '../hash/fingerprint';
-import type { DedupKey } from '../interfaces/dedup-key.interface';
+import { FP, hashBytes, hashString } from './fingerprint';
+import type { DedupKey } from '../../interfaces/dedup-key.interface';
 
 const SEED_HI = 0x9e3779b9;
 const SEED_LO = 0x7f4a7c15;

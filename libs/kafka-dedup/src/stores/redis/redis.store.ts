@@ -1,19 +1,14 @@
 import { Logger, type OnModuleInit } from '@nestjs/common';
-import { DedupStoreError } from '../errors/dedup.errors';
-import type { DedupRedisOptions } from '../interfaces/dedup-options.interface';
-import type { ClaimResult, DedupKey, DedupTokenedKey } from '../interfaces/dedup-key.interface';
-import { RateLimitedLogger } from '../logging/rate-limited-logger';
-import { DedupStore } from './dedup.store';
-import {
-  createRedisClient,
-  isCluster,
-  loadSlotFunction,
-  type RedisLike,
-} from './redis/redis-client';
-import { RedisConnectionWatch } from './redis/redis-connection';
-import { OwnerLiveness } from './redis/redis-owner';
-import { RedisWriteBatcher } from './redis/redis-write-batcher';
-import { groupBySlot } from './redis/slot-groups';
+import { DedupStoreError } from '../../errors/dedup.errors';
+import type { ClaimResult, DedupKey, DedupTokenedKey } from '../../interfaces/dedup-key.interface';
+import { RateLimitedLogger } from '../../logging/rate-limited-logger';
+import { DedupStore } from '../dedup.store';
+import { createRedisClient, isCluster, loadSlotFunction, type RedisLike } from './redis-client';
+import type { DedupRedisOptions } from './redis-options';
+import { RedisConnectionWatch } from './redis-connection';
+import { OwnerLiveness } from './redis-owner';
+import { RedisWriteBatcher } from './redis-write-batcher';
+import { groupBySlot } from './slot-groups';
 import {
   CLAIM,
   CLAIM_MANY,
