@@ -77,3 +77,18 @@ export function createRedisClient(options: DedupRedisOptions): {
 export function isCluster(client: RedisLike): client is Cluster {
   return (client as { isCluster?: boolean }).isCluster === true;
 }
+
+/** Counts the keys under `prefix` with SCAN (on every master of a cluster), owner records aside. @internal */
+export async function countKeys(redis: RedisLike, prefix: string): Promise<number> {
+  const nodes = isCluster(redis) ? redis.nodes('master') : [redis];
+  let count = 0;
+  for (const node of nodes) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      count += keys.filter((k) => !k.startsWith(`${prefix}_owner:`)).length;
+    } while (cursor !== '0');
+  }
+  return count;
+}
