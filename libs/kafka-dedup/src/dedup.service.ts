@@ -3,21 +3,21 @@ import { isObservable } from 'rxjs';
 import { DEDUP_RESOLVED_OPTIONS } from './dedup.constants';
 import { beforeCollect, DedupMetrics } from './dedup.metrics';
 import type { ResolvedDedupOptions } from './dedup.options';
-import { DedupInFlightTimeoutError, DedupStoreError } from './errors/dedup.errors';
+import { DedupInFlightTimeoutError } from './errors/dedup.errors';
 import type {
   ClaimResult,
   DedupKey,
   DedupTokenedKey,
   MaybePromise,
-  TransactionOutcome,
 } from './interfaces/dedup-key.interface';
 import { BatchApi } from './service/batch.api';
 import { TopicCounterSet, type TopicCounters } from './service/dedup.counters';
 import { DUPLICATE, type AcquireContext, type DedupDecision } from './service/dedup.decision';
 import { InFlightWait } from './service/in-flight.wait';
 import { LeaseRenewal } from './service/lease.renewal';
-import { promiseOf, ResultSettler } from './service/result.settler';
+import { ResultSettler } from './service/result.settler';
 import { StoreFailurePolicy } from './service/store-failure.policy';
+import { TransactionalRun } from './service/transactional.run';
 import { CleanupResult, DedupStore } from './stores/dedup.store';
 
 const DEFAULT_SCOPE = 'default';
@@ -40,6 +40,7 @@ export class DedupService implements OnApplicationShutdown {
   private readonly settler: ResultSettler;
   private readonly batch: BatchApi;
   private readonly inFlight: InFlightWait;
+  private readonly transactional: TransactionalRun;
   private cleanupRunning?: Promise<CleanupResult>;
   /** Adds the counts since the last scrape to the Prometheus counters. */
   private readonly flush = (): void => this.counters.flushTo(this.metrics);
@@ -56,6 +57,7 @@ export class DedupService implements OnApplicationShutdown {
     this.settler = new ResultSettler(store, options.ttl, this.leases, this.failures);
     this.batch = new BatchApi(store, options, this.leases, this.failures, this.counters);
     this.inFlight = new InFlightWait(store, options, this.failures);
+    this.transactional = new TransactionalRun(store, options.ttl, this.failures);
     beforeCollect.add(this.flush);
   }
 
@@ -115,7 +117,7 @@ export class DedupService implements OnApplicationShutdown {
     // of the store, so the handler's writes and the done record commit or roll back together.
     // Every deduplicated call passes here, so this branch covers them all.
     if (this.store.runInTransaction !== undefined)
-      return this.executeInTransaction(key, fn, topic, counters);
+      return this.transactional.run(key, fn, topic, counters);
     if (this.store.peek !== undefined)
       return this.executePeeked(key, fn, topic, heartbeat, counters);
     let claim: MaybePromise<ClaimResult>;
@@ -328,30 +330,6 @@ export class DedupService implements OnApplicationShutdown {
     return claim.status === 'claimed'
       ? this.settler.settleResult(key, claim.token, topic, result)
       : result;
-  }
-
-  private async executeInTransaction(
-    key: DedupKey,
-    fn: () => unknown,
-    topic: string,
-    counters: TopicCounters,
-  ): Promise<unknown> {
-    let outcome: TransactionOutcome<unknown>;
-    try {
-      outcome = await this.store.runInTransaction!(key, this.options.ttl, () => promiseOf(fn));
-    } catch (error) {
-      // The store's own failures (unreachable, aborted transaction, failed commit) are counted and
-      // always thrown whatever onStoreError says: the handler's writes live in that database, so
-      // the only safe outcome is a redelivery. A handler's error passes through as it is.
-      if (error instanceof DedupStoreError) this.failures.redelivered(error, topic);
-      throw error;
-    }
-    if (outcome.duplicate) {
-      counters.deduplicated++;
-      return DUPLICATE;
-    }
-    counters.processed++;
-    return outcome.result;
   }
 }
 
