@@ -10,6 +10,7 @@ import { DedupService } from './dedup.service';
 import { DedupMissingKeyError } from './errors/dedup.errors';
 import { RateLimitedLogger } from './logging/rate-limited-logger';
 import { DUPLICATE } from './service/dedup.decision';
+import { LastKeyCache } from './util/last-key.cache';
 import { bindRunner, isWrappedClass, setFallbackRunner } from './dedup.wrapper';
 import type { DedupKey } from './interfaces/dedup-key.interface';
 import type { DedupKafkaMessage, DeduplicateOptions } from './interfaces/dedup-options.interface';
@@ -37,10 +38,8 @@ export class DedupRunner implements HandlerRunner, OnModuleInit, OnModuleDestroy
   private readonly errors = new RateLimitedLogger({ warn: (m) => this.logger.error(m) });
   /** Per metadata object: [message plan, event plan]. */
   private readonly plans = new WeakMap<object, [HandlerPlan?, HandlerPlan?]>();
-  private readonly scopes = new Map<string, string>();
-  // Consecutive messages mostly share a topic: skip the Map lookup when it repeats.
-  private lastTopic?: string;
-  private lastScope = '';
+  /** `<group>/<topic>` per topic; consecutive messages mostly share a topic. */
+  private readonly scopes: LastKeyCache<string, string>;
   private readonly defaultExtract: KeyExtractor;
 
   constructor(
@@ -49,6 +48,15 @@ export class DedupRunner implements HandlerRunner, OnModuleInit, OnModuleDestroy
     private readonly discovery: DiscoveryService,
   ) {
     this.defaultExtract = createKeyExtractor(options.key);
+    const scopes = new Map<string, string>();
+    this.scopes = new LastKeyCache((topic: string) => {
+      let scope = scopes.get(topic);
+      if (scope === undefined) {
+        scope = options.group ? `${options.group}/${topic}` : topic;
+        scopes.set(topic, scope);
+      }
+      return scope;
+    });
     setFallbackRunner(this, true);
   }
 
@@ -94,7 +102,7 @@ export class DedupRunner implements HandlerRunner, OnModuleInit, OnModuleDestroy
   keyOf(plan: HandlerPlan, message: DedupKafkaMessage, kafka: KafkaContext): DedupKey | MissingKey {
     const id = plan.extract(message, kafka);
     if (isMissing(id)) return id;
-    return { scope: plan.scope ?? this.scopeOf(kafka.getTopic()), id };
+    return { scope: plan.scope ?? this.scopes.get(kafka.getTopic()), id };
   }
 
   /**
@@ -116,7 +124,7 @@ export class DedupRunner implements HandlerRunner, OnModuleInit, OnModuleDestroy
     const request = !plan.isEvent && isRequest(message);
     const id = plan.extract(message, kafka);
     if (isMissing(id)) return this.missing(plan, kafka, id, request, fn);
-    const key: DedupKey = { scope: plan.scope ?? this.scopeOf(topic), id };
+    const key: DedupKey = { scope: plan.scope ?? this.scopes.get(topic), id };
     let result: unknown;
     try {
       result = this.service.execute(key, fn, topic, kafka.getHeartbeat());
@@ -192,18 +200,6 @@ export class DedupRunner implements HandlerRunner, OnModuleInit, OnModuleDestroy
 
   private duplicateReply(request: boolean, id: string | Buffer): unknown {
     return request ? this.options.duplicateReply?.(String(id)) : undefined;
-  }
-
-  private scopeOf(topic: string): string {
-    if (topic === this.lastTopic) return this.lastScope;
-    let scope = this.scopes.get(topic);
-    if (scope === undefined) {
-      scope = this.options.group ? `${this.options.group}/${topic}` : topic;
-      this.scopes.set(topic, scope);
-    }
-    this.lastTopic = topic;
-    this.lastScope = scope;
-    return scope;
   }
 }
 

@@ -19,6 +19,7 @@ import { ResultSettler } from './service/result.settler';
 import { StoreFailurePolicy } from './service/store-failure.policy';
 import { TransactionalRun } from './service/transactional.run';
 import { CleanupResult, DedupStore } from './stores/dedup.store';
+import type { LastKeyCache } from './util/last-key.cache';
 
 const DEFAULT_SCOPE = 'default';
 
@@ -34,7 +35,8 @@ const DEFAULT_SCOPE = 'default';
  */
 @Injectable()
 export class DedupService implements OnApplicationShutdown {
-  private readonly counters: TopicCounterSet;
+  private readonly topics: TopicCounterSet;
+  private readonly counters: LastKeyCache<string, TopicCounters>;
   private readonly failures: StoreFailurePolicy;
   private readonly leases: LeaseRenewal;
   private readonly settler: ResultSettler;
@@ -43,7 +45,7 @@ export class DedupService implements OnApplicationShutdown {
   private readonly transactional: TransactionalRun;
   private cleanupRunning?: Promise<CleanupResult>;
   /** Adds the counts since the last scrape to the Prometheus counters. */
-  private readonly flush = (): void => this.counters.flushTo(this.metrics);
+  private readonly flush = (): void => this.topics.flushTo(this.metrics);
 
   constructor(
     @Inject(DEDUP_RESOLVED_OPTIONS) private readonly options: ResolvedDedupOptions,
@@ -51,7 +53,8 @@ export class DedupService implements OnApplicationShutdown {
     private readonly metrics: DedupMetrics,
   ) {
     // Created once: the hot path reaches them by plain method calls.
-    this.counters = new TopicCounterSet(store);
+    this.topics = new TopicCounterSet(store);
+    this.counters = this.topics.last;
     this.failures = new StoreFailurePolicy(store, metrics, options.onStoreError);
     this.leases = new LeaseRenewal(store, options.leaseTtl, this.failures);
     this.settler = new ResultSettler(store, options.ttl, this.leases, this.failures);
@@ -108,7 +111,7 @@ export class DedupService implements OnApplicationShutdown {
     topic = 'none',
     heartbeat?: AcquireContext['heartbeat'],
   ): unknown {
-    const counters = this.counters.of(topic);
+    const counters = this.counters.get(topic);
     if (!this.options.enabled) {
       counters.processed++;
       return fn();
@@ -168,7 +171,7 @@ export class DedupService implements OnApplicationShutdown {
 
   /** Counts a message without a usable id. @internal */
   missingKey(topic: string): void {
-    this.counters.of(topic).missingKeys++;
+    this.counters.get(topic).missingKeys++;
   }
 
   /** One claim attempt, without waiting: claimed, duplicate or in-flight. */
@@ -183,7 +186,7 @@ export class DedupService implements OnApplicationShutdown {
    */
   async acquire(keyOrId: DedupKey | string, context: AcquireContext = {}): Promise<DedupDecision> {
     const topic = context.topic ?? 'none';
-    const counters = this.counters.of(topic);
+    const counters = this.counters.get(topic);
     if (!this.enabled) return this.untracked(topic);
     const key = toKey(keyOrId);
     let result = await this.inFlight.claim(key, topic);
@@ -206,7 +209,7 @@ export class DedupService implements OnApplicationShutdown {
 
   /** Counts an event that reaches its handler without a claim (disabled, store down, no key). */
   untracked(topic: string): DedupDecision {
-    this.counters.of(topic).processed++;
+    this.counters.get(topic).processed++;
     return UNTRACKED;
   }
 

@@ -1,6 +1,7 @@
 import type { ClaimResult, DedupKey, DedupTokenedKey } from '../interfaces/dedup-key.interface';
 import type { DedupStore } from '../stores/dedup.store';
-import type { TopicCounterSet } from './dedup.counters';
+import type { LastKeyCache } from '../util/last-key.cache';
+import type { TopicCounters } from './dedup.counters';
 import type { LeaseRenewal } from './lease.renewal';
 import type { StoreFailurePolicy } from './store-failure.policy';
 
@@ -15,7 +16,7 @@ export class BatchApi {
     private readonly options: { readonly ttl: number; readonly leaseTtl: number },
     private readonly leases: LeaseRenewal,
     private readonly failures: StoreFailurePolicy,
-    private readonly counters: TopicCounterSet,
+    private readonly counters: LastKeyCache<string, TopicCounters>,
   ) {}
 
   /**
@@ -61,7 +62,7 @@ export class BatchApi {
 
   /** Counts a batch's messages processed (claimed in {@link claim}), skipped or in flight. */
   count(topic: string, processed: number, deduplicated: number, inFlight: number): void {
-    const counters = this.counters.of(topic);
+    const counters = this.counters.get(topic);
     counters.processed += processed;
     counters.deduplicated += deduplicated;
     counters.inFlightConflicts += inFlight;

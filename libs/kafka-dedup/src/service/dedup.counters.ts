@@ -1,5 +1,6 @@
 import type { DedupMetrics } from '../dedup.metrics';
 import type { DedupStore } from '../stores/dedup.store';
+import { LastKeyCache } from '../util/last-key.cache';
 
 /**
  * Per-topic counts of the hot path as plain numbers, added to the Prometheus counters when they
@@ -38,24 +39,23 @@ export class TopicCounters {
   }
 }
 
-/** The {@link TopicCounters} of every topic seen, created on first use. @internal */
+/**
+ * The {@link TopicCounters} of every topic seen, created on first use. The hot path reads them
+ * through {@link last} (consecutive messages mostly share a topic: the Map is only read when the
+ * topic changes). @internal
+ */
 export class TopicCounterSet {
   private readonly all = new Map<string, TopicCounters>();
-  private lastTopic?: string;
-  private lastCounters?: TopicCounters;
+  readonly last = new LastKeyCache((topic: string) => this.of(topic));
 
   constructor(private readonly store: DedupStore) {}
 
   of(topic: string): TopicCounters {
-    // Consecutive messages mostly share a topic: skip the Map lookup when it repeats.
-    if (topic === this.lastTopic) return this.lastCounters!;
     let counters = this.all.get(topic);
     if (counters === undefined) {
       counters = new TopicCounters({ topic, store: this.store.name });
       this.all.set(topic, counters);
     }
-    this.lastTopic = topic;
-    this.lastCounters = counters;
     return counters;
   }
 

@@ -1,5 +1,6 @@
 import { FP, hashBytes, hashString } from './fingerprint';
 import type { DedupKey } from '../../interfaces/dedup-key.interface';
+import { LastKeyCache } from '../../util/last-key.cache';
 
 const SEED_HI = 0x9e3779b9;
 const SEED_LO = 0x7f4a7c15;
@@ -11,11 +12,11 @@ const SEED_LO = 0x7f4a7c15;
  */
 export class KeyFingerprinter {
   private readonly seeds = new Map<string, Uint32Array>();
-  // Consecutive messages mostly share a topic: skip the Map lookup when the scope repeats.
-  private lastScope = '';
-  private lastSeed?: Uint32Array;
+  // Consecutive messages mostly share a topic: the Map is only read when the scope changes.
+  private readonly lastSeed = new LastKeyCache((scope: string) => this.seedOf(scope));
 
-  // claim() and commit() of one message get the same key object: hash it once.
+  // claim() and commit() of one message get the same key object: hash it once. Not a
+  // LastKeyCache: the value is two numbers written into FP, which a slot would have to box.
   private lastKey?: DedupKey;
   private lastHi = 0;
   private lastLo = 0;
@@ -26,21 +27,21 @@ export class KeyFingerprinter {
       FP[1] = this.lastLo;
       return;
     }
-    let seed = key.scope === this.lastScope ? this.lastSeed : undefined;
-    if (seed === undefined) {
-      seed = this.seeds.get(key.scope);
-      if (seed === undefined) {
-        hashString(key.scope, SEED_HI, SEED_LO);
-        seed = Uint32Array.from(FP);
-        this.seeds.set(key.scope, seed);
-      }
-      this.lastScope = key.scope;
-      this.lastSeed = seed;
-    }
+    const seed = this.lastSeed.get(key.scope);
     if (typeof key.id === 'string') hashString(key.id, seed[0], seed[1]);
     else hashBytes(key.id, seed[0], seed[1]);
     this.lastKey = key;
     this.lastHi = FP[0];
     this.lastLo = FP[1];
+  }
+
+  private seedOf(scope: string): Uint32Array {
+    let seed = this.seeds.get(scope);
+    if (seed === undefined) {
+      hashString(scope, SEED_HI, SEED_LO);
+      seed = Uint32Array.from(FP);
+      this.seeds.set(scope, seed);
+    }
+    return seed;
   }
 }
