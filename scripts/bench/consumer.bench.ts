@@ -28,8 +28,8 @@
  * Run under `flock /tmp/bench.lock` on a shared machine.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import type { WorkerCase, WorkerResult } from './consumer.worker';
 
@@ -187,7 +187,8 @@ const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PARTITIONS = 3;
 const CASE_TIMEOUT_MS = 240_000;
 const ROOT = join(__dirname, '..', '..');
-const WORKER = join(ROOT, 'dist', 'bench', 'scripts', 'bench', 'consumer.worker.js');
+const BENCH_OUT = join(ROOT, 'dist', 'bench');
+const WORKER = join(BENCH_OUT, 'scripts', 'bench', 'consumer.worker.js');
 const RUN = `${Date.now().toString(36)}-${process.pid}`;
 
 const log = (line: string): void => {
@@ -205,6 +206,12 @@ function compileWorker(): void {
   // Type errors elsewhere in a tree under work still emit; a missing output is fatal.
   if (tsc.status !== 0) log(`tsc reported errors (output still emitted):\n${tsc.stdout}`);
   if (!existsSync(WORKER)) throw new Error(`worker not compiled: ${WORKER}`);
+  // The worker imports the package by name, as an app does: resolve it to the library compiled
+  // beside it (node_modules of the workspace would point at a build of libs/, or at nothing).
+  const link = join(BENCH_OUT, 'node_modules', '@nest-resilience', 'kafka-dedup');
+  rmSync(link, { force: true });
+  mkdirSync(dirname(link), { recursive: true });
+  symlinkSync(join(BENCH_OUT, 'libs', 'kafka-dedup', 'src'), link, 'dir');
 }
 
 async function produce(kafka: Kafka, topic: string, events: number): Promise<void> {

@@ -18,10 +18,12 @@ import {
 import { NestFactory } from '@nestjs/core';
 import { EventPattern, Payload, Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import type { Observable } from 'rxjs';
-import { DedupKafkaServer } from '../../libs/kafka-dedup/src/batch/dedup-kafka.server';
-import { Deduplicate } from '../../libs/kafka-dedup/src/dedup.decorators';
-import { DedupModule } from '../../libs/kafka-dedup/src/dedup.module';
-import { getInboxClient } from '../../libs/kafka-dedup/src/stores/postgres/inbox.context';
+import {
+  DedupKafkaServer,
+  DedupModule,
+  Deduplicate,
+  getInboxClient,
+} from '@nest-resilience/kafka-dedup';
 import { Pool } from 'pg';
 
 /** What the orchestrator asks a worker to run. */

@@ -10,7 +10,7 @@
 import { execFileSync } from 'node:child_process';
 import { LRUCache } from 'lru-cache';
 import { TTLCache } from '@isaacs/ttlcache';
-import { MemoryDedupStore } from '../../libs/kafka-dedup/src/stores/memory.store';
+import { MemoryDedupStore } from '@nest-resilience/kafka-dedup';
 
 interface Result {
   impl: string;

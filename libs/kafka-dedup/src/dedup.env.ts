@@ -1,4 +1,4 @@
-import type { DedupModuleOptions } from './interfaces/dedup-options.interface';
+import type { DedupModuleOptions } from './dedup.options';
 
 /**
  * Rollback knobs read from the environment: `KAFKA_DEDUP_TTL_SECONDS` (0 turns

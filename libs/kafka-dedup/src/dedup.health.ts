@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { healthResult, type HealthResult } from '@nest-resilience/common';
 import { DedupStore } from './stores/dedup.store';
 import { PostgresInboxStore } from './stores/postgres/postgres-inbox.store';
-import { RedisDedupStore } from './stores/redis.store';
+import { RedisDedupStore } from './stores/redis/redis.store';
 
 /** Options of {@link DedupHealthIndicator.isHealthy}. */
 export interface DedupHealthCheckOptions {

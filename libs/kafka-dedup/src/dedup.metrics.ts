@@ -3,8 +3,8 @@ import type { Counter, Gauge, Histogram } from 'prom-client';
 import { DEDUP_METRICS } from './dedup.constants';
 import { counter, gauge, histogram } from '@nest-resilience/common';
 import { DedupStore } from './stores/dedup.store';
-import { MemoryDedupStore } from './stores/memory.store';
-import { RedisDedupStore } from './stores/redis.store';
+import { MemoryDedupStore } from './stores/memory/memory.store';
+import { RedisDedupStore } from './stores/redis/redis.store';
 
 const LABELS = ['topic', 'store'];
 

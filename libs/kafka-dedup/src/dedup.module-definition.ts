@@ -2,7 +2,7 @@ import { ConfigurableModuleBuilder, type Provider } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { DedupGlobalInterceptor } from './dedup-global.interceptor';
 import { DEDUP_APPLY_TO_ALL } from './dedup.constants';
-import type { DedupModuleOptions } from './interfaces/dedup-options.interface';
+import type { DedupModuleOptions } from './dedup.options';
 
 /** @internal */
 export const {

@@ -7,9 +7,9 @@ import { DEDUP_CLEANUP_JOB } from './dedup.constants';
 import { DedupGlobalInterceptor } from './dedup-global.interceptor';
 import { DedupModule } from './dedup.module';
 import { DedupService } from './dedup.service';
-import type { DedupModuleOptions } from './interfaces/dedup-options.interface';
+import type { DedupModuleOptions } from './dedup.options';
 import { DedupStore } from './stores/dedup.store';
-import { MemoryDedupStore } from './stores/memory.store';
+import { MemoryDedupStore } from './stores/memory/memory.store';
 
 async function boot(options: DedupModuleOptions, withSchedule = false) {
   const moduleRef = await Test.createTestingModule({

@@ -13,12 +13,12 @@ import {
 import { DedupRunner } from './dedup.runner';
 import { DedupCleanupScheduler } from './dedup.scheduler';
 import { DedupService } from './dedup.service';
-import type { DedupModuleOptions } from './interfaces/dedup-options.interface';
+import type { DedupModuleOptions } from './dedup.options';
 import { DedupStore } from './stores/dedup.store';
-import { MemoryDedupStore } from './stores/memory.store';
+import { MemoryDedupStore } from './stores/memory/memory.store';
 import { InboxTransaction } from './stores/postgres/inbox.context';
 import { PostgresInboxStore } from './stores/postgres/postgres-inbox.store';
-import { RedisDedupStore } from './stores/redis.store';
+import { RedisDedupStore } from './stores/redis/redis.store';
 
 /**
  * Effectively-once processing for Kafka handlers.

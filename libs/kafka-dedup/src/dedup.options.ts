@@ -3,20 +3,78 @@ import { DEFAULT_DEDUP_HEADER } from './dedup.constants';
 import { DedupOptionsError } from './errors/dedup.errors';
 import { bool, nonNegativeInt, positiveInt, str } from './options/option-checks';
 import type {
+  DedupKeyFunction,
   DedupKeySource,
-  DedupModuleOptions,
-  DedupRedisOptions,
   MissingKeyPolicy,
   StoreErrorPolicy,
 } from './interfaces/dedup-options.interface';
 import type { DedupStore } from './stores/dedup.store';
-import { validateRedisOptions } from './stores/redis/redis-options';
-import { validateMemoryOptions } from './stores/memory.options';
-import type { MemorySnapshotSettings } from './stores/memory.store';
+import {
+  validateMemoryOptions,
+  type DedupMemoryOptions,
+  type MemorySnapshotSettings,
+} from './stores/memory/memory.options';
 import {
   resolvePostgresOptions,
+  type DedupPostgresOptions,
   type ResolvedPostgresOptions,
 } from './stores/postgres/postgres-inbox.options';
+import { validateRedisOptions, type DedupRedisOptions } from './stores/redis/redis-options';
+
+/** Options of `DedupModule.forRoot()`. */
+export interface DedupModuleOptions {
+  /** Turns deduplication off: every message reaches its handler. @default true */
+  enabled?: boolean;
+  /** How long a processed id is remembered, in ms; `0` disables deduplication (a rollback knob). @default 3_600_000 */
+  ttl?: number;
+  /**
+   * How long an in-flight claim holds before another consumer may take over, in ms; renewed while
+   * the handler runs, so it only bounds how long a crashed consumer blocks its events. @default 30_000
+   */
+  leaseTtl?: number;
+  /**
+   * How long a duplicate that arrives while its first copy is in flight waits for the outcome, in
+   * ms; past it the message is thrown back to Kafka (redelivered later), never dropped. @default leaseTtl
+   */
+  inFlightWait?: number;
+  /** Where the event id comes from. @default { from: 'header', name: 'x-event-id' } */
+  key?: DedupKeySource | DedupKeyFunction;
+  /** Consumer group name included in the key scope; set it when several groups share one Redis. @default '' */
+  group?: string;
+  /** @default 'process' */
+  onMissingKey?: MissingKeyPolicy;
+  /** @default 'process' */
+  onStoreError?: StoreErrorPolicy;
+  /** `'memory'` (default), `'redis'`, `'postgres'` (transactional inbox), or your own {@link DedupStore} instance. */
+  store?: 'memory' | 'redis' | 'postgres' | DedupStore;
+  /** Memory store: most ids remembered; the oldest is evicted (and counted) past it. @default 1_000_000 */
+  maxEntries?: number;
+  /** Redis store settings (with `store: 'redis'`). */
+  redis?: DedupRedisOptions;
+  /** Memory store settings: snapshot file. */
+  memory?: DedupMemoryOptions;
+  /**
+   * PostgreSQL inbox store settings (with `store: 'postgres'`): the event id is recorded in the
+   * handler's own database transaction.
+   */
+  postgres?: DedupPostgresOptions;
+  /** Cron expression of the TTL sweep (`@nestjs/schedule`); `false` disables the job. @default '0 *\/10 * * * *' */
+  cleanupCron?: string | false;
+  /** Longest a sweep may block the event loop before yielding, in ms. @default 2 */
+  cleanupSliceMs?: number;
+  /**
+   * Deduplicate every Kafka handler of the app with the global `DedupInterceptor`
+   * (`APP_INTERCEPTOR`, registered only when true). With `forRootAsync`, give it next to
+   * `useFactory`, not from the factory. @default false
+   */
+  applyToAllHandlers?: boolean;
+  /**
+   * What a `@MessagePattern` caller receives for a skipped duplicate, from its event id. Avoid an
+   * object with `key` or `value` properties: Nest's Kafka serializer takes it for a Kafka message.
+   * @default undefined (the caller receives `null`)
+   */
+  duplicateReply?: (key: string) => unknown;
+}
 
 /** Options after validation, with every default filled in. @internal */
 export interface ResolvedDedupOptions {

@@ -2,20 +2,18 @@ import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nest
 import { DiscoveryService } from '@nestjs/core';
 import { KafkaContext, KafkaHeaders } from '@nestjs/microservices';
 import { catchError, isObservable, throwError, type Observable } from 'rxjs';
-import { DedupBatchContext } from './batch/dedup-batch.context';
 import { DEDUP_RESOLVED_OPTIONS } from './dedup.constants';
 import { quietEventError } from './dedup.handler-error';
+import { PreClaimContext, type HandlerPlan, type HandlerRunner } from './dedup.handler-plan';
 import { resolveKeySource, type ResolvedDedupOptions } from './dedup.options';
-import { DedupService, DUPLICATE } from './dedup.service';
+import { DedupService } from './dedup.service';
 import { DedupMissingKeyError } from './errors/dedup.errors';
 import { RateLimitedLogger } from './logging/rate-limited-logger';
+import { DUPLICATE } from './service/dedup.decision';
+import { LastKeyCache } from './util/last-key.cache';
 import { bindRunner, isWrappedClass, setFallbackRunner } from './dedup.wrapper';
 import type { DedupKey } from './interfaces/dedup-key.interface';
-import type {
-  DedupKafkaMessage,
-  DeduplicateOptions,
-  MissingKeyPolicy,
-} from './interfaces/dedup-options.interface';
+import type { DedupKafkaMessage, DeduplicateOptions } from './interfaces/dedup-options.interface';
 import {
   createKeyExtractor,
   isMissing,
@@ -23,25 +21,16 @@ import {
   type MissingKey,
 } from './keys/key-extractor';
 
-/** How one handler is deduplicated, resolved once from `@Deduplicate()` and the module options. @internal */
-export interface HandlerPlan {
-  readonly skip: boolean;
-  /** `@EventPattern` handler: a failure is redelivered, never answered. */
-  readonly isEvent: boolean;
-  readonly extract: KeyExtractor;
-  readonly onMissingKey: MissingKeyPolicy;
-  readonly scope?: string;
-}
-
 /**
  * Runs Kafka handlers through {@link DedupService.execute}: reads the event id, applies
  * `onMissingKey`, answers duplicates (`duplicateReply` for `@MessagePattern`), and hands event
  * failures to kafkajs so they are logged once and redelivered. Shared by `@Deduplicate()` (which
- * reaches it from the controller instance, bound at module init), the interceptors and batch mode.
+ * reaches it from the controller instance, bound at module init) and the interceptors; a server that
+ * claims ids itself hands it a {@link PreClaimContext}.
  * @internal
  */
 @Injectable()
-export class DedupRunner implements OnModuleInit, OnModuleDestroy {
+export class DedupRunner implements HandlerRunner, OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('KafkaDedup');
   // A topic full of messages without ids writes a few lines, not one per message (the
   // missing-key metric keeps the exact count).
@@ -49,10 +38,8 @@ export class DedupRunner implements OnModuleInit, OnModuleDestroy {
   private readonly errors = new RateLimitedLogger({ warn: (m) => this.logger.error(m) });
   /** Per metadata object: [message plan, event plan]. */
   private readonly plans = new WeakMap<object, [HandlerPlan?, HandlerPlan?]>();
-  private readonly scopes = new Map<string, string>();
-  // Consecutive messages mostly share a topic: skip the Map lookup when it repeats.
-  private lastTopic?: string;
-  private lastScope = '';
+  /** `<group>/<topic>` per topic; consecutive messages mostly share a topic. */
+  private readonly scopes: LastKeyCache<string, string>;
   private readonly defaultExtract: KeyExtractor;
 
   constructor(
@@ -61,6 +48,15 @@ export class DedupRunner implements OnModuleInit, OnModuleDestroy {
     private readonly discovery: DiscoveryService,
   ) {
     this.defaultExtract = createKeyExtractor(options.key);
+    const scopes = new Map<string, string>();
+    this.scopes = new LastKeyCache((topic: string) => {
+      let scope = scopes.get(topic);
+      if (scope === undefined) {
+        scope = options.group ? `${options.group}/${topic}` : topic;
+        scopes.set(topic, scope);
+      }
+      return scope;
+    });
     setFallbackRunner(this, true);
   }
 
@@ -106,7 +102,7 @@ export class DedupRunner implements OnModuleInit, OnModuleDestroy {
   keyOf(plan: HandlerPlan, message: DedupKafkaMessage, kafka: KafkaContext): DedupKey | MissingKey {
     const id = plan.extract(message, kafka);
     if (isMissing(id)) return id;
-    return { scope: plan.scope ?? this.scopeOf(kafka.getTopic()), id };
+    return { scope: plan.scope ?? this.scopes.get(kafka.getTopic()), id };
   }
 
   /**
@@ -115,9 +111,9 @@ export class DedupRunner implements OnModuleInit, OnModuleDestroy {
    */
   run(plan: HandlerPlan, kafka: KafkaContext, fn: () => unknown): unknown {
     const topic = kafka.getTopic();
-    if (kafka instanceof DedupBatchContext) {
+    if (kafka instanceof PreClaimContext) {
       kafka.sink.learn(topic, plan, this);
-      // The batch claimed this id and commits it with the batch.
+      // Its server claimed this id and commits or releases it itself.
       if (kafka.preClaimed) return this.guard(fn, !plan.isEvent);
     }
     if (!this.service.enabled) {
@@ -128,7 +124,7 @@ export class DedupRunner implements OnModuleInit, OnModuleDestroy {
     const request = !plan.isEvent && isRequest(message);
     const id = plan.extract(message, kafka);
     if (isMissing(id)) return this.missing(plan, kafka, id, request, fn);
-    const key: DedupKey = { scope: plan.scope ?? this.scopeOf(topic), id };
+    const key: DedupKey = { scope: plan.scope ?? this.scopes.get(topic), id };
     let result: unknown;
     try {
       result = this.service.execute(key, fn, topic, kafka.getHeartbeat());
@@ -204,18 +200,6 @@ export class DedupRunner implements OnModuleInit, OnModuleDestroy {
 
   private duplicateReply(request: boolean, id: string | Buffer): unknown {
     return request ? this.options.duplicateReply?.(String(id)) : undefined;
-  }
-
-  private scopeOf(topic: string): string {
-    if (topic === this.lastTopic) return this.lastScope;
-    let scope = this.scopes.get(topic);
-    if (scope === undefined) {
-      scope = this.options.group ? `${this.options.group}/${topic}` : topic;
-      this.scopes.set(topic, scope);
-    }
-    this.lastTopic = topic;
-    this.lastScope = scope;
-    return scope;
   }
 }
 

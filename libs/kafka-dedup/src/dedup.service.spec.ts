@@ -1,10 +1,11 @@
 import { Test } from '@nestjs/testing';
 import { register } from 'prom-client';
 import { DedupModule } from './dedup.module';
-import { DedupService, DUPLICATE } from './dedup.service';
+import { DedupService } from './dedup.service';
+import { DUPLICATE } from './service/dedup.decision';
 import { DedupInFlightTimeoutError, DedupStoreError } from './errors/dedup.errors';
-import type { DedupModuleOptions } from './interfaces/dedup-options.interface';
-import { MemoryDedupStore } from './stores/memory.store';
+import type { DedupModuleOptions } from './dedup.options';
+import { MemoryDedupStore } from './stores/memory/memory.store';
 
 async function service(options: DedupModuleOptions = {}): Promise<DedupService> {
   const moduleRef = await Test.createTestingModule({

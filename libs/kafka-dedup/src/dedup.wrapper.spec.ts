@@ -14,7 +14,7 @@ import { Deduplicate, SkipDeduplication } from './dedup.decorators';
 import { DedupHandlerError } from './dedup.handler-error';
 import { DedupModule } from './dedup.module';
 import { DedupMissingKeyError } from './errors/dedup.errors';
-import type { DedupModuleOptions } from './interfaces/dedup-options.interface';
+import type { DedupModuleOptions } from './dedup.options';
 import { DedupStore } from './stores/dedup.store';
 
 let calls: string[] = [];

@@ -1,5 +1,5 @@
 import { KafkaContext } from '@nestjs/microservices';
-import type { DedupRunner, HandlerPlan } from './dedup.runner';
+import type { HandlerPlan, HandlerRunner } from './dedup.handler-plan';
 import {
   contextParameterIndex,
   copyMetadata,
@@ -27,17 +27,17 @@ const WRAPPED_CLASSES = new WeakSet<object>();
 /** Marks wrapped functions (not wrapped twice). */
 const WRAPPED = Symbol('kafka-dedup:wrapped');
 /** Runners alive in this process, most recent last. */
-const liveRunners: DedupRunner[] = [];
+const liveRunners: HandlerRunner[] = [];
 
 /** @internal */
-export function setFallbackRunner(runner: DedupRunner, alive: boolean): void {
+export function setFallbackRunner(runner: HandlerRunner, alive: boolean): void {
   const index = liveRunners.indexOf(runner);
   if (index >= 0) liveRunners.splice(index, 1);
   if (alive) liveRunners.push(runner);
 }
 
 /** @internal */
-export function bindRunner(instance: object, runner: DedupRunner): void {
+export function bindRunner(instance: object, runner: HandlerRunner): void {
   Object.defineProperty(instance, RUNNER, { value: runner, configurable: true, writable: true });
 }
 
@@ -51,9 +51,9 @@ export function isWrapped(fn: unknown): boolean {
   return typeof fn === 'function' && (fn as { [WRAPPED]?: boolean })[WRAPPED] === true;
 }
 
-function runnerFor(instance: object, name: string): DedupRunner {
+function runnerFor(instance: object, name: string): HandlerRunner {
   const runner =
-    (instance as { [RUNNER]?: DedupRunner })[RUNNER] ?? liveRunners[liveRunners.length - 1];
+    (instance as { [RUNNER]?: HandlerRunner })[RUNNER] ?? liveRunners[liveRunners.length - 1];
   if (runner === undefined) {
     throw new Error(
       `KafkaDedup: @Deduplicate() on ${name} needs DedupModule.forRoot() (or forRootAsync()) in the application`,
@@ -95,7 +95,7 @@ export function wrapHandler(
   const at = contextIndex;
   const name = `${target.constructor.name}.${String(key)}`;
   let plan: HandlerPlan | undefined;
-  let planRunner: DedupRunner | undefined;
+  let planRunner: HandlerRunner | undefined;
 
   const wrapped = function (this: object, ...args: unknown[]): unknown {
     const kafka = args[at];

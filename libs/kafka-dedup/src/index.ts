@@ -1,6 +1,7 @@
 export { DedupModule } from './dedup.module';
 export { DEDUP_MODULE_OPTIONS } from './dedup.module-definition';
-export { DedupService, type DedupDecision, type AcquireContext } from './dedup.service';
+export { DedupService } from './dedup.service';
+export type { DedupDecision, AcquireContext } from './service/dedup.decision';
 export { DedupInterceptor } from './dedup.interceptor';
 export { DedupKafkaServer, type DedupKafkaServerOptions } from './batch/dedup-kafka.server';
 export { DedupHandlerError } from './dedup.handler-error';
@@ -10,8 +11,8 @@ export type { HealthResult } from '@nest-resilience/common';
 export { DEDUP_CLEANUP_JOB, DEDUP_METRICS, DEFAULT_DEDUP_HEADER } from './dedup.constants';
 export { dedupOptionsFromEnv } from './dedup.env';
 export { DedupStore, type CleanupResult } from './stores/dedup.store';
-export { MemoryDedupStore } from './stores/memory.store';
-export { RedisDedupStore } from './stores/redis.store';
+export { MemoryDedupStore } from './stores/memory/memory.store';
+export { RedisDedupStore } from './stores/redis/redis.store';
 export { PostgresInboxStore } from './stores/postgres/postgres-inbox.store';
 export {
   InboxTransaction,
@@ -22,16 +23,17 @@ export type {
   PGliteLike,
   PGliteResultsLike,
   PGliteTransactionLike,
-} from './stores/postgres/pglite.adapter';
-export { migratePostgresInbox } from './stores/postgres/inbox.migration';
-export { inboxMigrationSql, DEFAULT_INBOX_TABLE } from './stores/postgres/inbox.sql';
-export type {
-  DedupPostgresOptions,
   PgPoolLike,
   PgPoolClientLike,
   PgQueryable,
   PgResultLike,
-} from './stores/postgres/postgres-inbox.options';
+} from './stores/postgres/inbox.drivers';
+export { migratePostgresInbox } from './stores/postgres/inbox.migration';
+export { inboxMigrationSql, DEFAULT_INBOX_TABLE } from './stores/postgres/inbox.sql';
+export type { DedupPostgresOptions } from './stores/postgres/postgres-inbox.options';
+export type { DedupRedisOptions } from './stores/redis/redis-options';
+export type { DedupMemoryOptions } from './stores/memory/memory.options';
+export type { DedupModuleOptions } from './dedup.options';
 export { BinarySafeKafkaParser, BinarySafeServerKafka } from './keys/binary-safe-kafka-parser';
 export * from './errors/dedup.errors';
 export type * from './interfaces/dedup-options.interface';

@@ -1,6 +1,6 @@
 import type { DedupService } from '../dedup.service';
 import type { ClaimResult, DedupKey } from '../interfaces/dedup-key.interface';
-import { MemoryDedupStore } from '../stores/memory.store';
+import { MemoryDedupStore } from '../stores/memory/memory.store';
 import { BatchClaims, type BatchSlot } from './batch-claims';
 
 /** The part of DedupService BatchClaims uses, on a real memory store, recording each call. */

@@ -5,11 +5,15 @@ import {
   type ReadPacket,
 } from '@nestjs/microservices';
 import type { Batch, EachBatchPayload, KafkaMessage } from 'kafkajs';
-import type { DedupRunner, HandlerPlan } from '../dedup.runner';
+import {
+  PreClaimContext,
+  type HandlerPlan,
+  type HandlerRunner,
+  type PlanSink,
+} from '../dedup.handler-plan';
 import type { DedupKey, DedupTokenedKey } from '../interfaces/dedup-key.interface';
 import { BinarySafeKafkaParser } from '../keys/binary-safe-kafka-parser';
 import { BatchClaims, type BatchSlot } from './batch-claims';
-import { DedupBatchContext, type BatchPlanSink } from './dedup-batch.context';
 
 /** Options of {@link DedupKafkaServer}: Nest's Kafka options. */
 export type DedupKafkaServerOptions = Required<KafkaOptions>['options'];
@@ -20,7 +24,7 @@ type KafkaJSErrorClass = new (message: string, properties?: { retriable?: boolea
 /** How a topic's handler deduplicates, learned from its first deduplicated call. */
 interface LearnedPlan {
   plan: HandlerPlan;
-  runner: DedupRunner;
+  runner: HandlerRunner;
 }
 const MIXED = 'mixed';
 
@@ -33,7 +37,7 @@ class Slot implements BatchSlot {
   constructor(
     readonly message: KafkaMessage,
     /** The parsed message handed to Nest (null for requests: Nest's own path parses them). */
-    readonly context: DedupBatchContext | null,
+    readonly context: PreClaimContext | null,
   ) {}
 
   preClaim(): void {
@@ -61,7 +65,7 @@ class Slot implements BatchSlot {
  *   strategy: new DedupKafkaServer({ client: { brokers: ['127.0.0.1:9092'] }, consumer: { groupId: 'users' } }),
  * });
  */
-export class DedupKafkaServer extends ServerKafka implements BatchPlanSink {
+export class DedupKafkaServer extends ServerKafka implements PlanSink {
   private readonly routes = new Map<string, Handler | null>();
   private readonly learned = new Map<string, LearnedPlan | typeof MIXED>();
   private kafkaJSError?: KafkaJSErrorClass;
@@ -117,7 +121,7 @@ export class DedupKafkaServer extends ServerKafka implements BatchPlanSink {
   }
 
   /** @internal Called by deduplicated handlers: how `topic` is keyed. */
-  learn(topic: string, plan: HandlerPlan, runner: DedupRunner): void {
+  learn(topic: string, plan: HandlerPlan, runner: HandlerRunner): void {
     const known = this.learned.get(topic);
     if (known === undefined) this.learned.set(topic, { plan, runner });
     else if (known !== MIXED && (known.plan !== plan || known.runner !== runner))
@@ -228,7 +232,7 @@ export class DedupKafkaServer extends ServerKafka implements BatchPlanSink {
         continue;
       }
       const raw = this.parser!.parse(Object.assign(message, { topic, partition }));
-      const context = new DedupBatchContext(
+      const context = new PreClaimContext(
         [raw, partition, topic, this.consumer!, payload.heartbeat, this.producer!],
         this,
         false,

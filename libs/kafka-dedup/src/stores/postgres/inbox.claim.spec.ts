@@ -2,7 +2,7 @@ import { DedupStoreError } from '../../errors/dedup.errors';
 import { InboxClaim } from './inbox.claim';
 import { getInboxClient } from './inbox.context';
 import { parseInboxTable } from './inbox.sql';
-import type { PgPoolLike, PgQueryable, PgResultLike } from './postgres-inbox.options';
+import type { PgPoolLike, PgQueryable, PgResultLike } from './inbox.drivers';
 import { PostgresInboxStore } from './postgres-inbox.store';
 
 const table = parseInboxTable('kafka_dedup_inbox')!;

@@ -1,4 +1,5 @@
 import type { DedupKey } from '../../interfaces/dedup-key.interface';
+import { LastKeyCache } from '../../util/last-key.cache';
 import {
   executeClaimSql,
   preparedClaimSql,
@@ -6,7 +7,7 @@ import {
   type InboxTable,
   type PreparedClaimSql,
 } from './inbox.sql';
-import type { PgQueryable, PgResultLike } from './postgres-inbox.options';
+import type { PgQueryable, PgResultLike } from './inbox.drivers';
 
 /** SQLSTATE `invalid_sql_statement_name`: `EXECUTE` of a statement the connection does not have. */
 const MISSING_STATEMENT = '26000';
@@ -32,8 +33,7 @@ const preparedOn = new WeakMap<object, Set<string>>();
 export class InboxClaim {
   private readonly statement: PreparedClaimSql;
   // Consecutive messages mostly share a scope (the topic): escape it once.
-  private lastScope?: string;
-  private lastScopeLiteral = '';
+  private readonly scopeLiterals = new LastKeyCache(textLiteral);
 
   constructor(table: InboxTable) {
     this.statement = preparedClaimSql(table);
@@ -57,7 +57,7 @@ export class InboxClaim {
       prepared = new Set();
       preparedOn.set(client, prepared);
     }
-    const claim = `BEGIN; ${executeClaimSql(name, this.scopeLiteral(key.scope), key.id, ttl)}`;
+    const claim = `BEGIN; ${executeClaimSql(name, this.scopeLiterals.get(key.scope), key.id, ttl)}`;
     let prepare = !prepared.has(name);
     for (let retried = false; ; retried = true) {
       try {
@@ -78,14 +78,6 @@ export class InboxClaim {
         if (broken !== undefined) throw error;
       }
     }
-  }
-
-  private scopeLiteral(scope: string): string {
-    if (scope !== this.lastScope) {
-      this.lastScopeLiteral = textLiteral(scope);
-      this.lastScope = scope;
-    }
-    return this.lastScopeLiteral;
   }
 }
 

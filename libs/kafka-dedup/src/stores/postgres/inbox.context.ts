@@ -1,7 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Injectable } from '@nestjs/common';
-import type { PGliteTransactionLike } from './pglite.adapter';
-import type { PgQueryable } from './postgres-inbox.options';
+import type { PGliteTransactionLike, PgQueryable } from './inbox.drivers';
 
 /**
  * What a handler of the inbox store writes through: a node-postgres client (`PoolClient`), or the

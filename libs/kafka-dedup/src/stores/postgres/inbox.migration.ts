@@ -9,8 +9,13 @@ import {
   type InboxTable,
 } from './inbox.sql';
 import { rollback } from './inbox.claim';
-import { isPGlite, type PGliteLike } from './pglite.adapter';
-import type { PgPoolLike, PgQueryable, PgResultLike } from './postgres-inbox.options';
+import {
+  isPGlite,
+  type PGliteLike,
+  type PgPoolLike,
+  type PgQueryable,
+  type PgResultLike,
+} from './inbox.drivers';
 
 /**
  * Creates the inbox table and its indexes when missing (what `postgres.migrate: true` runs at

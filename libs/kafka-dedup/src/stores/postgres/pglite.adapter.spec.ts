@@ -3,7 +3,8 @@ import { DedupOptionsError, DedupStoreError } from '../../errors/dedup.errors';
 import type { DedupKey } from '../../interfaces/dedup-key.interface';
 import { getInboxClient } from './inbox.context';
 import { migratePostgresInbox } from './inbox.migration';
-import { isPGlite, PgliteInboxAdapter, type PGliteLike } from './pglite.adapter';
+import { isPGlite, type PGliteLike } from './inbox.drivers';
+import { PgliteInboxAdapter } from './pglite.adapter';
 import { PostgresInboxStore } from './postgres-inbox.store';
 
 const key = (id: string | Buffer, scope = 'orders'): DedupKey => ({ scope, id });

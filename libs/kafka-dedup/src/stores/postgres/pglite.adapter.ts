@@ -1,45 +1,7 @@
 import type { TransactionOutcome } from '../../interfaces/dedup-key.interface';
 import { inboxContext } from './inbox.context';
 import { runClaimedTransaction } from './inbox.transaction';
-import type { PgResultLike } from './postgres-inbox.options';
-
-/** A PGlite `Results` as far as the inbox store reads it (`affectedRows`, not node-postgres' `rowCount`). */
-export interface PGliteResultsLike {
-  rows: Array<Record<string, unknown>>;
-  affectedRows?: number;
-  command?: string;
-}
-
-/**
- * A PGlite `Transaction` (what `pglite.transaction(async (tx) => …)` hands out) as far as the store
- * uses it; `getInboxClient<Transaction>()` gives it to a handler of a PGlite inbox.
- */
-export interface PGliteTransactionLike {
-  query(text: string, params?: unknown[]): Promise<PGliteResultsLike>;
-  exec(text: string): Promise<PGliteResultsLike[]>;
-  rollback(): Promise<void>;
-  readonly closed: boolean;
-}
-
-/**
- * A PGlite instance (`new PGlite(…)` of `@electric-sql/pglite`) as far as the store uses it.
- * Structural, so apps without PGlite need no PGlite types.
- */
-export interface PGliteLike {
-  query(text: string, params?: unknown[]): Promise<PGliteResultsLike>;
-  transaction<T>(callback: (tx: PGliteTransactionLike) => Promise<T>): Promise<T>;
-  readonly closed?: boolean;
-}
-
-/** True when `value` looks like a PGlite instance (by shape: `transaction` and no pool's `connect`). @internal */
-export function isPGlite(value: unknown): value is PGliteLike {
-  const candidate = value as Partial<PGliteLike> & { connect?: unknown };
-  return (
-    typeof candidate?.query === 'function' &&
-    typeof candidate.transaction === 'function' &&
-    candidate.connect === undefined
-  );
-}
+import type { PGliteLike, PGliteTransactionLike, PgResultLike } from './inbox.drivers';
 
 /**
  * The inbox store on one PGlite instance. PGlite is a single session: every statement and

@@ -1,7 +1,7 @@
 import { resolveDedupOptions } from '../../dedup.options';
 import { DedupOptionsError } from '../../errors/dedup.errors';
-import type { PGliteLike } from './pglite.adapter';
-import { resolvePostgresOptions, type PgPoolLike } from './postgres-inbox.options';
+import type { PGliteLike, PgPoolLike } from './inbox.drivers';
+import { resolvePostgresOptions } from './postgres-inbox.options';
 
 const URL = 'postgres://app@127.0.0.1:5432/app';
 

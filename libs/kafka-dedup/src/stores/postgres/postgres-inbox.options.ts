@@ -1,38 +1,7 @@
 import { DedupOptionsError } from '../../errors/dedup.errors';
-import { isPGlite, type PGliteLike } from './pglite.adapter';
+import { isPGlite, type PGliteLike, type PgPoolLike } from './inbox.drivers';
 import { DEFAULT_INBOX_TABLE, parseInboxTable, type InboxTable } from './inbox.sql';
 import { bool, positiveInt } from '../../options/option-checks';
-
-/**
- * What the inbox store needs from a node-postgres client: `query` (the `PoolClient` of the inbox
- * transaction satisfies it). Structural, so apps without `pg` need no `pg` types.
- */
-export interface PgQueryable {
-  query(text: string, values?: unknown[]): Promise<PgResultLike | PgResultLike[]>;
-}
-
-/** A node-postgres `QueryResult` as far as the store reads it. */
-export interface PgResultLike {
-  rows: Array<Record<string, unknown>>;
-  rowCount: number | null;
-  command?: string;
-}
-
-/** A node-postgres `PoolClient` as far as the store uses it. */
-export interface PgPoolClientLike extends PgQueryable {
-  release(destroy?: boolean | Error): void;
-  on?(event: 'error', listener: (error: Error) => void): unknown;
-  off?(event: 'error', listener: (error: Error) => void): unknown;
-}
-
-/** A node-postgres `Pool` as far as the store uses it (`new pg.Pool(…)`). */
-export interface PgPoolLike extends PgQueryable {
-  connect(): Promise<PgPoolClientLike>;
-  end(): Promise<void>;
-  on?(event: 'error', listener: (error: Error) => void): unknown;
-  on?(event: 'connect', listener: (client: PgPoolClientLike) => void): unknown;
-  readonly options?: { max?: number };
-}
 
 /** PostgreSQL inbox store settings (with `store: 'postgres'`). */
 export interface DedupPostgresOptions {

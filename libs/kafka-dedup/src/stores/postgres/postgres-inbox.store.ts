@@ -15,13 +15,10 @@ import { migratePostgresInbox, verifyInboxTable } from './inbox.migration';
 import { runClaimedTransaction } from './inbox.transaction';
 import { PgliteInboxAdapter } from './pglite.adapter';
 import { claimInTransactionSql, leaseSql, sizeSql, sweepSql, type InboxTable } from './inbox.sql';
+import type { PgPoolClientLike, PgPoolLike, PgQueryable, PgResultLike } from './inbox.drivers';
 import {
   resolvePostgresOptions,
   type DedupPostgresOptions,
-  type PgPoolClientLike,
-  type PgPoolLike,
-  type PgQueryable,
-  type PgResultLike,
   type ResolvedPostgresOptions,
 } from './postgres-inbox.options';
 import {

@@ -1,7 +1,7 @@
 import type { TransactionHost } from '@nestjs-cls/transactional';
 import { DedupOptionsError } from '../../errors/dedup.errors';
 import { requireOptionalPeer } from '../../dedup.peers';
-import type { PgQueryable, PgResultLike } from './postgres-inbox.options';
+import type { PgQueryable, PgResultLike } from './inbox.drivers';
 
 /** The part of `TransactionHost` the store uses. @internal */
 export type TransactionHostLike = Pick<TransactionHost<never>, 'withTransaction'> & {

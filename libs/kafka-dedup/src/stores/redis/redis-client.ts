@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
-import type { DedupRedisOptions } from '../../interfaces/dedup-options.interface';
 import { requireOptionalPeer } from '../../dedup.peers';
+import type { DedupRedisOptions } from './redis-options';
 
 /** A standalone ioredis client or a Redis Cluster client. @internal */
 export type RedisLike = Redis | Cluster;
@@ -76,4 +76,19 @@ export function createRedisClient(options: DedupRedisOptions): {
 /** Whether `client` is an ioredis `Cluster`. @internal */
 export function isCluster(client: RedisLike): client is Cluster {
   return (client as { isCluster?: boolean }).isCluster === true;
+}
+
+/** Counts the keys under `prefix` with SCAN (on every master of a cluster), owner records aside. @internal */
+export async function countKeys(redis: RedisLike, prefix: string): Promise<number> {
+  const nodes = isCluster(redis) ? redis.nodes('master') : [redis];
+  let count = 0;
+  for (const node of nodes) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      count += keys.filter((k) => !k.startsWith(`${prefix}_owner:`)).length;
+    } while (cursor !== '0');
+  }
+  return count;
 }

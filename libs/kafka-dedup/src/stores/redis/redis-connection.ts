@@ -72,6 +72,15 @@ export class RedisConnectionWatch {
     }
   }
 
+  /** Attaches the last connection error to a command failure while disconnected. */
+  annotate(error: unknown): unknown {
+    const last = this.lastError;
+    if (last !== undefined && error instanceof Error && !this.ready && error !== last) {
+      (error as { lastConnectionError?: Error }).lastConnectionError = last;
+    }
+    return error;
+  }
+
   /** Stops listening to the client (an injected client outlives the store). */
   detach(): void {
     for (const [event, listener] of this.listeners) this.client.off(event, listener);

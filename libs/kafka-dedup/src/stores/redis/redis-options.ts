@@ -1,5 +1,43 @@
+import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import { DedupOptionsError } from '../../errors/dedup.errors';
-import type { DedupRedisOptions } from '../../interfaces/dedup-options.interface';
+
+/** Redis store settings. */
+export interface DedupRedisOptions {
+  /**
+   * An existing ioredis client — `Redis` or `Cluster` — (not closed by the module), instead of
+   * `url` / `cluster`.
+   */
+  client?: Redis | Cluster;
+  /** `redis://` or `rediss://` (TLS) URL; used when neither `client` nor `cluster` is given. @default 'redis://127.0.0.1:6379' */
+  url?: string;
+  /**
+   * Redis Cluster: the startup nodes (`'host:port'` or `{ host, port }`) and ioredis `Cluster`
+   * options. Batches run one script per hash slot.
+   * @example { nodes: ['10.0.0.1:7000', '10.0.0.2:7000'] }
+   */
+  cluster?: {
+    nodes: Array<string | { host: string; port: number }>;
+    options?: ClusterOptions;
+  };
+  /** Extra ioredis options (merged over the module's fail-fast defaults; per node on a cluster). */
+  options?: RedisOptions;
+  /** Prefix of every key. @default 'kafka-dedup:' */
+  keyPrefix?: string;
+  /**
+   * How long a consumer's liveness record outlives its last refresh (every `ownerTtl / 3`), in ms.
+   * A claim whose owner's record has expired is taken over at once, so after a crash the
+   * redelivered events wait at most about this long, not the whole `leaseTtl`. An owner whose
+   * event loop or Redis connection stalls longer than this can lose its claims. @default 5_000
+   */
+  ownerTtl?: number;
+  /** How long the bootstrap check waits for Redis to answer `PING`, in ms. @default 5_000 */
+  startupTimeout?: number;
+  /**
+   * Start even when the bootstrap check fails (wrong password, untrusted certificate, Redis down),
+   * logging the cause; `onStoreError` then applies until Redis answers. @default false
+   */
+  allowDegradedStart?: boolean;
+}
 
 const KNOWN = new Set([
   'client',

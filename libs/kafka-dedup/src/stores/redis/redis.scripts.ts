@@ -1,3 +1,5 @@
+import type { RedisLike } from './redis-client';
+
 /**
  * Lua scripts of the Redis store. Values: an owner token `<owner>:<n>` (in flight) or {@link DONE}
  * (processed). Every script touches only its KEYS, so on Redis Cluster the store runs one script
@@ -85,3 +87,35 @@ for i = 2, #KEYS do
 end
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return nil end
 return redis.call('GET', KEYS[1])`;
+
+/** A Redis key: the prefix, scope and id as text, or as bytes for a binary id. @internal */
+export type RedisKey = string | Buffer;
+
+/** The store's scripts as ioredis commands (`defineCommand`). @internal */
+export interface DedupCommands {
+  dedupClaim(key: RedisKey, token: string, leaseTtl: number): Promise<string | null>;
+  dedupCommit(key: RedisKey, token: string, ttl: number, done: string): Promise<number>;
+  dedupRelease(key: RedisKey, token: string): Promise<number>;
+  dedupTakeover(key: RedisKey, held: string, token: string, leaseTtl: number): Promise<number>;
+  /** `(numberOfKeys, ...keys, ...args)` */
+  /** `(numberOfKeys, claimKey, ...commitKeys, token, leaseTtl, ttl, done, ...commitTokens)` */
+  dedupCommitThenClaim(...args: Array<RedisKey | number>): Promise<string | null>;
+  dedupClaimMany(...args: Array<RedisKey | number>): Promise<Array<string | number>>;
+  dedupCommitMany(...args: Array<RedisKey | number>): Promise<number>;
+  dedupReleaseMany(...args: Array<RedisKey | number>): Promise<number>;
+  dedupRenewMany(...args: Array<RedisKey | number>): Promise<number>;
+}
+
+/** Defines the scripts on `client` as the {@link DedupCommands} (EVALSHA, EVAL on a miss). @internal */
+export function defineDedupCommands(client: RedisLike): RedisLike & DedupCommands {
+  client.defineCommand('dedupClaim', { numberOfKeys: 1, lua: CLAIM });
+  client.defineCommand('dedupCommit', { numberOfKeys: 1, lua: COMMIT });
+  client.defineCommand('dedupRelease', { numberOfKeys: 1, lua: RELEASE });
+  client.defineCommand('dedupTakeover', { numberOfKeys: 1, lua: TAKEOVER });
+  client.defineCommand('dedupCommitThenClaim', { lua: COMMIT_THEN_CLAIM });
+  client.defineCommand('dedupClaimMany', { lua: CLAIM_MANY });
+  client.defineCommand('dedupCommitMany', { lua: COMMIT_MANY });
+  client.defineCommand('dedupReleaseMany', { lua: RELEASE_MANY });
+  client.defineCommand('dedupRenewMany', { lua: RENEW_MANY });
+  return client as RedisLike & DedupCommands;
+}

@@ -1,8 +1,8 @@
 import { Logger } from '@nestjs/common';
-import { FP } from '../hash/fingerprint';
-import type { ClaimResult, DedupKey } from '../interfaces/dedup-key.interface';
-import { KeyFingerprinter } from '../keys/scope-seeds';
-import { CleanupResult, DedupStore } from './dedup.store';
+import { FP } from './fingerprint';
+import type { ClaimResult, DedupKey } from '../../interfaces/dedup-key.interface';
+import { KeyFingerprinter } from './key-fingerprinter';
+import { CleanupResult, DedupStore } from '../dedup.store';
 import { FingerprintTable } from './fingerprint-table';
 import {
   decodeSnapshot,
@@ -10,16 +10,7 @@ import {
   readSnapshotFile,
   writeFileAtomic,
 } from './memory.snapshot';
-
-/** Snapshot settings of the memory store. @internal */
-export interface MemorySnapshotSettings {
-  /** File the done ids are saved to and loaded from. */
-  path: string;
-  /** Period of the snapshot in ms; 0: only at shutdown. */
-  intervalMs: number;
-  /** The module's `ttl`: a snapshot written with another one is ignored. */
-  ttl: number;
-}
+import type { MemorySnapshotSettings } from './memory.options';
 
 const SWEEP_BATCH = 1_024;
 

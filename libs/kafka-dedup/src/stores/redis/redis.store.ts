@@ -1,47 +1,21 @@
 import { Logger, type OnModuleInit } from '@nestjs/common';
-import { DedupStoreError } from '../errors/dedup.errors';
-import type { DedupRedisOptions } from '../interfaces/dedup-options.interface';
-import type { ClaimResult, DedupKey, DedupTokenedKey } from '../interfaces/dedup-key.interface';
-import { RateLimitedLogger } from '../logging/rate-limited-logger';
-import { DedupStore } from './dedup.store';
+import { DedupStoreError } from '../../errors/dedup.errors';
+import type { ClaimResult, DedupKey, DedupTokenedKey } from '../../interfaces/dedup-key.interface';
+import { RateLimitedLogger } from '../../logging/rate-limited-logger';
+import { DedupStore } from '../dedup.store';
 import {
+  countKeys,
   createRedisClient,
   isCluster,
   loadSlotFunction,
   type RedisLike,
-} from './redis/redis-client';
-import { RedisConnectionWatch } from './redis/redis-connection';
-import { OwnerLiveness } from './redis/redis-owner';
-import { RedisWriteBatcher } from './redis/redis-write-batcher';
-import { groupBySlot } from './redis/slot-groups';
-import {
-  CLAIM,
-  CLAIM_MANY,
-  COMMIT,
-  COMMIT_MANY,
-  COMMIT_THEN_CLAIM,
-  DONE,
-  RELEASE,
-  RELEASE_MANY,
-  RENEW_MANY,
-  TAKEOVER,
-} from './redis.scripts';
-
-type RedisKey = string | Buffer;
-
-interface DedupCommands {
-  dedupClaim(key: RedisKey, token: string, leaseTtl: number): Promise<string | null>;
-  dedupCommit(key: RedisKey, token: string, ttl: number, done: string): Promise<number>;
-  dedupRelease(key: RedisKey, token: string): Promise<number>;
-  dedupTakeover(key: RedisKey, held: string, token: string, leaseTtl: number): Promise<number>;
-  /** `(numberOfKeys, ...keys, ...args)` */
-  /** `(numberOfKeys, claimKey, ...commitKeys, token, leaseTtl, ttl, done, ...commitTokens)` */
-  dedupCommitThenClaim(...args: Array<RedisKey | number>): Promise<string | null>;
-  dedupClaimMany(...args: Array<RedisKey | number>): Promise<Array<string | number>>;
-  dedupCommitMany(...args: Array<RedisKey | number>): Promise<number>;
-  dedupReleaseMany(...args: Array<RedisKey | number>): Promise<number>;
-  dedupRenewMany(...args: Array<RedisKey | number>): Promise<number>;
-}
+} from './redis-client';
+import type { DedupRedisOptions } from './redis-options';
+import { RedisConnectionWatch } from './redis-connection';
+import { OwnerLiveness } from './redis-owner';
+import { RedisWriteBatcher } from './redis-write-batcher';
+import { groupBySlot } from './slot-groups';
+import { defineDedupCommands, DONE, type DedupCommands, type RedisKey } from './redis.scripts';
 
 /** Default of `redis.ownerTtl`. */
 const OWNER_TTL = 5_000;
@@ -85,7 +59,7 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
     this.backgroundErrors += commits;
     this.warnings.warn(
       'commit',
-      `redis store failed during commit: ${describe(this.withConnectionError(error))} — the id is not remembered; a later copy may be processed again`,
+      `redis store failed during commit: ${describe(this.connection.annotate(error))} — the id is not remembered; a later copy may be processed again`,
     );
   };
   /** Commits (sent without waiting for the answer) that failed, since start. */
@@ -103,16 +77,7 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
     this.connection = new RedisConnectionWatch(client, (error) => {
       if (this.owned) this.warnings.warn('connection', `Redis: ${describe(error)}`);
     });
-    client.defineCommand('dedupClaim', { numberOfKeys: 1, lua: CLAIM });
-    client.defineCommand('dedupCommit', { numberOfKeys: 1, lua: COMMIT });
-    client.defineCommand('dedupRelease', { numberOfKeys: 1, lua: RELEASE });
-    client.defineCommand('dedupTakeover', { numberOfKeys: 1, lua: TAKEOVER });
-    client.defineCommand('dedupCommitThenClaim', { lua: COMMIT_THEN_CLAIM });
-    client.defineCommand('dedupClaimMany', { lua: CLAIM_MANY });
-    client.defineCommand('dedupCommitMany', { lua: COMMIT_MANY });
-    client.defineCommand('dedupReleaseMany', { lua: RELEASE_MANY });
-    client.defineCommand('dedupRenewMany', { lua: RENEW_MANY });
-    this.redis = client as RedisLike & DedupCommands;
+    this.redis = defineDedupCommands(client);
     this.writes = new RedisWriteBatcher(client);
     if (isCluster(client)) this.slotOf = loadSlotFunction();
     this.owner = new OwnerLiveness(client, this.prefix, options.ownerTtl ?? OWNER_TTL);
@@ -177,7 +142,7 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
       if (current === DONE) return DUPLICATE;
       return await this.inFlight(redisKey, current, token, leaseTtl);
     } catch (error) {
-      throw this.withConnectionError(error);
+      throw this.connection.annotate(error);
     }
   }
 
@@ -245,7 +210,7 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
     try {
       await this.redis.dedupRelease(this.redisKey(key), token);
     } catch (error) {
-      throw this.withConnectionError(error);
+      throw this.connection.annotate(error);
     }
   }
 
@@ -297,7 +262,7 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
         }
       }
     } catch (error) {
-      throw this.withConnectionError(error);
+      throw this.connection.annotate(error);
     }
     return results;
   }
@@ -315,7 +280,7 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
         ),
       );
     } catch (error) {
-      throw this.withConnectionError(error);
+      throw this.connection.annotate(error);
     }
   }
 
@@ -326,7 +291,7 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
         this.redis.dedupReleaseMany(keys.length, ...keys, ...group.map((i) => items[i].token)),
       );
     } catch (error) {
-      throw this.withConnectionError(error);
+      throw this.connection.annotate(error);
     }
   }
 
@@ -335,18 +300,8 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
   }
 
   /** Counts this prefix's keys with SCAN (on every master of a cluster): for diagnostics only. */
-  async size(): Promise<number> {
-    const nodes = isCluster(this.redis) ? this.redis.nodes('master') : [this.redis];
-    let count = 0;
-    for (const node of nodes) {
-      let cursor = '0';
-      do {
-        const [next, keys] = await node.scan(cursor, 'MATCH', `${this.prefix}*`, 'COUNT', 1000);
-        cursor = next;
-        count += keys.filter((k) => !k.startsWith(`${this.prefix}_owner:`)).length;
-      } while (cursor !== '0');
-    }
-    return count;
+  size(): Promise<number> {
+    return countKeys(this.redis, this.prefix);
   }
 
   // No cleanup(): Redis expires the records itself (PX on every key).
@@ -395,15 +350,6 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
         ),
       ),
     );
-  }
-
-  /** Attaches the last connection error to a command failure while disconnected. */
-  private withConnectionError(error: unknown): unknown {
-    const last = this.connection.lastError;
-    if (last !== undefined && error instanceof Error && !this.connection.ready && error !== last) {
-      (error as { lastConnectionError?: Error }).lastConnectionError = last;
-    }
-    return error;
   }
 
   private redisKey(key: DedupKey): RedisKey {

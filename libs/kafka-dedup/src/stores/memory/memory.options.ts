@@ -1,5 +1,30 @@
-import { DedupOptionsError } from '../errors/dedup.errors';
-import type { MemorySnapshotSettings } from './memory.store';
+import { DedupOptionsError } from '../../errors/dedup.errors';
+
+/** Memory store settings (with `store: 'memory'`, the default). */
+export interface DedupMemoryOptions {
+  /**
+   * File the done ids are saved to at shutdown (`app.enableShutdownHooks()` is needed for SIGTERM)
+   * and every `snapshotIntervalMs`, and loaded from at start, so a restart does not forget them.
+   * Written atomically; a corrupt file, or one written with another `maxEntries` or `ttl`, is
+   * ignored with a warning. @default undefined (no snapshot)
+   */
+  snapshotPath?: string;
+  /**
+   * Period of the snapshot, in ms; 0 writes it only at shutdown. After a SIGKILL, the ids processed
+   * since the last snapshot are forgotten. @default 5_000
+   */
+  snapshotIntervalMs?: number;
+}
+
+/** Snapshot settings of the memory store. @internal */
+export interface MemorySnapshotSettings {
+  /** File the done ids are saved to and loaded from. */
+  path: string;
+  /** Period of the snapshot in ms; 0: only at shutdown. */
+  intervalMs: number;
+  /** The module's `ttl`: a snapshot written with another one is ignored. */
+  ttl: number;
+}
 
 /** Default of `memory.snapshotIntervalMs`. */
 const SNAPSHOT_INTERVAL = 5_000;

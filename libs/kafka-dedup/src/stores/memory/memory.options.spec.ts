@@ -1,5 +1,5 @@
-import { DedupOptionsError } from '../errors/dedup.errors';
-import { resolveDedupOptions } from '../dedup.options';
+import { DedupOptionsError } from '../../errors/dedup.errors';
+import { resolveDedupOptions } from '../../dedup.options';
 import { validateMemoryOptions } from './memory.options';
 
 describe('memory store snapshot options', () => {
