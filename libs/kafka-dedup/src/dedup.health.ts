@@ -1,13 +1,17 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { healthResult, type HealthResult } from './peers/health-result';
 import { DedupStore } from './stores/dedup.store';
 import { PostgresInboxStore } from './stores/postgres/postgres-inbox.store';
 import { RedisDedupStore } from './stores/redis.store';
+import { DedupWindow } from './window/dedup-window';
+import { withWindow } from './window/window-health';
 
 /**
  * `@nestjs/terminus` indicator of the dedup store (terminus itself is only needed by the app's
  * `HealthCheckService`): Redis answers `PING` within `timeoutMs`; PostgreSQL (inbox store) runs
- * `SELECT 1` within it; the memory store is always up (with its size).
+ * `SELECT 1` within it; the memory store is always up (with its size). Every result carries the
+ * dedup window (`windowSeconds`, `minWindowSeconds`, `windowReliable`), and a store whose window is
+ * below `minWindowSeconds` is reported down.
  *
  * @example
  * \@Get('health') \@HealthCheck()
@@ -15,11 +19,21 @@ import { RedisDedupStore } from './stores/redis.store';
  */
 @Injectable()
 export class DedupHealthIndicator {
-  constructor(private readonly store: DedupStore) {}
+  constructor(
+    private readonly store: DedupStore,
+    @Optional() private readonly window?: DedupWindow,
+  ) {}
 
   async isHealthy<const Key extends string = 'kafka-dedup'>(
     key: Key = 'kafka-dedup' as Key,
     timeoutMs = 1_000,
+  ): Promise<HealthResult<Key>> {
+    return withWindow(key, await this.storeHealth(key, timeoutMs), this.window?.report());
+  }
+
+  private async storeHealth<const Key extends string>(
+    key: Key,
+    timeoutMs: number,
   ): Promise<HealthResult<Key>> {
     const store = this.store.name;
     if (this.store instanceof PostgresInboxStore) {

@@ -17,6 +17,7 @@ import {
   resolvePostgresOptions,
   type ResolvedPostgresOptions,
 } from './stores/postgres/postgres-inbox.options';
+import { resolveWindowOptions, type ResolvedWindowOptions } from './window/window.options';
 
 /** Options after validation, with every default filled in. @internal */
 export interface ResolvedDedupOptions {
@@ -30,6 +31,8 @@ export interface ResolvedDedupOptions {
   onStoreError: StoreErrorPolicy;
   store: 'memory' | 'redis' | 'postgres' | DedupStore;
   maxEntries: number;
+  /** The window: memory budget, `minWindowSeconds`, early-eviction warnings. */
+  window: ResolvedWindowOptions;
   redis: DedupRedisOptions;
   /** Memory store snapshot settings, when `memory.snapshotPath` is set. */
   memory?: MemorySnapshotSettings;
@@ -54,6 +57,9 @@ const KNOWN_OPTIONS = new Set([
   'onStoreError',
   'store',
   'maxEntries',
+  'maxMemory',
+  'minWindowSeconds',
+  'windowWarningIntervalMs',
   'redis',
   'memory',
   'postgres',
@@ -74,6 +80,7 @@ export function resolveDedupOptions(options: DedupModuleOptions = {}): ResolvedD
   if (ttl > MAX_TTL)
     throw new DedupOptionsError('ttl', ttl, `expected at most ${MAX_TTL} ms (~24 days)`);
   const leaseTtl = positiveInt('leaseTtl', options.leaseTtl, 30_000);
+  const window = resolveWindowOptions(options, ttl);
   const resolved: ResolvedDedupOptions = {
     enabled: bool('enabled', options.enabled, true) && ttl > 0,
     ttl,
@@ -89,7 +96,8 @@ export function resolveDedupOptions(options: DedupModuleOptions = {}): ResolvedD
     ),
     onStoreError: oneOf('onStoreError', options.onStoreError, ['process', 'throw'], 'process'),
     store: resolveStore(options.store),
-    maxEntries: positiveInt('maxEntries', options.maxEntries, 1_000_000),
+    maxEntries: window.maxEntries,
+    window,
     redis: validateRedisOptions(options.redis),
     memory: validateMemoryOptions(options.memory, resolveStore(options.store), ttl),
     cleanupCron: resolveCron(options.cleanupCron),

@@ -6,6 +6,9 @@ export { DedupKafkaServer, type DedupKafkaServerOptions } from './batch/dedup-ka
 export { DedupHandlerError } from './dedup.handler-error';
 export { Deduplicate, SkipDeduplication } from './dedup.decorators';
 export { DedupHealthIndicator } from './dedup.health';
+export { DedupWindow } from './window/dedup-window';
+export type { WindowReport } from './window/window-health';
+export { DedupEvictionPolicyError } from './errors/eviction-policy.error';
 export type { HealthResult } from './peers/health-result';
 export { DEDUP_CLEANUP_JOB, DEDUP_METRICS, DEFAULT_DEDUP_HEADER } from './dedup.constants';
 export { dedupOptionsFromEnv } from './dedup.env';

@@ -72,6 +72,12 @@ export interface DedupRedisOptions {
    * logging the cause; `onStoreError` then applies until Redis answers. @default false
    */
   allowDegradedStart?: boolean;
+  /**
+   * Start even when Redis' `maxmemory-policy` can evict dedup keys (`allkeys-*`, `volatile-*`),
+   * logging a warning; `kafka_dedup_window_reliable` is then 0. Without it such a policy fails the
+   * start naming the setting. @default false
+   */
+  allowEvictingPolicy?: boolean;
 }
 
 /** Memory store settings (with `store: 'memory'`, the default). */
@@ -118,6 +124,21 @@ export interface DedupModuleOptions {
   store?: 'memory' | 'redis' | 'postgres' | DedupStore;
   /** Memory store: most ids remembered; the oldest is evicted (and counted) past it. @default 1_000_000 */
   maxEntries?: number;
+  /**
+   * Memory store: a memory budget for the id table instead of `maxEntries`, in bytes or as a size
+   * (`'512MiB'`, `'2GiB'`, `'1.5GB'`); the table holds as many ids as fit (16–20 B each), so the
+   * window stretches and shrinks with the event rate, up to the `ttl`.
+   * @example '256MiB'
+   */
+  maxMemory?: number | string;
+  /**
+   * The health indicator reports the store down when the dedup window (how far back it remembers,
+   * `kafka_dedup_window_seconds`) falls below this many seconds; 0: never.
+   * @default the ttl when `ttl` is given; else 300 (Kafka's own copies come back within minutes)
+   */
+  minWindowSeconds?: number;
+  /** Memory store: shortest time between two warnings that ids are evicted before their TTL, in ms. @default 60_000 */
+  windowWarningIntervalMs?: number;
   /** Redis store settings (with `store: 'redis'`). */
   redis?: DedupRedisOptions;
   /** Memory store settings: snapshot file. */

@@ -11,6 +11,8 @@ import {
   type RedisLike,
 } from './redis/redis-client';
 import { RedisConnectionWatch } from './redis/redis-connection';
+import { probeDuplicateAge } from './redis/redis-duplicate-age';
+import { checkRedisEvictionPolicy, type RedisEvictionPolicy } from './redis/redis-eviction-policy';
 import { OwnerLiveness } from './redis/redis-owner';
 import { RedisWriteBatcher } from './redis/redis-write-batcher';
 import { groupBySlot } from './redis/slot-groups';
@@ -76,6 +78,11 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
   private readonly slotOf?: (key: RedisKey) => number;
   private readonly startupTimeout: number;
   private readonly allowDegradedStart: boolean;
+  private readonly allowEvictingPolicy: boolean;
+  /** Eviction settings read at bootstrap; undefined when Redis did not answer then. */
+  evictionPolicy?: RedisEvictionPolicy;
+  /** Called with the ms a caught duplicate's original still had to live (its `PTTL`). */
+  onDuplicate?: (remainingMs: number) => void;
   private readonly writes: RedisWriteBatcher;
   /** Queued commits: key, token, key, token… (all with `pendingTtl`). */
   private pending: RedisKey[] = [];
@@ -98,6 +105,7 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
     this.prefix = options.keyPrefix ?? 'kafka-dedup:';
     this.startupTimeout = options.startupTimeout ?? STARTUP_TIMEOUT;
     this.allowDegradedStart = options.allowDegradedStart ?? false;
+    this.allowEvictingPolicy = options.allowEvictingPolicy ?? false;
     const { client, owned } = createRedisClient(options);
     this.owned = owned;
     this.connection = new RedisConnectionWatch(client, (error) => {
@@ -156,6 +164,18 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
       this.logger.warn(
         `${failure.message} — starting anyway (redis.allowDegradedStart); onStoreError applies until Redis answers`,
       );
+      return;
+    }
+    try {
+      this.evictionPolicy = await checkRedisEvictionPolicy(
+        this.redis,
+        this.allowEvictingPolicy,
+        (promise, what) => this.connection.within(promise, this.startupTimeout, what),
+        this.logger,
+      );
+    } catch (error) {
+      await this.close();
+      throw error;
     }
   }
 
@@ -174,7 +194,10 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
         this.writes.answered();
       }
       if (current === null) return { status: 'claimed', token };
-      if (current === DONE) return DUPLICATE;
+      if (current === DONE) {
+        probeDuplicateAge(this.redis, redisKey, this.onDuplicate);
+        return DUPLICATE;
+      }
       return await this.inFlight(redisKey, current, token, leaseTtl);
     } catch (error) {
       throw this.withConnectionError(error);
@@ -281,8 +304,10 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
             const i = group[g];
             const current = answers[g];
             if (current === 0) results[i] = { status: 'claimed', token: tokens[i] };
-            else if (current === DONE) results[i] = DUPLICATE;
-            else {
+            else if (current === DONE) {
+              results[i] = DUPLICATE;
+              probeDuplicateAge(this.redis, redisKeys[i], this.onDuplicate);
+            } else {
               results[i] = IN_FLIGHT;
               if (!String(current).startsWith(this.owner.id)) foreign.push(i);
             }

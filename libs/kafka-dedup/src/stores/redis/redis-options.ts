@@ -10,6 +10,7 @@ const KNOWN = new Set([
   'ownerTtl',
   'startupTimeout',
   'allowDegradedStart',
+  'allowEvictingPolicy',
 ]);
 
 /**
@@ -78,12 +79,10 @@ export function validateRedisOptions(redis: unknown): DedupRedisOptions {
       );
     }
   }
-  if (options.allowDegradedStart !== undefined && typeof options.allowDegradedStart !== 'boolean') {
-    throw new DedupOptionsError(
-      'redis.allowDegradedStart',
-      options.allowDegradedStart,
-      'expected true or false',
-    );
+  for (const name of ['allowDegradedStart', 'allowEvictingPolicy']) {
+    if (options[name] !== undefined && typeof options[name] !== 'boolean') {
+      throw new DedupOptionsError(`redis.${name}`, options[name], 'expected true or false');
+    }
   }
   if (
     options.options !== undefined &&

@@ -1,0 +1,105 @@
+import { DedupOptionsError } from '../errors/dedup.errors';
+import { positiveInt } from '../options/option-checks';
+import { entriesForBudget } from '../stores/memory/memory-budget';
+import { parseByteSize } from './byte-size';
+
+/** Default `maxEntries` of the memory store. */
+const MAX_ENTRIES = 1_000_000;
+/** Default `windowWarningIntervalMs`. */
+const WARNING_INTERVAL = 60_000;
+/**
+ * `minWindowSeconds` when the TTL is the default one: copies that Kafka itself makes (a producer
+ * retry, a redelivery after a rebalance or a crash) come back within a session timeout plus a
+ * poll interval (kafkajs 30 s, Java clients up to `max.poll.interval.ms` = 300 s), so a window
+ * under 5 minutes lets those through.
+ */
+const DEFAULT_MIN_WINDOW_SECONDS = 300;
+
+/** The window settings after validation. @internal */
+export interface ResolvedWindowOptions {
+  /** Entries of the memory store's table: `maxEntries`, or what `maxMemory` holds. */
+  maxEntries: number;
+  /** `maxMemory` in bytes, when the table was sized from it. */
+  budgetBytes?: number;
+  /** Below this the health indicator reports the window as too short; 0: never. */
+  minWindowSeconds: number;
+  /** Shortest time between two early-eviction warnings. */
+  warningIntervalMs: number;
+}
+
+/** The options {@link resolveWindowOptions} reads. @internal */
+export interface WindowOptionsInput {
+  ttl?: unknown;
+  store?: unknown;
+  maxEntries?: unknown;
+  maxMemory?: unknown;
+  minWindowSeconds?: unknown;
+  windowWarningIntervalMs?: unknown;
+}
+
+/**
+ * Validates `maxEntries` / `maxMemory`, `minWindowSeconds` and `windowWarningIntervalMs`.
+ * `minWindowSeconds` defaults to the TTL when `ttl` is given (the window the user asked for), and
+ * to 300 s under the default TTL (see {@link DEFAULT_MIN_WINDOW_SECONDS}), never above the TTL.
+ * @internal
+ */
+export function resolveWindowOptions(
+  options: WindowOptionsInput,
+  ttl: number,
+): ResolvedWindowOptions {
+  const ttlSeconds = ttl / 1000;
+  const resolved: ResolvedWindowOptions = {
+    maxEntries: positiveInt('maxEntries', options.maxEntries, MAX_ENTRIES),
+    minWindowSeconds:
+      options.ttl === undefined ? Math.min(DEFAULT_MIN_WINDOW_SECONDS, ttlSeconds) : ttlSeconds,
+    warningIntervalMs: positiveInt(
+      'windowWarningIntervalMs',
+      options.windowWarningIntervalMs,
+      WARNING_INTERVAL,
+    ),
+  };
+  if (options.minWindowSeconds !== undefined) {
+    const min = options.minWindowSeconds;
+    if (typeof min !== 'number' || !Number.isFinite(min) || min < 0) {
+      throw new DedupOptionsError('minWindowSeconds', min, 'expected a number of seconds >= 0');
+    }
+    if (min > ttlSeconds) {
+      throw new DedupOptionsError(
+        'minWindowSeconds',
+        min,
+        `expected at most the ttl (${ttlSeconds} s): the window never exceeds the ttl`,
+      );
+    }
+    resolved.minWindowSeconds = min;
+  }
+  if (options.maxMemory === undefined) return resolved;
+  if (options.store !== undefined && options.store !== 'memory') {
+    throw new DedupOptionsError(
+      'maxMemory',
+      options.maxMemory,
+      'only meaningful with store: "memory"',
+    );
+  }
+  if (options.maxEntries !== undefined) {
+    throw new DedupOptionsError(
+      'maxMemory',
+      options.maxMemory,
+      `give maxMemory or maxEntries, not both (maxEntries = ${String(options.maxEntries)})`,
+    );
+  }
+  const bytes = parseByteSize(options.maxMemory);
+  if (bytes === undefined) {
+    throw new DedupOptionsError(
+      'maxMemory',
+      options.maxMemory,
+      "expected a number of bytes or a size such as '512MiB' or '2GiB'",
+    );
+  }
+  const entries = entriesForBudget(bytes);
+  if (entries < 1) {
+    throw new DedupOptionsError('maxMemory', options.maxMemory, 'too small for one id (20 B)');
+  }
+  resolved.maxEntries = entries;
+  resolved.budgetBytes = bytes;
+  return resolved;
+}
