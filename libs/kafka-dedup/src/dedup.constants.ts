@@ -23,4 +23,5 @@ export const DEDUP_METRICS = {
   windowReliable: 'kafka_dedup_window_reliable',
   earlyEvictions: 'kafka_dedup_early_evictions_total',
   duplicateAge: 'kafka_dedup_duplicate_age_seconds',
+  ttlSeconds: 'kafka_dedup_ttl_seconds',
 } as const;

@@ -60,6 +60,7 @@ const KNOWN_OPTIONS = new Set([
   'maxMemory',
   'minWindowSeconds',
   'windowWarningIntervalMs',
+  'adaptiveTtl',
   'redis',
   'memory',
   'postgres',

@@ -2,6 +2,7 @@ import type { KafkaContext } from '@nestjs/microservices';
 import type { Cluster, ClusterOptions, RedisOptions, Redis } from 'ioredis';
 import type { DedupStore } from '../stores/dedup.store';
 import type { DedupPostgresOptions } from '../stores/postgres/postgres-inbox.options';
+import type { DedupAdaptiveTtlOptions } from '../window/adaptive-ttl.options';
 
 /** A Kafka message as Nest's Kafka parser hands it over (headers and key already decoded). */
 export interface DedupKafkaMessage {
@@ -139,6 +140,13 @@ export interface DedupModuleOptions {
   minWindowSeconds?: number;
   /** Memory store: shortest time between two warnings that ids are evicted before their TTL, in ms. @default 60_000 */
   windowWarningIntervalMs?: number;
+  /**
+   * Let the TTL follow the ages of caught duplicates (`kafka_dedup_duplicate_age_seconds`): every
+   * `intervalMs` it becomes `quantile` of the ages x `factor`, clamped to [`min`, `max`]; `ttl` is
+   * the starting value. Never below `min`. @default undefined (the TTL stays `ttl`)
+   * @example { min: 300_000, quantile: 0.999, factor: 4 }
+   */
+  adaptiveTtl?: DedupAdaptiveTtlOptions;
   /** Redis store settings (with `store: 'redis'`). */
   redis?: DedupRedisOptions;
   /** Memory store settings: snapshot file. */

@@ -115,6 +115,26 @@ describe('DedupWindow (fake clock)', () => {
     expect(down.dedup.message).toMatch(/dedup window 1 s is below minWindowSeconds 60 s/);
   });
 
+  it('with adaptiveTtl, moves the ttl new ids get from the duplicate ages, and exports it', async () => {
+    const { store } = track(
+      setup(
+        { ttl: 600_000, adaptiveTtl: { min: 60_000, minSamples: 10, intervalMs: 60_000 } },
+        10_000,
+      ),
+    );
+    const resolved = (windows[0] as unknown as { options: { ttl: number } }).options;
+    for (let i = 0; i < 100; i++) store.markIfAbsent({ scope: 's', id: `e-${i}` }, resolved.ttl);
+    jest.advanceTimersByTime(3_000);
+    for (let i = 0; i < 100; i++)
+      expect(store.peek({ scope: 's', id: `e-${i}` })).toBe('duplicate');
+    jest.advanceTimersByTime(57_000); // one interval: p99.9 <= 5 s x 4 -> 60 s floor, halved at most
+    expect(resolved.ttl).toBe(300_000);
+    expect(await value(DEDUP_METRICS.ttlSeconds, { store: 'memory' })).toBe(300);
+    // ids stored under 600 s are still alive: ages use the largest ttl, the window the smallest
+    expect(await value(DEDUP_METRICS.windowSeconds, { store: 'memory' })).toBe(300);
+    expect(warn).not.toHaveBeenCalled();
+  });
+
   it('reports a window of 0 and never degrades while deduplication is off', () => {
     const { window } = track(setup({ enabled: false }));
     expect(window.report()).toEqual({

@@ -6,6 +6,7 @@ import { DedupStore } from '../stores/dedup.store';
 import { MemoryDedupStore } from '../stores/memory.store';
 import { MemoryWindow } from '../stores/memory/memory-window';
 import { RedisDedupStore } from '../stores/redis.store';
+import { AdaptiveTtl } from './adaptive-ttl';
 import { DUPLICATE_AGE_BUCKETS, duplicateAgeSeconds } from './duplicate-age';
 import type { WindowReport } from './window-health';
 
@@ -24,20 +25,43 @@ const CHECK_EVERY_MS = 1_000;
  * - `kafka_dedup_early_evictions_total{store}` is read from the memory store's count on scrape,
  *   and a warning is logged within a second of the first early eviction, then at most once per
  *   `windowWarningIntervalMs` while they go on.
+ * - with `adaptiveTtl`, the TTL follows the duplicate ages (see {@link AdaptiveTtl}), exported as
+ *   `kafka_dedup_ttl_seconds{store}`.
  * The health indicator reports {@link report}.
  */
 @Injectable()
 export class DedupWindow implements OnApplicationShutdown {
   private readonly logger = new Logger('KafkaDedup');
   private readonly memory?: MemoryWindow;
+  private readonly adaptive?: AdaptiveTtl;
   private timer?: NodeJS.Timeout;
+  private adaptTimer?: NodeJS.Timeout;
   private lastWarning = -Infinity;
+  private readonly ttlForWindow: () => number;
 
   constructor(
     @Inject(DEDUP_RESOLVED_OPTIONS) private readonly options: ResolvedDedupOptions,
     private readonly store: DedupStore,
   ) {
     const labels = { store: store.name };
+    if (options.window.adaptiveTtl !== undefined && options.enabled) {
+      this.adaptive = new AdaptiveTtl(options.window.adaptiveTtl, options.ttl);
+      this.adaptTimer = setInterval(() => this.adapt(), options.window.adaptiveTtl.intervalMs);
+      this.adaptTimer.unref();
+    }
+    const adaptive = this.adaptive;
+    /** TTLs for ages (never under-estimated) and for the window (never over-estimated). */
+    const ttlForAges = (): number => adaptive?.largestInForce() ?? options.ttl;
+    const ttlForWindow = (): number => adaptive?.smallestInForce() ?? options.ttl;
+    this.ttlForWindow = ttlForWindow;
+    gauge({
+      name: DEDUP_METRICS.ttlSeconds,
+      help: 'TTL given to newly processed ids, in seconds (moves with adaptiveTtl)',
+      labelNames: ['store'],
+      collect() {
+        this.set(labels, options.ttl / 1000);
+      },
+    });
     const window = this.seconds.bind(this);
     const reliable = this.reliable.bind(this);
     gauge({
@@ -62,12 +86,15 @@ export class DedupWindow implements OnApplicationShutdown {
       labelNames: ['store'],
       buckets: DUPLICATE_AGE_BUCKETS,
     }).labels(labels);
-    const onDuplicate = (remainingMs: number): void =>
-      ages.observe(duplicateAgeSeconds(options.ttl, remainingMs));
+    const onDuplicate = (remainingMs: number): void => {
+      const age = duplicateAgeSeconds(ttlForAges(), remainingMs);
+      ages.observe(age);
+      adaptive?.observe(age);
+    };
     if (store instanceof RedisDedupStore) store.onDuplicate = onDuplicate;
     if (!(store instanceof MemoryDedupStore)) return;
     store.onDuplicate = onDuplicate;
-    const memory = new MemoryWindow(store, () => options.ttl, Date.now, options.window.budgetBytes);
+    const memory = new MemoryWindow(store, ttlForWindow, Date.now, options.window.budgetBytes);
     this.memory = memory;
     let counted = 0;
     counter({
@@ -88,7 +115,7 @@ export class DedupWindow implements OnApplicationShutdown {
   /** How far back the store remembers now, in seconds (0 while deduplication is off). */
   seconds(): number {
     if (!this.options.enabled) return 0;
-    return (this.memory?.windowMs() ?? this.options.ttl) / 1000;
+    return (this.memory?.windowMs() ?? this.ttlForWindow()) / 1000;
   }
 
   /**
@@ -112,7 +139,21 @@ export class DedupWindow implements OnApplicationShutdown {
 
   onApplicationShutdown(): void {
     clearInterval(this.timer);
+    clearInterval(this.adaptTimer);
     this.timer = undefined;
+    this.adaptTimer = undefined;
+  }
+
+  /** Applies `adaptiveTtl` once: the next commits carry the new TTL (ids keep theirs). */
+  private adapt(): void {
+    const decision = this.adaptive?.adjust();
+    if (decision === undefined) return;
+    // The resolved options are shared: DedupService reads `ttl` at each commit.
+    this.options.ttl = decision.to;
+    const settings = this.options.window.adaptiveTtl!;
+    this.logger.log(
+      `adaptive ttl: ${decision.from / 1000} s -> ${decision.to / 1000} s (p${settings.quantile * 100} of ${decision.samples} duplicate ages <= ${decision.quantileSeconds} s, x ${settings.factor}, within [${settings.min / 1000} s, ${settings.max / 1000} s])`,
+    );
   }
 
   private checkEarlyEvictions(): void {

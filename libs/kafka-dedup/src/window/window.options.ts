@@ -1,6 +1,8 @@
 import { DedupOptionsError } from '../errors/dedup.errors';
 import { positiveInt } from '../options/option-checks';
 import { entriesForBudget } from '../stores/memory/memory-budget';
+import type { ResolvedAdaptiveTtl } from './adaptive-ttl';
+import { resolveAdaptiveTtl } from './adaptive-ttl.options';
 import { parseByteSize } from './byte-size';
 
 /** Default `maxEntries` of the memory store. */
@@ -14,6 +16,8 @@ const WARNING_INTERVAL = 60_000;
  * under 5 minutes lets those through.
  */
 const DEFAULT_MIN_WINDOW_SECONDS = 300;
+/** Longest TTL (the memory store keeps expiries as uint32 ms offsets). */
+const MAX_TTL = 2 ** 31 - 1;
 
 /** The window settings after validation. @internal */
 export interface ResolvedWindowOptions {
@@ -25,6 +29,8 @@ export interface ResolvedWindowOptions {
   minWindowSeconds: number;
   /** Shortest time between two early-eviction warnings. */
   warningIntervalMs: number;
+  /** `adaptiveTtl`, when given (and deduplication is on). */
+  adaptiveTtl?: ResolvedAdaptiveTtl;
 }
 
 /** The options {@link resolveWindowOptions} reads. @internal */
@@ -35,39 +41,47 @@ export interface WindowOptionsInput {
   maxMemory?: unknown;
   minWindowSeconds?: unknown;
   windowWarningIntervalMs?: unknown;
+  adaptiveTtl?: unknown;
 }
 
 /**
  * Validates `maxEntries` / `maxMemory`, `minWindowSeconds` and `windowWarningIntervalMs`.
  * `minWindowSeconds` defaults to the TTL when `ttl` is given (the window the user asked for), and
- * to 300 s under the default TTL (see {@link DEFAULT_MIN_WINDOW_SECONDS}), never above the TTL.
- * @internal
+ * to 300 s under the default TTL (see {@link DEFAULT_MIN_WINDOW_SECONDS}), never above the TTL;
+ * with `adaptiveTtl`, to its `min` (the TTL may go down to it). @internal
  */
 export function resolveWindowOptions(
   options: WindowOptionsInput,
   ttl: number,
 ): ResolvedWindowOptions {
   const ttlSeconds = ttl / 1000;
+  const adaptiveTtl = resolveAdaptiveTtl(options.adaptiveTtl, ttl, MAX_TTL);
+  const floorSeconds = adaptiveTtl !== undefined ? adaptiveTtl.min / 1000 : ttlSeconds;
   const resolved: ResolvedWindowOptions = {
     maxEntries: positiveInt('maxEntries', options.maxEntries, MAX_ENTRIES),
     minWindowSeconds:
-      options.ttl === undefined ? Math.min(DEFAULT_MIN_WINDOW_SECONDS, ttlSeconds) : ttlSeconds,
+      options.ttl === undefined && adaptiveTtl === undefined
+        ? Math.min(DEFAULT_MIN_WINDOW_SECONDS, ttlSeconds)
+        : floorSeconds,
     warningIntervalMs: positiveInt(
       'windowWarningIntervalMs',
       options.windowWarningIntervalMs,
       WARNING_INTERVAL,
     ),
+    adaptiveTtl,
   };
   if (options.minWindowSeconds !== undefined) {
     const min = options.minWindowSeconds;
     if (typeof min !== 'number' || !Number.isFinite(min) || min < 0) {
       throw new DedupOptionsError('minWindowSeconds', min, 'expected a number of seconds >= 0');
     }
-    if (min > ttlSeconds) {
+    if (min > floorSeconds) {
       throw new DedupOptionsError(
         'minWindowSeconds',
         min,
-        `expected at most the ttl (${ttlSeconds} s): the window never exceeds the ttl`,
+        adaptiveTtl !== undefined
+          ? `expected at most adaptiveTtl.min (${floorSeconds} s): the ttl may go down to it`
+          : `expected at most the ttl (${ttlSeconds} s): the window never exceeds the ttl`,
       );
     }
     resolved.minWindowSeconds = min;
