@@ -8,6 +8,7 @@ export { Deduplicate, SkipDeduplication } from './dedup.decorators';
 export { DedupHealthIndicator } from './dedup.health';
 export { DedupWindow } from './window/dedup-window';
 export type { WindowReport } from './window/window-health';
+export type { DedupAdaptiveTtlOptions } from './window/adaptive-ttl.options';
 export { DedupEvictionPolicyError } from './errors/eviction-policy.error';
 export type { HealthResult } from './peers/health-result';
 export { DEDUP_CLEANUP_JOB, DEDUP_METRICS, DEFAULT_DEDUP_HEADER } from './dedup.constants';
