@@ -449,6 +449,9 @@ describe('kafka-dedup PostgreSQL inbox store (real PostgreSQL)', () => {
       expect((await moduleRef.get(DedupHealthIndicator).isHealthy())['kafka-dedup']).toEqual({
         status: 'up',
         store: 'postgres',
+        windowSeconds: 3_600,
+        minWindowSeconds: 300,
+        windowReliable: true,
       });
       const dead = new PostgresInboxStore({
         connectionString: 'postgres://postgres@127.0.0.1:1/nodb',

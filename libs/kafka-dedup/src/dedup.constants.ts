@@ -19,4 +19,9 @@ export const DEDUP_METRICS = {
   evictions: 'kafka_dedup_evictions_total',
   liveEntries: 'kafka_dedup_live_entries',
   cleanupDuration: 'kafka_dedup_cleanup_duration_seconds',
+  windowSeconds: 'kafka_dedup_window_seconds',
+  windowReliable: 'kafka_dedup_window_reliable',
+  earlyEvictions: 'kafka_dedup_early_evictions_total',
+  duplicateAge: 'kafka_dedup_duplicate_age_seconds',
+  ttlSeconds: 'kafka_dedup_ttl_seconds',
 } as const;

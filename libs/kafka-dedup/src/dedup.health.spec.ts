@@ -35,7 +35,14 @@ describe('DedupHealthIndicator', () => {
 
   it('reports the memory store up under the given key', async () => {
     expect(await memory.isHealthy('dedup-store')).toEqual({
-      'dedup-store': { status: 'up', store: 'memory' },
+      'dedup-store': {
+        status: 'up',
+        store: 'memory',
+        // the dedup window rides along (default ttl 1 h, minWindowSeconds 300 s)
+        windowSeconds: 3_600,
+        minWindowSeconds: 300,
+        windowReliable: true,
+      },
     });
   });
 

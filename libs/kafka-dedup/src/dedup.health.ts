@@ -1,8 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { healthResult, type HealthResult } from '@nest-resilience/common';
 import { DedupStore } from './stores/dedup.store';
 import { PostgresInboxStore } from './stores/postgres/postgres-inbox.store';
 import { RedisDedupStore } from './stores/redis/redis.store';
+import { DedupWindow } from './window/dedup-window';
+import { withWindow } from './window/window-health';
 
 /** Options of {@link DedupHealthIndicator.isHealthy}. */
 export interface DedupHealthCheckOptions {
@@ -35,7 +37,9 @@ const WHEN_DOWN: readonly string[] = ['down', 'degraded'];
 /**
  * `@nestjs/terminus` indicator of the dedup store (terminus itself is only needed by the app's
  * `HealthCheckService`): Redis answers `PING` within `timeoutMs`; PostgreSQL (inbox store) runs
- * `SELECT 1` within it; the memory store is always up (with its size).
+ * `SELECT 1` within it; the memory store is always up (with its size). Every result carries the
+ * dedup window (`windowSeconds`, `minWindowSeconds`, `windowReliable`), and a store whose window is
+ * below `minWindowSeconds` is reported `degraded` (the check passes; terminus ≥ 12).
  *
  * @example
  * \@Get('health') \@HealthCheck()
@@ -45,7 +49,10 @@ const WHEN_DOWN: readonly string[] = ['down', 'degraded'];
  */
 @Injectable()
 export class DedupHealthIndicator {
-  constructor(private readonly store: DedupStore) {}
+  constructor(
+    private readonly store: DedupStore,
+    @Optional() private readonly window?: DedupWindow,
+  ) {}
 
   /**
    * The store's result under `key`: `{ status, store }`, and a `message` when it is down. A
@@ -65,10 +72,10 @@ export class DedupHealthIndicator {
       throw new TypeError(
         `DedupHealthIndicator: whenDown must be 'down' or 'degraded', got ${JSON.stringify(whenDown)}`,
       );
-    const result = await this.check(key, timeoutMs);
+    const result = withWindow(key, await this.check(key, timeoutMs), this.window?.report());
     const entry = result[key];
     return entry.status === 'down' && whenDown === 'degraded'
-      ? ({ [key]: { ...entry, status: 'degraded' } } as DedupHealthResult<Key>)
+      ? ({ [key]: { ...entry, status: 'degraded' } } as unknown as DedupHealthResult<Key>)
       : result;
   }
 

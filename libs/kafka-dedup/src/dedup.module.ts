@@ -19,6 +19,7 @@ import { MemoryDedupStore } from './stores/memory/memory.store';
 import { InboxTransaction } from './stores/postgres/inbox.context';
 import { PostgresInboxStore } from './stores/postgres/postgres-inbox.store';
 import { RedisDedupStore } from './stores/redis/redis.store';
+import { DedupWindow } from './window/dedup-window';
 
 /**
  * Effectively-once processing for Kafka handlers.
@@ -61,6 +62,7 @@ import { RedisDedupStore } from './stores/redis/redis.store';
     DedupCleanupScheduler,
     DedupHealthIndicator,
     InboxTransaction,
+    DedupWindow,
   ],
   exports: [
     DedupService,
@@ -69,6 +71,7 @@ import { RedisDedupStore } from './stores/redis/redis.store';
     DedupMetrics,
     DedupHealthIndicator,
     InboxTransaction,
+    DedupWindow,
     DEDUP_RESOLVED_OPTIONS,
   ],
 })

@@ -20,6 +20,8 @@ import {
   type ResolvedPostgresOptions,
 } from './stores/postgres/postgres-inbox.options';
 import { validateRedisOptions, type DedupRedisOptions } from './stores/redis/redis-options';
+import type { DedupAdaptiveTtlOptions } from './window/adaptive-ttl.options';
+import { resolveWindowOptions, type ResolvedWindowOptions } from './window/window.options';
 
 /** Options of `DedupModule.forRoot()`. */
 export interface DedupModuleOptions {
@@ -49,6 +51,28 @@ export interface DedupModuleOptions {
   store?: 'memory' | 'redis' | 'postgres' | DedupStore;
   /** Memory store: most ids remembered; the oldest is evicted (and counted) past it. @default 1_000_000 */
   maxEntries?: number;
+  /**
+   * Memory store: a memory budget for the id table instead of `maxEntries`, in bytes or as a size
+   * (`'512MiB'`, `'2GiB'`, `'1.5GB'`); the table holds as many ids as fit (16–20 B each), so the
+   * window stretches and shrinks with the event rate, up to the `ttl`.
+   * @example '256MiB'
+   */
+  maxMemory?: number | string;
+  /**
+   * The health indicator reports the store `degraded` when the dedup window (how far back it
+   * remembers, `kafka_dedup_window_seconds`) falls below this many seconds; 0: never.
+   * @default the ttl when `ttl` is given; else 300 (Kafka's own copies come back within minutes)
+   */
+  minWindowSeconds?: number;
+  /** Memory store: shortest time between two warnings that ids are evicted before their TTL, in ms. @default 60_000 */
+  windowWarningIntervalMs?: number;
+  /**
+   * Let the TTL follow the ages of caught duplicates (`kafka_dedup_duplicate_age_seconds`): every
+   * `intervalMs` it becomes `quantile` of the ages x `factor`, clamped to [`min`, `max`]; `ttl` is
+   * the starting value. Never below `min`. @default undefined (the TTL stays `ttl`)
+   * @example { min: 300_000, quantile: 0.999, factor: 4 }
+   */
+  adaptiveTtl?: DedupAdaptiveTtlOptions;
   /** Redis store settings (with `store: 'redis'`). */
   redis?: DedupRedisOptions;
   /** Memory store settings: snapshot file. */
@@ -88,6 +112,8 @@ export interface ResolvedDedupOptions {
   onStoreError: StoreErrorPolicy;
   store: 'memory' | 'redis' | 'postgres' | DedupStore;
   maxEntries: number;
+  /** The window: memory budget, `minWindowSeconds`, early-eviction warnings. */
+  window: ResolvedWindowOptions;
   redis: DedupRedisOptions;
   /** Memory store snapshot settings, when `memory.snapshotPath` is set. */
   memory?: MemorySnapshotSettings;
@@ -112,6 +138,10 @@ const KNOWN_OPTIONS = new Set([
   'onStoreError',
   'store',
   'maxEntries',
+  'maxMemory',
+  'minWindowSeconds',
+  'windowWarningIntervalMs',
+  'adaptiveTtl',
   'redis',
   'memory',
   'postgres',
@@ -132,6 +162,7 @@ export function resolveDedupOptions(options: DedupModuleOptions = {}): ResolvedD
   if (ttl > MAX_TTL)
     throw new DedupOptionsError('ttl', ttl, `expected at most ${MAX_TTL} ms (~24 days)`);
   const leaseTtl = positiveInt('leaseTtl', options.leaseTtl, 30_000);
+  const window = resolveWindowOptions(options, ttl);
   const resolved: ResolvedDedupOptions = {
     enabled: bool('enabled', options.enabled, true) && ttl > 0,
     ttl,
@@ -147,7 +178,8 @@ export function resolveDedupOptions(options: DedupModuleOptions = {}): ResolvedD
     ),
     onStoreError: oneOf('onStoreError', options.onStoreError, ['process', 'throw'], 'process'),
     store: resolveStore(options.store),
-    maxEntries: positiveInt('maxEntries', options.maxEntries, 1_000_000),
+    maxEntries: window.maxEntries,
+    window,
     redis: validateRedisOptions(options.redis),
     memory: validateMemoryOptions(options.memory, resolveStore(options.store), ttl),
     cleanupCron: resolveCron(options.cleanupCron),

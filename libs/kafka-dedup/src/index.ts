@@ -6,7 +6,15 @@ export { DedupInterceptor } from './dedup.interceptor';
 export { DedupKafkaServer, type DedupKafkaServerOptions } from './batch/dedup-kafka.server';
 export { DedupHandlerError } from './dedup.handler-error';
 export { Deduplicate, SkipDeduplication } from './dedup.decorators';
-export { DedupHealthIndicator } from './dedup.health';
+export {
+  DedupHealthIndicator,
+  type DedupHealthCheckOptions,
+  type DedupHealthResult,
+} from './dedup.health';
+export { DedupWindow } from './window/dedup-window';
+export type { WindowReport } from './window/window-health';
+export type { DedupAdaptiveTtlOptions } from './window/adaptive-ttl.options';
+export { DedupEvictionPolicyError } from './errors/eviction-policy.error';
 export type { HealthResult } from '@nest-resilience/common';
 export { DEDUP_CLEANUP_JOB, DEDUP_METRICS, DEFAULT_DEDUP_HEADER } from './dedup.constants';
 export { dedupOptionsFromEnv } from './dedup.env';

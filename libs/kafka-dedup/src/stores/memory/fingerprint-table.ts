@@ -28,6 +28,10 @@ export class FingerprintTable {
   private base: number;
   /** Entries evicted (not expired) to make room, since creation. */
   evictions = 0;
+  /** Evicted entries whose TTL had not run out (the window fell below the TTL), since creation. */
+  earlyEvictions = 0;
+  /** Absolute expiry (ms) of the last early-evicted entry; 0 before any. */
+  lastEarlyEvictedExpiry = 0;
 
   constructor(maxEntries: number, now = Date.now()) {
     this.base = now;
@@ -57,6 +61,13 @@ export class FingerprintTable {
     return slot >= 0 && this.ring[this.posAt(slot) * STRIDE + 2] > this.offset(now);
   }
 
+  /** Ms the fingerprint still has to live at `now` (0 when absent or expired); off the hot path. */
+  remainingMs(hi: number, lo: number, now: number): number {
+    const slot = this.find(hi, lo);
+    if (slot < 0) return 0;
+    return Math.max(0, this.ring[this.posAt(slot) * STRIDE + 2] - this.offset(now));
+  }
+
   /**
    * Adds the fingerprint unless it is present and unexpired; returns whether it was added.
    * Pops up to two expired entries from the head first, so expiry keeps pace with inserts.
@@ -67,6 +78,11 @@ export class FingerprintTable {
     const slot = this.find(hi, lo);
     if (slot >= 0 && this.ring[this.posAt(slot) * STRIDE + 2] > nowOffset) return false;
     if (this.live === this.capacity) {
+      const evictedExpiry = this.ring[this.head * STRIDE + 2];
+      if (evictedExpiry > nowOffset) {
+        this.earlyEvictions++;
+        this.lastEarlyEvictedExpiry = this.base + evictedExpiry;
+      }
       this.removeHead();
       this.evictions++;
       // The slot found above may have moved during the backward-shift deletion.

@@ -33,6 +33,8 @@ export class MemoryDedupStore extends DedupStore {
   private readonly logger = new Logger('KafkaDedup');
   /** Ids loaded from the snapshot at start (0 without one). */
   readonly restored: number = 0;
+  /** Called with the ms a caught duplicate's original still had to live (the window's histogram). */
+  onDuplicate?: (remainingMs: number) => void;
 
   /**
    * @param snapshot with a `path`, the done ids are loaded from it at start and written to it at
@@ -127,7 +129,10 @@ export class MemoryDedupStore extends DedupStore {
     this.fingerprinter.fingerprint(key);
     const hi = FP[0];
     const lo = FP[1];
-    if (this.table.has(hi, lo, now)) return 'duplicate';
+    if (this.table.has(hi, lo, now)) {
+      this.onDuplicate?.(this.table.remainingMs(hi, lo, now));
+      return 'duplicate';
+    }
     return this.heldAt(hi, lo, now) === undefined ? 'new' : 'in-flight';
   }
 
@@ -159,7 +164,9 @@ export class MemoryDedupStore extends DedupStore {
     const lo = FP[1];
     const now = this.now();
     if (this.heldAt(hi, lo, now) !== undefined) return false;
-    return this.table.add(hi, lo, now, ttl);
+    if (this.table.add(hi, lo, now, ttl)) return true;
+    this.onDuplicate?.(this.table.remainingMs(hi, lo, now));
+    return false;
   }
 
   /** The unexpired claim on a fingerprint, if any (no lookup while nothing is in flight). */
@@ -187,6 +194,21 @@ export class MemoryDedupStore extends DedupStore {
 
   override get evictions(): number {
     return this.table.evictions;
+  }
+
+  /** Ids evicted before their TTL ran out (the window fell below the TTL), since start. */
+  get earlyEvictions(): number {
+    return this.table.earlyEvictions;
+  }
+
+  /** Absolute expiry (ms) of the last id evicted before its TTL; 0 before any. */
+  get lastEarlyEvictedExpiry(): number {
+    return this.table.lastEarlyEvictedExpiry;
+  }
+
+  /** Most ids the table holds (`maxEntries`, or what `maxMemory` allows). */
+  get capacity(): number {
+    return this.maxEntries;
   }
 
   /** Sweeps expired ids in batches, yielding to the event loop after each `sliceMs` of work. */

@@ -37,6 +37,12 @@ export interface DedupRedisOptions {
    * logging the cause; `onStoreError` then applies until Redis answers. @default false
    */
   allowDegradedStart?: boolean;
+  /**
+   * Start even when Redis' `maxmemory-policy` can evict dedup keys (`allkeys-*`, `volatile-*`),
+   * logging a warning; `kafka_dedup_window_reliable` is then 0. Without it such a policy fails the
+   * start naming the setting. @default false
+   */
+  allowEvictingPolicy?: boolean;
 }
 
 const KNOWN = new Set([
@@ -48,6 +54,7 @@ const KNOWN = new Set([
   'ownerTtl',
   'startupTimeout',
   'allowDegradedStart',
+  'allowEvictingPolicy',
 ]);
 
 /**
@@ -116,12 +123,10 @@ export function validateRedisOptions(redis: unknown): DedupRedisOptions {
       );
     }
   }
-  if (options.allowDegradedStart !== undefined && typeof options.allowDegradedStart !== 'boolean') {
-    throw new DedupOptionsError(
-      'redis.allowDegradedStart',
-      options.allowDegradedStart,
-      'expected true or false',
-    );
+  for (const name of ['allowDegradedStart', 'allowEvictingPolicy']) {
+    if (options[name] !== undefined && typeof options[name] !== 'boolean') {
+      throw new DedupOptionsError(`redis.${name}`, options[name], 'expected true or false');
+    }
   }
   if (
     options.options !== undefined &&

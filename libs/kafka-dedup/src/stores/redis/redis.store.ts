@@ -12,6 +12,8 @@ import {
 } from './redis-client';
 import type { DedupRedisOptions } from './redis-options';
 import { RedisConnectionWatch } from './redis-connection';
+import { probeDuplicateAge } from './redis-duplicate-age';
+import { checkRedisEvictionPolicy, type RedisEvictionPolicy } from './redis-eviction-policy';
 import { OwnerLiveness } from './redis-owner';
 import { RedisWriteBatcher } from './redis-write-batcher';
 import { groupBySlot } from './slot-groups';
@@ -50,6 +52,11 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
   private readonly slotOf?: (key: RedisKey) => number;
   private readonly startupTimeout: number;
   private readonly allowDegradedStart: boolean;
+  private readonly allowEvictingPolicy: boolean;
+  /** Eviction settings read at bootstrap; undefined when Redis did not answer then. */
+  evictionPolicy?: RedisEvictionPolicy;
+  /** Called with the ms a caught duplicate's original still had to live (its `PTTL`). */
+  onDuplicate?: (remainingMs: number) => void;
   private readonly writes: RedisWriteBatcher;
   /** Queued commits: key, token, key, token… (all with `pendingTtl`). */
   private pending: RedisKey[] = [];
@@ -72,6 +79,7 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
     this.prefix = options.keyPrefix ?? 'kafka-dedup:';
     this.startupTimeout = options.startupTimeout ?? STARTUP_TIMEOUT;
     this.allowDegradedStart = options.allowDegradedStart ?? false;
+    this.allowEvictingPolicy = options.allowEvictingPolicy ?? false;
     const { client, owned } = createRedisClient(options);
     this.owned = owned;
     this.connection = new RedisConnectionWatch(client, (error) => {
@@ -121,6 +129,18 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
       this.logger.warn(
         `${failure.message} — starting anyway (redis.allowDegradedStart); onStoreError applies until Redis answers`,
       );
+      return;
+    }
+    try {
+      this.evictionPolicy = await checkRedisEvictionPolicy(
+        this.redis,
+        this.allowEvictingPolicy,
+        (promise, what) => this.connection.within(promise, this.startupTimeout, what),
+        this.logger,
+      );
+    } catch (error) {
+      await this.close();
+      throw error;
     }
   }
 
@@ -139,7 +159,10 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
         this.writes.answered();
       }
       if (current === null) return { status: 'claimed', token };
-      if (current === DONE) return DUPLICATE;
+      if (current === DONE) {
+        probeDuplicateAge(this.redis, redisKey, this.onDuplicate);
+        return DUPLICATE;
+      }
       return await this.inFlight(redisKey, current, token, leaseTtl);
     } catch (error) {
       throw this.connection.annotate(error);
@@ -246,8 +269,10 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
             const i = group[g];
             const current = answers[g];
             if (current === 0) results[i] = { status: 'claimed', token: tokens[i] };
-            else if (current === DONE) results[i] = DUPLICATE;
-            else {
+            else if (current === DONE) {
+              results[i] = DUPLICATE;
+              probeDuplicateAge(this.redis, redisKeys[i], this.onDuplicate);
+            } else {
               results[i] = IN_FLIGHT;
               if (!String(current).startsWith(this.owner.id)) foreign.push(i);
             }
