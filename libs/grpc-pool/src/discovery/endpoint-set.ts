@@ -27,7 +27,7 @@ export interface EndpointHost {
 
 /** Endpoint settings. @internal */
 export interface EndpointSettings {
-  /** Connections opened per new address. */
+  /** Connections opened per new address at first. */
   perAddress: number;
   warmupTimeoutMs: number;
   slowStartMs: number;
@@ -63,11 +63,15 @@ export class EndpointSet {
   private readonly draining = new Map<PoolConnection, number>();
   private drainTimer?: NodeJS.Timeout;
   private closed = false;
+  /** Connections per address now: a new address gets as many (load-driven size changes it). */
+  perAddress: number;
 
   constructor(
     private readonly host: EndpointHost,
     private readonly settings: EndpointSettings,
-  ) {}
+  ) {
+    this.perAddress = settings.perAddress;
+  }
 
   /** Targets currently in use. */
   targets(): string[] {
@@ -84,7 +88,7 @@ export class EndpointSet {
     for (const target of removed) this.removeTarget(target);
     for (const target of added) {
       if (warm) void this.warmUp(target);
-      else this.activate(target, this.openAll(target, this.settings.perAddress), false);
+      else this.activate(target, this.openAll(target, this.perAddress), false);
     }
     if (added.length > 0 || removed.length > 0) {
       const shown = (list: string[]) => list.map((t) => targetAddress(t) ?? t).join(', ');
@@ -178,7 +182,7 @@ export class EndpointSet {
   }
 
   private async warmUp(target: string): Promise<void> {
-    const fresh = this.openAll(target, this.settings.perAddress);
+    const fresh = this.openAll(target, this.perAddress);
     this.warming.set(target, fresh);
     for (const c of fresh) c.connect();
     const deadline = Date.now() + this.settings.warmupTimeoutMs;
