@@ -1,14 +1,16 @@
 import type { TestingModule } from '@nestjs/testing';
 import { register } from 'prom-client';
 import { GRPC_POOL_METRICS, type GrpcPool, type GrpcPoolOptions } from '@nest-resilience/grpc-pool';
+import { ServerCredentials } from '@grpc/grpc-js';
 import { callsByServer } from './support/calls-by-server';
 import { Dnsmasq } from './support/dnsmasq';
 import { EchoProcess } from './support/echo-process';
-import type { EchoClient } from './support/grpc-backend';
+import { EchoBackend, type EchoClient } from './support/grpc-backend';
 import { startPool } from './support/grpc-pool-app';
 import { freePort } from './support/haproxy';
 import { metricValue } from './support/metrics';
 import { families, promtoolCheck } from './support/promtool';
+import { makeTestPki } from './support/tls';
 import { sleep, waitFor } from './support/wait';
 
 /**
@@ -167,6 +169,35 @@ describe('grpc-pool DNS discovery (dnsmasq, one grpc-js server process per loopb
     expect(
       await metricValue(GRPC_POOL_METRICS.resolutions, { pool: 'outage', result: 'not_found' }),
     ).toBeGreaterThan(0);
+  });
+
+  it('dials each address but keeps the name as :authority and TLS server name', async () => {
+    const pki = makeTestPki(['tls.test']);
+    const server = new EchoBackend(
+      'tls9',
+      ServerCredentials.createSsl(
+        null,
+        [{ private_key: pki.serverKey, cert_chain: pki.serverCert }],
+        false,
+      ),
+      port,
+      ip(9),
+    );
+    await server.start();
+    try {
+      await dns.setHosts(hosts('tls.test', 9));
+      const { pool, echo } = await discoveringPool({
+        name: 'tls',
+        host: 'tls.test',
+        size: 1,
+        credentials: { tls: { ca: pki.ca } },
+      });
+      expect((await echo.ping({ id: 'tls' })).server).toBe('tls9');
+      expect([...server.authorities]).toEqual([`tls.test:${port}`]);
+      expect(pool.healthReport().connections[0].address).toBe(`${ip(9)}:${port}`);
+    } finally {
+      server.kill();
+    }
   });
 
   it('fails the bootstrap of a name that resolves to nothing, after waiting, naming pool, name and error', async () => {

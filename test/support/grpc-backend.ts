@@ -42,6 +42,8 @@ export class EchoBackend {
   readonly peers = new Map<string, number>();
   /** Attempts per request id. */
   readonly attempts = new Map<string, number>();
+  /** `:authority` of the calls served. */
+  readonly authorities = new Set<string>();
   calls = 0;
   serving: 'SERVING' | 'NOT_SERVING' = 'SERVING';
   /** Added to every Ping (a slow backend). */
@@ -105,6 +107,7 @@ export class EchoBackend {
     callback: sendUnaryData<unknown>,
   ): void {
     this.calls++;
+    this.authorities.add(call.getHost());
     const peer = call.getPeer();
     this.peers.set(peer, (this.peers.get(peer) ?? 0) + 1);
     const request = call.request;

@@ -14,7 +14,12 @@ import type { GrpcPool } from './pool/grpc-pool';
 export class GrpcPoolHealthIndicator {
   isHealthy(pool: GrpcPool, minHealthy = 1): HealthResult {
     const report = pool.healthReport();
-    const data = { healthy: report.healthy, size: report.size, connections: report.connections };
+    const data = {
+      healthy: report.healthy,
+      size: report.size,
+      connections: report.connections,
+      ...(report.endpoints && { endpoints: report.endpoints, draining: report.draining }),
+    };
     return healthResult(`grpc-pool:${pool.name}`, report.healthy >= minHealthy, data);
   }
 }
