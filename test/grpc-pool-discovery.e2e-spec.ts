@@ -42,7 +42,7 @@ describe('grpc-pool DNS discovery (dnsmasq, one grpc-js server process per loopb
         minRefreshIntervalMs: 100,
         warmupTimeoutMs: 3_000,
         drainTimeoutMs: 10_000,
-        ...(discovery || {}),
+        ...discovery,
       },
     }));
     return { pool, echo: pool.getService<EchoClient>('EchoService') };
@@ -98,7 +98,6 @@ describe('grpc-pool DNS discovery (dnsmasq, one grpc-js server process per loopb
     await dns.setHosts(hosts('grow.test', 2, 3));
     const { pool, echo } = await discoveringPool({ name: 'grow', host: 'grow.test', size: 1 });
     let newSeenAt = 0;
-    const started = Date.now();
     const running = callsByServer(echo, 8_000, {
       workers: 4,
       stop: () => newSeenAt > 0 && Date.now() > newSeenAt + 1_000,
