@@ -242,4 +242,28 @@ describe('grpc-pool DNS discovery (dnsmasq, one grpc-js server process per loopb
       await metricValue(GRPC_POOL_METRICS.resizes, { pool: 'resize', direction: 'down' }),
     ).toBeGreaterThan(0);
   });
+
+  it('sizes a static url to the load as well (size: { min, max } without discovery)', async () => {
+    const b7 = backends.get(ip(7))!; // grpc.max_concurrent_streams 8
+    let pool: GrpcPool;
+    ({ pool, app } = await startPool({
+      name: 'static-resize',
+      url: b7.address,
+      size: { min: 1, max: 4, maxConcurrentStreams: 8, intervalMs: 300, shrinkAfterMs: 600 },
+    }));
+    const echo = pool.getService<EchoClient>('EchoService');
+    expect(pool.size).toBe(1);
+    let peak = 0;
+    const load = await callsByServer(echo, 2_500, {
+      workers: 24,
+      delayMs: 100,
+      onReply: () => (peak = Math.max(peak, pool.size)),
+    });
+    expect(load.failed).toBe(0);
+    expect(peak).toBeGreaterThanOrEqual(3); // 24 calls / 6 per connection
+    expect(pool.healthReport().endpoints).toEqual([
+      { address: b7.address, state: 'active', connections: pool.size },
+    ]);
+    expect(await waitFor(() => pool.size === 1, 6_000)).toBe(true);
+  });
 });
