@@ -16,9 +16,11 @@
  * DNS, 2 s later its process gets SIGTERM and shuts down gracefully); DNS server stopped for 30 s,
  * then back without the name (NXDOMAIN) for 3 s; saturation: 3 backends with
  * `grpc.max_concurrent_streams: 8`, 100 ms handlers, 96 callers (the pool with
- * `size: { min: 1, max: 8, maxConcurrentStreams: 8 }`), then a light load until it shrank back.
+ * `size: { min: 1, max: 8, maxConcurrentStreams: 8, intervalMs: 500, maxStep: 4 }`), then a light
+ * load until it shrank back.
  * Client CPU per call: interleaved 1 s rounds of every client, all warmed up first.
  * `--quick` shortens the long phases (spread 3 s, outage 4 s, saturation 3 s) for development;
+ * `--verbose` prints the saturation timeline;
  * `--phases spread,scaleUp,rollout,outage,saturation,cpu` runs some of them (spread always runs:
  * it gives the steady p99 the rollout is compared with).
  */
@@ -51,6 +53,8 @@ import {
 
 const args = process.argv.slice(2);
 const QUICK = args.includes('--quick');
+/** `--verbose`: the saturation phase's throughput and connections per address, every 500 ms. */
+const VERBOSE = args.includes('--verbose');
 const ONLY = (() => {
   const i = args.indexOf('--only');
   return i >= 0 ? args[i + 1].split(',') : ['pool', 'roundRobin', 'staticPool'];
@@ -271,7 +275,7 @@ async function main(): Promise<void> {
     console.error(`[bench] ${kind}: saturation`);
     await dns.setHosts(records(olds));
     const sizing = {
-      min: Number(process.env.SAT_MIN ?? 1),
+      min: 1,
       max: 8,
       maxConcurrentStreams: 8,
       intervalMs: 500,
@@ -287,7 +291,7 @@ async function main(): Promise<void> {
         await sleep(500);
       }
     });
-    if (process.env.BENCH_DEBUG) {
+    if (VERBOSE) {
       const per = Array.from(
         { length: SAT_MS / 500 },
         (_, w) =>
