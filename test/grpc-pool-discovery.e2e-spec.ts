@@ -96,7 +96,12 @@ describe('grpc-pool DNS discovery (dnsmasq, one grpc-js server process per loopb
 
   it('sends calls to a new address once a refresh finds it', async () => {
     await dns.setHosts(hosts('grow.test', 2, 3));
-    const { pool, echo } = await discoveringPool({ name: 'grow', host: 'grow.test', size: 1 });
+    const { pool, echo } = await discoveringPool({
+      name: 'grow',
+      host: 'grow.test',
+      size: 1,
+      healthCheck: { intervalMs: 1_000 }, // a new address must answer SERVING before its first call
+    });
     let newSeenAt = 0;
     const running = callsByServer(echo, 8_000, {
       workers: 4,

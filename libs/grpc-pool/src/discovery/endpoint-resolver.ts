@@ -62,9 +62,10 @@ export class EndpointResolver {
     }
   }
 
-  /** Starts the periodic re-resolution. */
+  /** Starts the periodic re-resolution (and resolves at once if {@link first} never ran). */
   start(): void {
     if (this.timer || this.stopped) return;
+    if (this.lastStart === -Infinity) void this.resolve();
     this.timer = setInterval(() => void this.resolve(), this.settings.refreshIntervalMs);
     this.timer.unref();
   }
