@@ -24,23 +24,12 @@
  * `--phases spread,scaleUp,rollout,outage,saturation,cpu` runs some of them (spread always runs:
  * it gives the steady p99 the rollout is compared with).
  */
-import {
-  credentials,
-  loadPackageDefinition,
-  type Client,
-  type ServiceClientConstructor,
-  type ServiceError,
-} from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
 import { Logger } from '@nestjs/common';
 import type { GrpcPoolOptions } from '../../libs/grpc-pool/src';
-import { resolveGrpcPoolOptions } from '../../libs/grpc-pool/src/grpc-pool.options';
-import { GrpcPoolMetrics } from '../../libs/grpc-pool/src/grpc-pool.metrics';
-import { GrpcPool } from '../../libs/grpc-pool/src/pool/grpc-pool';
 import { Dnsmasq } from '../../test/support/dnsmasq';
 import { EchoProcess } from '../../test/support/echo-process';
-import { ECHO_PROTO, type EchoClient } from '../../test/support/grpc-backend';
 import { freePort } from '../../test/support/haproxy';
+import { benchClient, type BenchClient, type Kind } from './discovery.clients';
 import {
   byServer,
   lowestNewShare,
@@ -48,7 +37,6 @@ import {
   p99,
   runPhase,
   successRate,
-  type Call,
 } from './discovery.load';
 
 const args = process.argv.slice(2);
@@ -81,22 +69,8 @@ const HANDLER_MS = 100;
 const IDEAL = (SAT_CALLERS / HANDLER_MS) * 1_000; // 960 calls/s
 const SHRINK_AFTER_MS = QUICK ? 1_000 : 3_000;
 
-type Kind = 'pool' | 'roundRobin' | 'staticPool';
-interface BenchClient {
-  call: Call;
-  close(): void;
-  /** Connections per address (pool only). */
-  perAddress?(): number[];
-}
-
-const EchoService = (
-  loadPackageDefinition(loadSync(ECHO_PROTO)) as unknown as {
-    echo: { v1: { EchoService: ServiceClientConstructor } };
-  }
-).echo.v1.EchoService;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const round = (n: number, d = 3) => Math.round(n * 10 ** d) / 10 ** d;
-let clients = 0;
 
 async function main(): Promise<void> {
   Logger.overrideLogger(['error']);
@@ -117,73 +91,13 @@ async function main(): Promise<void> {
   const names = (list: EchoProcess[]) => list.map((b) => b.name);
   const records = (svc: EchoProcess[]) => ({ 'svc.test': ips(svc), 'sat.test': ips(sats) });
 
-  async function client(
+  const client = (
     kind: Kind,
     host: string,
     size: GrpcPoolOptions['size'] = 1,
     policy: 'peak-ewma' | 'round-robin' = 'peak-ewma',
-  ): Promise<BenchClient> {
-    if (kind === 'roundRobin') {
-      const c: Client = new EchoService(
-        `dns://${dns.server}/${host}:${port}`,
-        credentials.createInsecure(),
-        {
-          'grpc.service_config': JSON.stringify({
-            loadBalancingConfig: [{ round_robin: {} }],
-            methodConfig: [
-              {
-                name: [{ service: 'echo.v1.EchoService' }],
-                retryPolicy: {
-                  maxAttempts: 3,
-                  initialBackoff: '0.01s',
-                  maxBackoff: '0.1s',
-                  backoffMultiplier: 2,
-                  retryableStatusCodes: ['UNAVAILABLE'],
-                },
-              },
-            ],
-          }),
-        },
-      );
-      const ping = (c as unknown as { ping: Function }).ping.bind(c);
-      return {
-        call: (id, delayMs) =>
-          new Promise((resolve, reject) =>
-            ping(
-              { id, delayMs },
-              { deadline: Date.now() + 5_000 },
-              (e: ServiceError | null, r: { server: string }) => (e ? reject(e) : resolve(r)),
-            ),
-          ),
-        close: () => c.close(),
-      };
-    }
-    const pool = new GrpcPool(
-      resolveGrpcPoolOptions({
-        name: `${kind}-${++clients}`,
-        package: 'echo.v1',
-        protoPath: ECHO_PROTO,
-        credentials: { insecure: true },
-        size,
-        balancer: { policy },
-        ...(kind === 'pool'
-          ? {
-              url: `dns:///${host}:${port}`,
-              discovery: { servers: [dns.server], refreshIntervalMs: REFRESH_MS },
-            }
-          : { url: `dns://${dns.server}/${host}:${port}`, discovery: false }),
-      }),
-      new GrpcPoolMetrics(),
-    );
-    await pool.ready();
-    pool.connect();
-    const echo = pool.getService<EchoClient>('EchoService');
-    return {
-      call: (id, delayMs) => echo.ping({ id, delayMs }, { deadline: 5_000 }),
-      close: () => pool.close(),
-      perAddress: () => pool.healthReport().endpoints?.map((e) => e.connections) ?? [],
-    };
-  }
+  ) =>
+    benchClient(kind, { host, port, dnsServer: dns.server, refreshMs: REFRESH_MS, size, policy });
 
   /** A fresh client of `svc.test` with `hosts` in DNS, warmed up for 1 s. */
   async function fresh(kind: Kind, hosts: EchoProcess[]): Promise<BenchClient> {
