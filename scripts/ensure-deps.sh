@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what the project needs and is missing: Debian packages (kcat, haproxy, promtool,
+# Installs what the project needs and is missing: Debian packages (kcat, haproxy, dnsmasq, promtool,
 # redis-server, PostgreSQL, Java, Maven), the npm dependencies (npm ci) and the Kafka broker jars.
 # Safe to run again: each step is skipped when already done.
 set -euo pipefail
@@ -9,6 +9,7 @@ cd "$ROOT"
 missing=()
 command -v kcat >/dev/null || missing+=(kcat)
 command -v haproxy >/dev/null || missing+=(haproxy)
+command -v dnsmasq >/dev/null || [ -x /usr/sbin/dnsmasq ] || missing+=(dnsmasq-base) # DNS server of the discovery tests
 command -v promtool >/dev/null || missing+=(prometheus)
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v redis-cli >/dev/null || missing+=(redis-tools)

@@ -12,21 +12,23 @@ export class EchoProcess {
   constructor(
     readonly name: string,
     public port = 0,
+    /** Loopback address to bind: 127.0.0.2…127.0.0.9 give each backend its own address. */
+    readonly host = '127.0.0.1',
+    /** The server's HTTP/2 stream limit (`grpc.max_concurrent_streams`). */
+    private readonly maxConcurrentStreams?: number,
   ) {}
 
   get address(): string {
-    return `127.0.0.1:${this.port}`;
+    return `${this.host}:${this.port}`;
   }
 
   async start(): Promise<void> {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(__dirname, 'echo-server.main.ts'), this.name, String(this.port)],
-      {
-        stdio: ['pipe', 'pipe', 'inherit'],
-        cwd: join(__dirname, '..', '..'),
-      },
-    );
+    const args = [join(__dirname, 'echo-server.main.ts'), this.name, String(this.port), this.host];
+    if (this.maxConcurrentStreams) args.push(String(this.maxConcurrentStreams));
+    const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+      cwd: join(__dirname, '..', '..'),
+    });
     this.child = child;
     this.port = await new Promise<number>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${this.name} did not start`)), 20_000);
@@ -75,6 +77,19 @@ export class EchoProcess {
     });
     child.stdin.write(`${line}\n`);
     await acked;
+  }
+
+  /**
+   * SIGTERM: the server sends GOAWAY, lets its calls in flight finish and exits (Kubernetes'
+   * graceful termination). Resolves when the process has exited.
+   */
+  async terminate(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+    this.child = undefined;
   }
 
   /** SIGKILL: the process dies with its connections, as a crashed pod would. */

@@ -42,6 +42,8 @@ export class EchoBackend {
   readonly peers = new Map<string, number>();
   /** Attempts per request id. */
   readonly attempts = new Map<string, number>();
+  /** `:authority` of the calls served. */
+  readonly authorities = new Set<string>();
   calls = 0;
   serving: 'SERVING' | 'NOT_SERVING' = 'SERVING';
   /** Added to every Ping (a slow backend). */
@@ -54,14 +56,18 @@ export class EchoBackend {
     readonly name: string,
     private readonly credentials: ServerCredentials = ServerCredentials.createInsecure(),
     public port = 0,
+    /** Loopback address to bind (Linux answers all of 127/8: one backend per address). */
+    readonly host = '127.0.0.1',
+    /** grpc-js server options, e.g. `{ 'grpc.max_concurrent_streams': 8 }`. */
+    private readonly serverOptions: Record<string, number> = {},
   ) {}
 
   get address(): string {
-    return `127.0.0.1:${this.port}`;
+    return `${this.host}:${this.port}`;
   }
 
   async start(): Promise<void> {
-    const server = new Server();
+    const server = new Server(this.serverOptions);
     server.addService(definition.echo.v1.EchoService.service, {
       ping: (call: ServerUnaryCall<PingRequest, unknown>, callback: sendUnaryData<unknown>) =>
         this.ping(call, callback),
@@ -76,11 +82,18 @@ export class EchoBackend {
         callback(null, { status: this.serving }),
     });
     this.port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(`127.0.0.1:${this.port}`, this.credentials, (error, port) =>
+      server.bindAsync(`${this.host}:${this.port}`, this.credentials, (error, port) =>
         error ? reject(error) : resolve(port),
       ),
     );
     this.server = server;
+  }
+
+  /** Graceful stop: GOAWAY to every client, calls in flight finish, then the server closes. */
+  shutdown(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    return new Promise((resolve) => (server ? server.tryShutdown(() => resolve()) : resolve()));
   }
 
   /** Kills the server: closes the listener and every connection at once (a crashed backend). */
@@ -94,6 +107,7 @@ export class EchoBackend {
     callback: sendUnaryData<unknown>,
   ): void {
     this.calls++;
+    this.authorities.add(call.getHost());
     const peer = call.getPeer();
     this.peers.set(peer, (this.peers.get(peer) ?? 0) + 1);
     const request = call.request;

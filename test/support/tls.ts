@@ -16,8 +16,11 @@ export interface TestPki {
   clientKeyPath: string;
 }
 
-/** A self-signed CA, a server certificate for 127.0.0.1/localhost and a client certificate. */
-export function makeTestPki(): TestPki {
+/**
+ * A self-signed CA, a server certificate for 127.0.0.1/localhost (and `dnsNames`) and a client
+ * certificate.
+ */
+export function makeTestPki(dnsNames: string[] = []): TestPki {
   const dir = mkdtempSync(join(tmpdir(), 'pki-'));
   const run = (...args: string[]): void =>
     void execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
@@ -36,7 +39,8 @@ export function makeTestPki(): TestPki {
     '-out',
     'ca.crt',
   );
-  writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+  const names = ['localhost', ...dnsNames].map((n) => `DNS:${n}`).join(',');
+  writeFileSync(join(dir, 'server.ext'), `subjectAltName=IP:127.0.0.1,${names}\n`);
   writeFileSync(join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
   for (const who of ['server', 'client']) {
     run(

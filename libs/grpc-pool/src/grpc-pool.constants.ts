@@ -9,4 +9,8 @@ export const GRPC_POOL_METRICS = {
   budgetExhausted: 'grpc_pool_retry_budget_exhausted_total',
   ejections: 'grpc_pool_ejections_total',
   hedges: 'grpc_pool_hedged_attempts_total',
+  endpoints: 'grpc_pool_endpoints',
+  connections: 'grpc_pool_connections',
+  resolutions: 'grpc_pool_resolutions_total',
+  resizes: 'grpc_pool_resizes_total',
 } as const;

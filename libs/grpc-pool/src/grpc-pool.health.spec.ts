@@ -13,6 +13,7 @@ function poolWith(healthy: number, size = 3): GrpcPool {
     connections: Array.from({ length: size }, (_, index) => ({
       index,
       target: `10.0.0.${index}:50061`,
+      address: `10.0.0.${index}:50061`,
       circuit: index < healthy ? 'closed' : 'open',
       connectivity: index < healthy ? 'READY' : 'TRANSIENT_FAILURE',
     })),

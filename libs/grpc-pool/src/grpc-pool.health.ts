@@ -64,7 +64,12 @@ export class GrpcPoolHealthIndicator {
       );
     const report = pool.healthReport();
     const key = `grpc-pool:${pool.name}`;
-    const data = { healthy: report.healthy, size: report.size, connections: report.connections };
+    const data = {
+      healthy: report.healthy,
+      size: report.size,
+      connections: report.connections,
+      ...(report.endpoints && { endpoints: report.endpoints, draining: report.draining }),
+    };
     if (report.healthy >= minHealthy) return healthResult(key, true, data);
     const message = `${report.healthy} of ${report.size} connection(s) healthy (needs ${minHealthy}): calls to grpc pool "${pool.name}" fail fast`;
     return whenDown === 'degraded'

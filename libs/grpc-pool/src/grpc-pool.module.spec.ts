@@ -49,6 +49,12 @@ describe('GrpcPoolModule', () => {
       { breaker: { failureRate: { threshold: 2 } } },
       /invalid option "breaker.failureRate.threshold" = 2/,
     ],
+    [{ discovery: { name: 'auth:1' } }, /invalid option "url" = "127.0.0.1:50051".*dns:\/\/\//],
+    [
+      { url: 'dns:///auth:1', discovery: { refreshIntervalMs: 0 } },
+      /invalid option "discovery.refreshIntervalMs" = 0/,
+    ],
+    [{ size: { min: 3, max: 2 } }, /invalid option "size.max" = 2: must be >= size.min \(3\)/],
   ])('fails the bootstrap on %j, naming the option and the value', async (override, message) => {
     // Declaring the module does not validate yet: creating its provider at bootstrap does.
     const module = GrpcPoolModule.register({ ...base, ...override } as GrpcPoolOptions);

@@ -128,8 +128,17 @@ export class GrpcPoolModule {
   }
 }
 
-/** Ties the pool to the Nest lifecycle: connect at bootstrap, close at shutdown. */
-function createPool(pool: GrpcPool): GrpcPool {
+/**
+ * Ties the pool to the Nest lifecycle: waits for its addresses (discovery), connects at bootstrap,
+ * closes at shutdown. A pool that gets no address within its bound fails the bootstrap, closed.
+ */
+async function createPool(pool: GrpcPool): Promise<GrpcPool> {
+  try {
+    await pool.ready();
+  } catch (error) {
+    pool.close();
+    throw error;
+  }
   return Object.assign(pool, {
     onApplicationBootstrap: () => pool.connect(),
     onApplicationShutdown: () => pool.close(),

@@ -7,6 +7,7 @@ import type {
 } from './pool-connection';
 import { PoolConnection } from './pool-connection';
 import type { ProtoService } from './proto-services';
+import { discoveredChannelOptions } from '../discovery/discovered-channel-options';
 
 /**
  * The pool's current connections: `size` per target. Recycling swaps one for a fresh one in
@@ -34,6 +35,10 @@ export class ConnectionSet {
     this.channelOptions = options.tls?.serverName
       ? { ...options.channelOptions, 'grpc.ssl_target_name_override': options.tls.serverName }
       : options.channelOptions;
+    if (options.discovery)
+      this.channelOptions = discoveredChannelOptions(options, this.channelOptions);
+    // Discovery and load-driven size open their connections themselves (discovery/endpoint-set.ts).
+    if (options.discovery || options.sizing) return;
     for (let i = 0; i < options.size * options.targets.length; i++)
       this.connections.push(this.open(i));
   }
@@ -45,7 +50,7 @@ export class ConnectionSet {
 
   /** Replaces `old` by a fresh connection to the same target, connecting at once. */
   replace(old: PoolConnectionType): PoolConnectionType {
-    const fresh = this.open(old.index);
+    const fresh = this.open(old.index, old.target);
     fresh.connect();
     this.connections = this.connections.map((c) => (c === old ? fresh : c));
     return fresh;
@@ -55,11 +60,29 @@ export class ConnectionSet {
     for (const c of this.connections) c.close();
   }
 
-  private open(index: number): PoolConnectionType {
-    const { targets, maxConnectionAgeMs: age, breaker, balancer } = this.options;
+  /** A new connection to `target` (an address found by discovery), not yet in {@link all}. */
+  openTo(index: number, target: string): PoolConnectionType {
+    return this.open(index, target);
+  }
+
+  /** Makes `connection` eligible: calls may pick it from now on. */
+  add(connection: PoolConnectionType): void {
+    this.connections = [...this.connections, connection];
+  }
+
+  /** Takes `connection` out: no new call picks it (the caller drains and closes it). */
+  remove(connection: PoolConnectionType): void {
+    this.connections = this.connections.filter((c) => c !== connection);
+  }
+
+  private open(
+    index: number,
+    target = this.options.targets[index % this.options.targets.length],
+  ): PoolConnectionType {
+    const { maxConnectionAgeMs: age, breaker, balancer } = this.options;
     return new PoolConnection(
       index,
-      targets[index % targets.length],
+      target,
       this.credentials,
       this.channelOptions,
       this.services,

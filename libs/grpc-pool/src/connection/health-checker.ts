@@ -63,6 +63,11 @@ export class HealthChecker {
     this.probes.set(connection, timer);
   }
 
+  /** One check of `connection` (a new address's, before its first call): SERVING or not. */
+  serving(connection: PoolConnection): Promise<boolean> {
+    return this.answers(connection, true);
+  }
+
   /** Checks every healthy connection once. */
   async checkAll(): Promise<void> {
     await Promise.all(this.connections().map((c) => this.checkHealthy(c)));

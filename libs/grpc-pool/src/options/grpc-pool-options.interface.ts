@@ -1,5 +1,9 @@
 import type { ChannelOptions } from '@grpc/grpc-js';
 import type { Options as ProtoLoaderOptions } from '@grpc/proto-loader';
+import type {
+  GrpcPoolDiscoveryOptions,
+  GrpcPoolSizeOptions,
+} from '../discovery/discovery-options.interface';
 
 /** gRPC status names the pool may retry (as in `@grpc/grpc-js` `status`). */
 export type GrpcStatusName =
@@ -118,12 +122,23 @@ export interface GrpcPoolOptions {
   protoPath: string | string[];
   /** `@grpc/proto-loader` options. @default { keepCase: false, longs: String, enums: String, defaults: true, oneofs: true } */
   loader?: ProtoLoaderOptions;
-  /** One target (`host:port`, or `dns:///host:port`); exclusive with `urls`. */
+  /**
+   * One target (`host:port`); exclusive with `urls`. `dns:///host:port` turns on discovery (the
+   * pool resolves the name and connects to every address; `discovery: false` leaves it to grpc-js).
+   */
   url?: string;
   /** Several targets; `size` connections are opened to each. */
   urls?: string[];
-  /** Connections per target, each its own HTTP/2 connection (`1`: a single channel). @default 3 */
-  size?: number;
+  /**
+   * DNS service discovery ({@link GrpcPoolDiscoveryOptions}); on by default for a `dns:///` url,
+   * `false` turns it off.
+   */
+  discovery?: GrpcPoolDiscoveryOptions | false;
+  /**
+   * Connections per target or discovered address, each its own HTTP/2 connection (`1`: a single
+   * channel); `{ min, max, … }` sizes them to the load ({@link GrpcPoolSizeOptions}). @default 3
+   */
+  size?: number | GrpcPoolSizeOptions;
   /** `{ insecure: true }` for plaintext (only when asked for) or `{ tls: {...} }`. */
   credentials: { insecure: true } | { tls: GrpcPoolTlsOptions };
   /** Default deadline of a call (all attempts included), in ms. @default 5_000 */

@@ -2,6 +2,12 @@ import { status } from '@grpc/grpc-js';
 import { existsSync } from 'node:fs';
 import { GrpcPoolOptionsError } from '../errors/grpc-pool.errors';
 import { channelOptions, resolveCredentials, type ResolvedTls } from './channel.options';
+import {
+  resolveDiscovery,
+  resolveSizing,
+  type ResolvedDiscovery,
+  type ResolvedSizing,
+} from '../discovery/discovery.options';
 import type {
   GrpcPoolHedgingOptions,
   GrpcPoolOptions,
@@ -30,8 +36,12 @@ export interface ResolvedGrpcPoolOptions {
   packages: string[];
   protoPaths: string[];
   loader: NonNullable<GrpcPoolOptions['loader']>;
+  /** Static targets (empty with discovery). */
   targets: string[];
+  /** Connections per target or discovered address (`size.min` with load-driven size). */
   size: number;
+  discovery: ResolvedDiscovery | false;
+  sizing: ResolvedSizing | false;
   tls?: ResolvedTls;
   timeoutMs: number;
   retry: {
@@ -58,6 +68,7 @@ const KNOWN = new Set([
   'loader',
   'url',
   'urls',
+  'discovery',
   'size',
   'credentials',
   'timeoutMs',
@@ -95,15 +106,22 @@ export function resolveGrpcPoolOptions(options: GrpcPoolOptions): ResolvedGrpcPo
 
   if (options.url !== undefined && options.urls !== undefined)
     fail('urls', options.urls, 'give either url or urls, not both');
-  const targets = options.urls ?? (options.url === undefined ? [] : [options.url]);
-  if (!Array.isArray(targets) || targets.length === 0)
+  const discovery = resolveDiscovery(fail, options.url, options.urls, options.discovery);
+  const targets = discovery
+    ? []
+    : (options.urls ?? (options.url === undefined ? [] : [options.url]));
+  if (!discovery && (!Array.isArray(targets) || targets.length === 0))
     fail('url', options.url, 'expected a target such as "127.0.0.1:50051"');
   for (const target of targets) {
     if (!isTarget(target))
       fail(options.urls ? 'urls' : 'url', target, 'expected "host:port" or "dns:///host:port"');
   }
 
-  const size = int(fail, 'size', options.size, 3, 1, 1_000);
+  const sizing =
+    typeof options.size === 'object' && options.size !== null
+      ? resolveSizing(fail, options.size)
+      : false;
+  const size = sizing ? sizing.min : int(fail, 'size', options.size, 3, 1, 1_000);
   const timeoutMs = int(fail, 'timeoutMs', options.timeoutMs, 5_000, 1);
   const retry = options.retry ?? {};
   const maxAttempts = int(fail, 'retry.maxAttempts', retry.maxAttempts, 3, 1, 10);
@@ -171,6 +189,8 @@ export function resolveGrpcPoolOptions(options: GrpcPoolOptions): ResolvedGrpcPo
     },
     targets,
     size,
+    discovery,
+    sizing,
     tls: resolveCredentials(fail, options.credentials),
     timeoutMs,
     retry: {

@@ -21,6 +21,9 @@ import { PoolMetrics } from '../metrics/pool-metrics';
 import { PooledCall, type PoolCore } from '../call/pooled-call';
 import { loadProtoServices, type ProtoService } from '../connection/proto-services';
 import { RetryBudget } from '../call/retry-budget';
+import { targetAddress } from '../discovery/endpoint-address';
+import type { GrpcPoolEndpointReport } from '../discovery/endpoint-set';
+import { PoolDiscovery } from '../discovery/pool-discovery';
 import { createServiceClient } from './service-client';
 import { startStream, type StreamKind } from '../call/stream-call';
 
@@ -32,7 +35,18 @@ export interface GrpcPoolHealth {
   /** Connections whose circuit is closed. */
   healthy: number;
   size: number;
-  connections: { index: number; target: string; circuit: CircuitState; connectivity: string }[];
+  connections: {
+    index: number;
+    target: string;
+    /** The address dialled (`ip:port`); null when grpc-js resolves the target itself. */
+    address: string | null;
+    circuit: CircuitState;
+    connectivity: string;
+  }[];
+  /** With discovery or load-driven size: each address and its connections. */
+  endpoints?: GrpcPoolEndpointReport[];
+  /** Connections draining (a removed address, a shrink): no new calls, finishing their calls. */
+  draining?: number;
 }
 
 /** A unary method of a pooled service client: returns a Promise. */
@@ -67,6 +81,7 @@ export class GrpcPool implements PoolCore {
   private readonly set: ConnectionSet;
   private readonly health: HealthChecker;
   private readonly recycler?: ConnectionRecycler;
+  private readonly discovery?: PoolDiscovery;
   private readonly clientCache = new Map<string, object>();
   /** callWithRetry's settings per `method` option (no hedging: its attempts cannot be cancelled). */
   private readonly rawSettings = new Map<string, MethodSettings>();
@@ -100,6 +115,15 @@ export class GrpcPool implements PoolCore {
       },
       this.logger,
     );
+    this.discovery = PoolDiscovery.create(
+      options,
+      {
+        connections: this.set,
+        serving: (c) => this.health.serving(c),
+        changed: () => this.updateGauges(),
+      },
+      this.logger,
+    );
     if (options.maxConnectionAgeMs) {
       this.recycler = new ConnectionRecycler(this.set, options.maxConnectionAgeMs, () =>
         this.updateGauges(),
@@ -122,6 +146,16 @@ export class GrpcPool implements PoolCore {
   connect(): void {
     for (const c of this.set.all) c.connect();
     this.health.start();
+    this.discovery?.start();
+  }
+
+  /**
+   * Resolves once the pool has addresses: at once for static targets; with discovery, after the
+   * first resolution that found some (rejects with {@link GrpcPoolDiscoveryError} after
+   * `discovery.startupTimeoutMs`). The module awaits it at bootstrap.
+   */
+  ready(): Promise<void> {
+    return this.discovery?.ready() ?? Promise.resolve();
   }
 
   /** State of each connection. */
@@ -134,9 +168,11 @@ export class GrpcPool implements PoolCore {
       connections: all.map((c) => ({
         index: c.index,
         target: c.target,
+        address: targetAddress(c.target),
         circuit: c.breaker.current,
         connectivity: CONNECTIVITY[c.connectivity],
       })),
+      ...this.discovery?.report(),
     };
   }
 
@@ -195,6 +231,7 @@ export class GrpcPool implements PoolCore {
     if (this.closed) return;
     this.closed = true;
     this.recycler?.stop();
+    this.discovery?.close();
     this.health.stop();
     this.set.closeAll();
     this.metrics.closed();
@@ -282,6 +319,7 @@ export class GrpcPool implements PoolCore {
         );
       }
       this.health.scheduleProbe(connection);
+      this.discovery?.connectionFailed();
     }
     if (state === 'closed')
       this.logger.log(`connection ${connection.index} (${connection.target}) recovered`);
