@@ -28,7 +28,8 @@ const HOST_PORT = /^[\w.-]+:\d{1,5}$/;
 /**
  * Reads `AUTH_GRPC_URLS` (a comma-separated list of `host:port`, or exactly one
  * `dns:///name:port` whose every A/AAAA record the pool connects to), `AUTH_DNS_SERVERS` and
- * `AUTH_DNS_REFRESH_MS` (only with a `dns:///` name) and `GRPC_POOL_SIZE_MAX` (≥ `poolSize`);
+ * `AUTH_DNS_REFRESH_MS` (used with a `dns:///` name; validated, unused with static addresses, so
+ * a rollback to static addresses changes one variable) and `GRPC_POOL_SIZE_MAX` (≥ `poolSize`);
  * each problem is reported to `r` naming the variable and its value.
  *
  * @example readAuthTarget(r, 3).authUrls // ['dns:///auth.default.svc:50061']
@@ -55,10 +56,6 @@ export function readAuthTarget(r: EnvReader, poolSize: number): AuthTargetConfig
     if (!config.authDnsServers.every(isDnsServer))
       r.fail('AUTH_DNS_SERVERS', servers, 'a comma-separated list of ip, ip:port or [ipv6]:port');
   }
-  if (!discovers)
-    for (const name of ['AUTH_DNS_SERVERS', 'AUTH_DNS_REFRESH_MS'])
-      if (r.raw(name) !== undefined)
-        r.fail(name, r.raw(name), 'set only with AUTH_GRPC_URLS=dns:///name:port');
   if (r.raw('GRPC_POOL_SIZE_MAX') !== undefined)
     config.grpcPoolSizeMax = r.int('GRPC_POOL_SIZE_MAX', poolSize, Math.min(poolSize, 64), 64);
   return config;

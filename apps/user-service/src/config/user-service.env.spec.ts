@@ -124,15 +124,13 @@ describe('validateUserServiceEnv', () => {
     );
   });
 
-  it('refuses DNS settings for static auth addresses (they would be ignored)', () => {
-    expect(() =>
-      validateUserServiceEnv({ AUTH_GRPC_URLS: 'a:1', AUTH_DNS_SERVERS: '127.0.0.1:53' }),
-    ).toThrow(
-      'AUTH_DNS_SERVERS="127.0.0.1:53" (expected set only with AUTH_GRPC_URLS=dns:///name:port)',
-    );
-    expect(() => validateUserServiceEnv({ AUTH_DNS_REFRESH_MS: '1000' })).toThrow(
-      'AUTH_DNS_REFRESH_MS="1000" (expected set only with AUTH_GRPC_URLS=dns:///name:port)',
-    );
+  it('accepts DNS settings beside static addresses (unused), so a rollback changes one variable', () => {
+    const config = validateUserServiceEnv({
+      AUTH_GRPC_URLS: 'a:1',
+      AUTH_DNS_SERVERS: '127.0.0.1:53',
+      AUTH_DNS_REFRESH_MS: '1000',
+    });
+    expect(config.authUrls).toEqual(['a:1']);
   });
 
   it('keeps the event-loop stall hook off unless DEBUG_EVENT_LOOP_STALL_MS is set', () => {
