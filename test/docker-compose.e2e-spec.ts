@@ -271,6 +271,8 @@ describe('docker/: compose file, Dockerfile, Prometheus and Grafana provisioning
     expect(job.metrics_path).toBe('/metrics');
     const port = validateUserServiceEnv(userEnv('user-service-1')).httpPort;
     expect(job.static_configs[0].targets).toEqual(userServices.map((s) => `${s}:${port}`));
+    // a configuration Prometheus itself accepts (dns_sd_configs included)
+    execFileSync('promtool', ['check', 'config', join(DOCKER, 'prometheus/prometheus.yml')]);
     // every auth replica, through the service's DNS name, on its AUTH_METRICS_PORT
     expect(authJob.dns_sd_configs).toEqual([
       expect.objectContaining({
