@@ -16,7 +16,7 @@ export class AuthReplicas {
 
   /** Starts one auth-service process on `ip` (instance name `auth-<last octet>`). */
   async start(ip: string): Promise<AppProcess> {
-    const process =
+    const app =
       this.processes.get(ip) ??
       new AppProcess('auth-service', {
         AUTH_GRPC_URL: `${ip}:${this.grpcPort}`,
@@ -24,9 +24,9 @@ export class AuthReplicas {
         AUTH_TOKEN_SECRET: E2E_TOKEN_SECRET,
         AUTH_METRICS_PORT: String(this.metricsPort),
       });
-    this.processes.set(ip, process);
-    await process.start(AUTH_READY);
-    return process;
+    this.processes.set(ip, app);
+    await app.start(AUTH_READY);
+    return app;
   }
 
   /** VerifyToken calls the process on `ip` answered since it started. */
