@@ -156,6 +156,7 @@ async function main(): Promise<number> {
     const failures = new Map<string, number>();
     let authKills = 0;
     let removedLateCalls = -1;
+    const churn = { scaleUps: 0, removals: 0 };
     const loadStart = Date.now();
     const loadEnds = loadStart + LOAD_SECONDS * 1000;
     const at = (share: number): Promise<void> =>
@@ -194,12 +195,14 @@ async function main(): Promise<number> {
       say(`restarted ${auth.describe('auth-1')}`);
       await at(0.5);
       const added = await auth.add();
+      churn.scaleUps++;
       say(`scale-up: ${auth.describe(added)} serves, joins ${auth.host} in DNS`);
       await at(0.65);
       // what Kubernetes does: the pod leaves the endpoints, preStop sleeps, then SIGTERM
       const graceMs = DNS_REFRESH_MS + 2000; // > refresh + 1 s TTL
       say(`removal: auth-2 leaves DNS; SIGTERM after ${graceMs} ms + a 1 s check`);
       removedLateCalls = await auth.remove('auth-2', graceMs, 1000);
+      churn.removals++;
       say(`auth-2 exited (calls it got in the second before its SIGTERM: ${removedLateCalls})`);
     })();
     const progress = setInterval(() => {
@@ -270,8 +273,8 @@ async function main(): Promise<number> {
       http404BeforeConsumed: http.notYet,
       authKills,
       callsByAuthProcess,
-      authScaleUps: 1,
-      authRemovals: 1,
+      authScaleUps: churn.scaleUps,
+      authRemovals: churn.removals,
       removedAuthCallsAfterGrace: removedLateCalls,
       callsFailedOver: metricSum(text, 'grpc_connection_switched_total', { pool: 'auth' }),
       grpcRetries: metricSum(text, 'grpc_fallback_retry_total', { pool: 'auth' }),
