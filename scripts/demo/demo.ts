@@ -176,7 +176,7 @@ async function main(): Promise<number> {
             http.ok++; // not consumed yet: a correct answer
           else {
             http.failed++;
-            const key = `${res.status} ${body.message ?? ''}`.slice(0, 120);
+            const key = `${res.status} ${body.message ?? ''}`.slice(0, 400);
             failures.set(key, (failures.get(key) ?? 0) + 1);
           }
         } catch (error) {
