@@ -17,6 +17,8 @@ export interface DemoReport {
   authRemovals: number;
   /** Calls the removed process got in the second before its SIGTERM (after the DNS grace). */
   removedAuthCallsAfterGrace: number;
+  /** The pool's auth addresses at the end (`/health`): `ip:port state connections`. */
+  authEndpointsAtEnd: string[];
   callsFailedOver: number;
   grpcRetries: number;
   ttlSweeps: number;
@@ -90,6 +92,7 @@ export function printDemoReport(
           .join(', '),
       ),
       w('auth-2 calls after its DNS grace', `${report.removedAuthCallsAfterGrace} (then SIGTERM)`),
+      w('auth addresses in the pool at end', report.authEndpointsAtEnd.join(', ')),
       w(
         'calls failed over (gRPC pool)',
         `${report.callsFailedOver} (retries ${report.grpcRetries})`,

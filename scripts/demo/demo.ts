@@ -248,7 +248,10 @@ async function main(): Promise<number> {
     const callsByAuthProcess = await auth.callsByReplica();
     const health = (await (await fetch(`${base}/health`)).json()) as {
       status: string;
-      details: Record<string, { status: string }>;
+      details: Record<
+        string,
+        { status: string; endpoints?: { address: string; state: string; connections: number }[] }
+      >;
     };
 
     // The database: stop user-service gracefully (offsets committed, DB closed), then count.
@@ -276,6 +279,9 @@ async function main(): Promise<number> {
       authScaleUps: churn.scaleUps,
       authRemovals: churn.removals,
       removedAuthCallsAfterGrace: removedLateCalls,
+      authEndpointsAtEnd: (health.details['grpc-pool:auth']?.endpoints ?? []).map(
+        (e) => `${e.address} ${e.state} ${e.connections}`,
+      ),
       callsFailedOver: metricSum(text, 'grpc_connection_switched_total', { pool: 'auth' }),
       grpcRetries: metricSum(text, 'grpc_fallback_retry_total', { pool: 'auth' }),
       ttlSweeps: metricSum(text, 'kafka_dedup_cleanup_duration_seconds_count'),
