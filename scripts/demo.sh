@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # `npm run demo [-- --json]`: builds user-service and auth-service, makes sure a Kafka broker
 # answers on 127.0.0.1:${KAFKA_PORT:-9092} (starts one with scripts/kafka.sh when none does, and
-# stops it at the end), then runs scripts/demo/demo.ts: 3 auth-service processes, user-service,
-# a few thousand CDC events with ~20% redelivered copies, HTTP load while an auth process is
-# SIGKILLed and restarted, and a report. Exits non-zero when an invariant fails.
+# stops it at the end), then runs scripts/demo/demo.ts: a DNS server (dnsmasq) answering
+# auth.demo.test with the addresses of 3 auth-service processes (127.0.0.2…4, one port),
+# user-service reaching them by that name, a few thousand CDC events with ~20% redelivered copies,
+# HTTP load while an auth process is SIGKILLed and restarted, a fourth joins DNS and a second
+# leaves it before its SIGTERM, and a report. Exits non-zero when an invariant fails.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"

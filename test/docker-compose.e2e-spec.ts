@@ -1,6 +1,7 @@
 import { CDC_TOPIC } from './support/user-service-env'; // first: sets CDC_TOPIC
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { register } from 'prom-client';
 import {
@@ -31,6 +32,7 @@ interface ComposeService {
   healthcheck?: { test: string[] };
   restart?: string;
   depends_on?: Record<string, { condition: string }>;
+  deploy?: { replicas?: number };
 }
 
 /** `docker-compose config` (Debian's docker-compose: validates and resolves anchors), as JSON. */
@@ -109,7 +111,7 @@ describe('docker/: compose file, Dockerfile, Prometheus and Grafana provisioning
   const compose = composeConfig();
   const services = compose.services;
   const userServices = ['user-service-1', 'user-service-2'];
-  const authServices = ['auth-1', 'auth-2', 'auth-3'];
+  const authServices = ['auth-service'];
   const userEnv = (name: string): Record<string, string> => ({
     ...dockerfileEnv('user-service'),
     ...(services[name].environment as Record<string, string>),
@@ -153,9 +155,7 @@ describe('docker/: compose file, Dockerfile, Prometheus and Grafana provisioning
 
   it('is a valid compose file with every part, each with a healthcheck and a restart policy', () => {
     expect(Object.keys(services).sort()).toEqual([
-      'auth-1',
-      'auth-2',
-      'auth-3',
+      'auth-service',
       'grafana',
       'kafka',
       'postgres',
@@ -234,24 +234,31 @@ describe('docker/: compose file, Dockerfile, Prometheus and Grafana provisioning
         typeof p === 'string' ? Number(p.split(':')[1]) : p.target,
       );
       expect(ports).toEqual([config.httpPort]);
-      expect(config.authUrls).toEqual(
-        authServices.map((a) => `${a}:${validateAuthServiceEnv(authEnv(a)).grpcUrl.split(':')[1]}`),
-      );
+      // one name, every replica's address: the pool's DNS discovery, refreshed and sized
+      const authPort = validateAuthServiceEnv(authEnv('auth-service')).grpcUrl.split(':')[1];
+      expect(config.authUrls).toEqual([`dns:///auth-service:${authPort}`]);
+      expect(config.authDnsServers).toBeUndefined(); // the container's resolver: Docker's DNS
+      expect(config.authDnsRefreshMs).toBeLessThanOrEqual(10_000);
+      expect(config.grpcPoolSizeMax).toBeGreaterThan(config.grpcPoolSize);
     }
     expect(
       new Set(userServices.map((n) => validateUserServiceEnv(userEnv(n)).kafkaGroupId)).size,
     ).toBe(1);
   });
 
-  it('configures auth-service with the variables it knows, one instance name per replica', () => {
-    for (const name of authServices) {
-      const env = authEnv(name);
-      expect(Object.keys(env).filter((k) => !AUTH_SERVICE_ENV_VARS.includes(k))).toEqual([]);
-      expect(validateAuthServiceEnv(env).instance).toBe(name);
-    }
+  it('runs auth-service as one service with 3 replicas, each named after its own container', () => {
+    expect(services['auth-service'].deploy?.replicas).toBe(3);
+    const env = authEnv('auth-service');
+    expect(Object.keys(env).filter((k) => !AUTH_SERVICE_ENV_VARS.includes(k))).toEqual([]);
+    // no AUTH_INSTANCE: bound to every interface, a replica answers as its host name
+    expect(env.AUTH_INSTANCE).toBeUndefined();
+    const config = validateAuthServiceEnv(env);
+    expect(config.grpcUrl).toMatch(/^0\.0\.0\.0:/);
+    expect(config.instance).toBe(hostname());
+    expect(config.metricsPort).toBeGreaterThan(0);
   });
 
-  it('has Prometheus scrape /metrics of both replicas on the app port', () => {
+  it('has Prometheus scrape /metrics of both user-service replicas on the app port, and every auth replica', () => {
     const prometheus = execFileSync(
       'python3',
       ['-c', 'import sys,yaml,json; json.dump(yaml.safe_load(sys.stdin), sys.stdout)'],
@@ -260,10 +267,20 @@ describe('docker/: compose file, Dockerfile, Prometheus and Grafana provisioning
         encoding: 'utf8',
       },
     );
-    const [job] = JSON.parse(prometheus).scrape_configs;
+    const [job, authJob] = JSON.parse(prometheus).scrape_configs;
     expect(job.metrics_path).toBe('/metrics');
     const port = validateUserServiceEnv(userEnv('user-service-1')).httpPort;
     expect(job.static_configs[0].targets).toEqual(userServices.map((s) => `${s}:${port}`));
+    // a configuration Prometheus itself accepts (dns_sd_configs included)
+    execFileSync('promtool', ['check', 'config', join(DOCKER, 'prometheus/prometheus.yml')]);
+    // every auth replica, through the service's DNS name, on its AUTH_METRICS_PORT
+    expect(authJob.dns_sd_configs).toEqual([
+      expect.objectContaining({
+        names: ['auth-service'],
+        type: 'A',
+        port: validateAuthServiceEnv(authEnv('auth-service')).metricsPort,
+      }),
+    ]);
   });
 
   it("provisions a dashboard whose every metric exists in the app's real /metrics", () => {
@@ -307,7 +324,7 @@ describe('docker/: compose file, Dockerfile, Prometheus and Grafana provisioning
     const dockerfile = readFileSync(join(DOCKER, 'Dockerfile'), 'utf8');
     expect(dockerfile).toMatch(/AS auth-service/);
     expect(dockerfile).toMatch(/AS user-service/);
-    expect(services['auth-1'].build?.target).toBe('auth-service');
+    expect(services['auth-service'].build?.target).toBe('auth-service');
     expect(services['user-service-1'].build?.target).toBe('user-service');
   });
 });

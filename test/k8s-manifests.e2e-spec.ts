@@ -207,11 +207,25 @@ describe('docker/k8s: manifests valid against the Kubernetes API schema and in a
     expect(containerPort(auth, port.targetPort as string)).toBe(port.port);
     const authConfig = validateAuthServiceEnv(envOf(auth));
     expect(Number(authConfig.grpcUrl.split(':')[1])).toBe(port.port);
-    expect(validateUserServiceEnv(envOf(user)).authUrls).toEqual([
+    const userConfig = validateUserServiceEnv(envOf(user));
+    expect(userConfig.authUrls).toEqual([
       `dns:///auth-service-headless.${kustomization.namespace}.svc.cluster.local:${port.port}`,
     ]);
+    expect(userConfig.authDnsServers).toBeUndefined(); // the pod's resolver: CoreDNS
     expect(Object.keys(envOf(auth)).filter((k) => !AUTH_SERVICE_ENV_VARS.includes(k))).toEqual([]);
     expect(auth.readinessProbe!.grpc!.port).toBe(port.port); // grpc.health.v1, served by auth-service
+  });
+
+  it("keeps a terminating auth pod serving until the pool's next resolution has dropped it", () => {
+    const { authDnsRefreshMs } = validateUserServiceEnv(envOf(user));
+    const coreDnsTtlSeconds = 5; // CoreDNS kubernetes plugin default, headless records included
+    expect(auth.lifecycle!.preStop!.exec!.command![0]).toBe('sleep');
+    const preStop = Number(auth.lifecycle!.preStop!.exec!.command![1]);
+    expect(preStop * 1000).toBeGreaterThan(authDnsRefreshMs + coreDnsTtlSeconds * 1000);
+    // then SIGTERM: the graceful shutdown needs time left in the grace period
+    expect(authDeployment.spec!.template.spec!.terminationGracePeriodSeconds!).toBeGreaterThan(
+      preStop + 5,
+    );
   });
 
   it('selects each Service and the PodDisruptionBudget onto pods that exist, on named ports', () => {

@@ -2,20 +2,25 @@
  * `npm run demo`: user-service with the things it talks to, under load and faults, then a report.
  * Started by scripts/demo.sh (which builds the apps and makes sure a broker answers).
  *
- *   3 auth-service processes ──gRPC pool──▶ user-service ◀── cdc.users (Debezium-shaped, ~20% copies)
- *   HTTP load: GET /users/:id (bearer token verified by auth) while one auth process is SIGKILLed
+ *   auth.demo.test (dnsmasq) ─▶ 127.0.0.2…5: auth-service processes, one port
+ *        ▲ the pool resolves the name, a connection per address
+ *   user-service (gRPC pool) ◀── cdc.users (Debezium-shaped, ~20% copies)
+ *   HTTP load: GET /users/:id (bearer token verified by auth) while auth-1 is SIGKILLed and
+ *   restarted, auth-4 joins DNS (scale-up), auth-2 leaves it and then gets SIGTERM (removal)
  *
  * Prints a progress line every few seconds and a report; `--json` adds one JSON line. Exits 1 when
  * an invariant fails.
  */
-import { PGlite } from '@electric-sql/pglite';
 import { mkdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { signToken } from '../../apps/auth-service/src/auth-token';
 import { DemoProcess } from './app-process';
+import { AuthFleet } from './auth-fleet';
 import { cdcEnvelope, cdcStream, type CdcRecord } from './cdc-events';
+import { countDemoRows } from './demo-database';
+import { printDemoReport, type DemoReport } from './demo-report';
 import { metricSum } from './prometheus-text';
 
 const ROOT = join(__dirname, '../..');
@@ -27,6 +32,8 @@ const SECRET = 'demo-token-secret-0123456789';
 const CHANGES = Number(process.env.DEMO_CHANGES ?? 3000);
 const LOAD_SECONDS = Number(process.env.DEMO_LOAD_SECONDS ?? 20);
 const TTL_SECONDS = 10;
+/** The pool re-resolves auth.demo.test this often; dnsmasq's TTL is 1 s. */
+const DNS_REFRESH_MS = 1000;
 /** user-service's default store: the inbox in its own database (ids are rows there). */
 const INBOX = (process.env.KAFKA_DEDUP_STORE || 'postgres') === 'postgres';
 const WORK_DIR = join(ROOT, '.cache', `demo-${RUN}`);
@@ -54,21 +61,12 @@ async function main(): Promise<number> {
   mkdirSync(WORK_DIR, { recursive: true });
   const authMain = join(ROOT, 'dist/apps/auth-service/apps/auth-service/src/main.js');
   const userMain = join(ROOT, 'dist/apps/user-service/apps/user-service/src/main.js');
-  const authPorts = [await freePort(), await freePort(), await freePort()];
   const [httpPort, grpcPort] = [await freePort(), await freePort()];
-  const auth = authPorts.map(
-    (port, i) =>
-      new DemoProcess(
-        `auth-${i + 1}`,
-        authMain,
-        {
-          AUTH_GRPC_URL: `127.0.0.1:${port}`,
-          AUTH_INSTANCE: `auth-${i + 1}`,
-          AUTH_TOKEN_SECRET: SECRET,
-        },
-        join(WORK_DIR, `auth-${i + 1}.log`),
-      ),
-  );
+  const auth = new AuthFleet(authMain, SECRET, WORK_DIR, {
+    grpc: await freePort(),
+    metrics: await freePort(),
+    dns: await freePort(),
+  });
   const pgliteDir = join(WORK_DIR, 'pglite');
   const userService = new DemoProcess(
     'user-service',
@@ -79,7 +77,9 @@ async function main(): Promise<number> {
       KAFKA_GROUP_ID: `user-service-demo-${RUN}`,
       HTTP_PORT: String(httpPort),
       GRPC_URL: `127.0.0.1:${grpcPort}`,
-      AUTH_GRPC_URLS: authPorts.map((p) => `127.0.0.1:${p}`).join(','),
+      AUTH_GRPC_URLS: auth.url,
+      AUTH_DNS_SERVERS: auth.dns.server,
+      AUTH_DNS_REFRESH_MS: String(DNS_REFRESH_MS),
       // short TTL and a sweep every 3 s, so the report shows ids expiring
       KAFKA_DEDUP_TTL_SECONDS: String(TTL_SECONDS),
       KAFKA_DEDUP_CLEANUP_CRON: '*/3 * * * * *',
@@ -87,9 +87,8 @@ async function main(): Promise<number> {
     },
     join(WORK_DIR, 'user-service.log'),
   );
-  const everything = [userService, ...auth];
   const stopAll = async (): Promise<void> => {
-    await Promise.all(everything.map((p) => p.stop('SIGTERM')));
+    await Promise.all([userService.stop('SIGTERM'), auth.stop()]);
   };
   process.once('SIGINT', () => void stopAll().then(() => process.exit(130)));
   process.once('SIGTERM', () => void stopAll().then(() => process.exit(143)));
@@ -98,9 +97,9 @@ async function main(): Promise<number> {
 
   try {
     say(`broker ${BROKER}, topic ${TOPIC}, logs in ${WORK_DIR}`);
-    await Promise.all(auth.map((a) => a.start(/auth-service listening on/)));
+    await auth.start(3);
     say(
-      `3 auth-service processes on ports ${authPorts.join(', ')} (pids ${auth.map((a) => a.pid).join(', ')})`,
+      `DNS ${auth.dns.server}: ${auth.host} -> ${auth.inDns.map((n) => auth.describe(n)).join(', ')}`,
     );
     await userService.start(/\[user-service\] listening on/);
     say(
@@ -151,12 +150,17 @@ async function main(): Promise<number> {
       }
     })();
 
-    // HTTP load with a fault: SIGKILL one auth process part-way, restart it later.
+    // HTTP load while auth churns: a crash (SIGKILL, restart), a scale-up, a graceful removal.
     const token = signToken('demo-caller', SECRET);
     const http = { requests: 0, ok: 0, notYet: 0, failed: 0 };
     const failures = new Map<string, number>();
     let authKills = 0;
-    const loadEnds = Date.now() + LOAD_SECONDS * 1000;
+    let removedLateCalls = -1;
+    const churn = { scaleUps: 0, removals: 0 };
+    const loadStart = Date.now();
+    const loadEnds = loadStart + LOAD_SECONDS * 1000;
+    const at = (share: number): Promise<void> =>
+      sleep(Math.max(0, loadStart + share * LOAD_SECONDS * 1000 - Date.now()));
     await sleep(500); // the load users are the first records
     const worker = async (w: number): Promise<void> => {
       for (let i = w; Date.now() < loadEnds; i += 4) {
@@ -172,7 +176,7 @@ async function main(): Promise<number> {
             http.ok++; // not consumed yet: a correct answer
           else {
             http.failed++;
-            const key = `${res.status} ${body.message ?? ''}`.slice(0, 120);
+            const key = `${res.status} ${body.message ?? ''}`.slice(0, 400);
             failures.set(key, (failures.get(key) ?? 0) + 1);
           }
         } catch (error) {
@@ -182,13 +186,24 @@ async function main(): Promise<number> {
       }
     };
     const chaos = (async () => {
-      await sleep((LOAD_SECONDS * 1000) / 3);
-      say(`SIGKILL auth-1 (pid ${auth[0].pid})`);
-      await auth[0].stop('SIGKILL');
+      await at(0.2);
+      say(`SIGKILL ${auth.describe('auth-1')} (its address stays in DNS)`);
+      await auth.kill('auth-1');
       authKills++;
-      await sleep(5000);
-      await auth[0].start(/auth-service listening on/);
-      say(`restarted auth-1 (pid ${auth[0].pid})`);
+      await sleep(4000);
+      await auth.restart('auth-1');
+      say(`restarted ${auth.describe('auth-1')}`);
+      await at(0.5);
+      const added = await auth.add();
+      churn.scaleUps++;
+      say(`scale-up: ${auth.describe(added)} serves, joins ${auth.host} in DNS`);
+      await at(0.65);
+      // what Kubernetes does: the pod leaves the endpoints, preStop sleeps, then SIGTERM
+      const graceMs = DNS_REFRESH_MS + 2000; // > refresh + 1 s TTL
+      say(`removal: auth-2 leaves DNS; SIGTERM after ${graceMs} ms + a 1 s check`);
+      removedLateCalls = await auth.remove('auth-2', graceMs, 1000);
+      churn.removals++;
+      say(`auth-2 exited (calls it got in the second before its SIGTERM: ${removedLateCalls})`);
     })();
     const progress = setInterval(() => {
       void metrics()
@@ -230,40 +245,25 @@ async function main(): Promise<number> {
     }
     clearInterval(progress);
     const text = await metrics();
+    const callsByAuthProcess = await auth.callsByReplica();
     const health = (await (await fetch(`${base}/health`)).json()) as {
       status: string;
-      details: Record<string, { status: string }>;
+      details: Record<
+        string,
+        { status: string; endpoints?: { address: string; state: string; connections: number }[] }
+      >;
     };
 
     // The database: stop user-service gracefully (offsets committed, DB closed), then count.
     await userService.stop('SIGTERM');
-    let userEventRows: number;
-    let distinctRows: number;
-    /** Inbox rows of this run left after the TTL and the sweeps (the inbox store only). */
-    let inboxRows = 0;
-    const INBOX_ROWS = `SELECT count(*)::int AS n FROM kafka_dedup_inbox WHERE scope LIKE '%/' || $1`;
-    if (process.env.DATABASE_URL) {
-      const { Client } = await import('pg');
-      const client = new Client({ connectionString: process.env.DATABASE_URL });
-      await client.connect();
-      const { rows } = await client.query<{ rows: string; distinct: string }>(
-        `SELECT count(*) AS rows, count(DISTINCT (source_lsn, tx_id)) AS distinct FROM user_events WHERE topic = $1`,
-        [TOPIC],
-      );
-      if (INBOX) inboxRows = (await client.query<{ n: number }>(INBOX_ROWS, [TOPIC])).rows[0].n;
-      await client.end();
-      [userEventRows, distinctRows] = [Number(rows[0].rows), Number(rows[0].distinct)];
-    } else {
-      const db = new PGlite(pgliteDir);
-      const { rows } = await db.query<{ rows: number; distinct: number }>(
-        'SELECT count(*)::int AS rows, count(DISTINCT (source_lsn, tx_id))::int AS distinct FROM user_events',
-      );
-      if (INBOX) inboxRows = (await db.query<{ n: number }>(INBOX_ROWS, [TOPIC])).rows[0].n;
-      await db.close();
-      [userEventRows, distinctRows] = [rows[0].rows, rows[0].distinct];
-    }
+    const { userEventRows, distinctRows, inboxRows } = await countDemoRows(
+      TOPIC,
+      INBOX,
+      pgliteDir,
+      process.env.DATABASE_URL,
+    );
 
-    const report = {
+    const report: DemoReport = {
       eventsProduced: records.length,
       uniqueEvents,
       duplicatesProduced: stream.duplicates,
@@ -275,6 +275,13 @@ async function main(): Promise<number> {
       httpFailed: http.failed,
       http404BeforeConsumed: http.notYet,
       authKills,
+      callsByAuthProcess,
+      authScaleUps: churn.scaleUps,
+      authRemovals: churn.removals,
+      removedAuthCallsAfterGrace: removedLateCalls,
+      authEndpointsAtEnd: (health.details['grpc-pool:auth']?.endpoints ?? []).map(
+        (e) => `${e.address} ${e.state} ${e.connections}`,
+      ),
       callsFailedOver: metricSum(text, 'grpc_connection_switched_total', { pool: 'auth' }),
       grpcRetries: metricSum(text, 'grpc_fallback_retry_total', { pool: 'auth' }),
       ttlSweeps: metricSum(text, 'kafka_dedup_cleanup_duration_seconds_count'),
@@ -282,63 +289,7 @@ async function main(): Promise<number> {
       health: health.status,
       seconds: Math.round((Date.now() - started) / 100) / 10,
     };
-    const checks: [string, boolean][] = [
-      ['user_events rows == unique events', report.userEventRows === report.uniqueEvents],
-      [
-        'every unique event written (distinct positions == unique)',
-        report.distinctUserEventRows === report.uniqueEvents,
-      ],
-      [
-        'duplicates skipped == redelivered copies produced',
-        report.duplicatesSkipped === report.duplicatesProduced,
-      ],
-      [
-        'no HTTP request failed while an auth process was killed',
-        report.httpFailed === 0 && report.httpRequests > 0,
-      ],
-      ['TTL sweeps ran and expired every id', report.ttlSweeps > 0 && report.liveIdsAtEnd === 0],
-      ['/health ok at the end', report.health === 'ok'],
-    ];
-    const w = (label: string, value: unknown): string => `  ${label.padEnd(34)} ${String(value)}`;
-    // with --json, stdout carries only the JSON line; the table goes to stderr
-    (JSON_OUT ? console.error : console.log)(
-      [
-        '',
-        'user-service demo report',
-        w(
-          'events produced',
-          `${report.eventsProduced} (${report.duplicatesProduced} redelivered copies)`,
-        ),
-        w('unique events', report.uniqueEvents),
-        w('duplicates skipped (dedup)', report.duplicatesSkipped),
-        w('user_events rows (database)', report.userEventRows),
-        w(
-          'HTTP GET /users/:id ok / failed',
-          `${report.httpOk} / ${report.httpFailed} of ${report.httpRequests}`,
-        ),
-        w('auth processes SIGKILLed', report.authKills),
-        w(
-          'calls failed over (gRPC pool)',
-          `${report.callsFailedOver} (retries ${report.grpcRetries})`,
-        ),
-        w('TTL sweeps run', `${report.ttlSweeps} (live ids at end: ${report.liveIdsAtEnd})`),
-        w(
-          '/health',
-          `${report.health} (${Object.entries(health.details)
-            .map(([k, v]) => `${k} ${v.status}`)
-            .join(', ')})`,
-        ),
-        w('took', `${report.seconds}s`),
-        '',
-        ...checks.map(([name, ok]) => `  ${ok ? 'PASS' : 'FAIL'} ${name}`),
-        ...(failures.size
-          ? ['  HTTP failures:', ...[...failures].map(([k, n]) => `    ${n} × ${k}`)]
-          : []),
-      ].join('\n'),
-    );
-    if (JSON_OUT)
-      console.log(JSON.stringify({ ...report, invariantsOk: checks.every(([, ok]) => ok) }));
-    return checks.every(([, ok]) => ok) ? 0 : 1;
+    return printDemoReport(report, health.details, failures, JSON_OUT) ? 0 : 1;
   } finally {
     await stopAll();
     if (!process.env.DEMO_KEEP_LOGS)

@@ -5,7 +5,11 @@ import { repoFile } from '../../shared/repo-file';
 import { DEV_TOKEN_SECRET, validateAuthServiceEnv } from './auth-service.env';
 import { AuthModule } from './auth.module';
 
-/** One auth-service process; run several on different AUTH_GRPC_URL ports. */
+/**
+ * One auth-service process; run several on different AUTH_GRPC_URL ports, or on one port of
+ * different local addresses (127.0.0.2…N, pods). SIGTERM shuts it down gracefully: GOAWAY to its
+ * clients, calls in flight finish (`tryShutdown`), then the process exits.
+ */
 async function bootstrap(): Promise<void> {
   const config = validateAuthServiceEnv(process.env);
   const logger = new Logger(config.instance);
@@ -21,6 +25,7 @@ async function bootstrap(): Promise<void> {
         protoPath: [repoFile('apps/proto/auth.proto'), repoFile('apps/proto/health.proto')],
         url: config.grpcUrl,
         loader: { keepCase: true },
+        gracefulShutdown: true,
       },
       logger: ['error', 'warn', 'log'],
     },

@@ -51,7 +51,7 @@ describe('validateUserServiceEnv', () => {
     expect(message).toContain('HTTP_PORT="eighty"');
     expect(message).toContain('KAFKA_DEDUP_STORE="disk" (expected one of memory, redis, postgres)');
     expect(message).toContain(
-      'AUTH_GRPC_URLS="auth" (expected a comma-separated list of host:port or dns:///host:port)',
+      'AUTH_GRPC_URLS="auth" (expected a comma-separated list of host:port, or one dns:///name:port',
     );
     expect(message).toContain('DATABASE_URL="postgres://user:***@db:port/users"');
     expect(message).toContain(
@@ -69,16 +69,68 @@ describe('validateUserServiceEnv', () => {
     expect(config.dedupStore).toBe('postgres');
   });
 
-  it('takes auth addresses as host:port or dns:///host:port (a headless Service name)', () => {
-    const urls =
-      'dns:///auth-service-headless.nest-resilience.svc.cluster.local:50061,10.0.0.7:50061';
-    expect(validateUserServiceEnv({ AUTH_GRPC_URLS: urls }).authUrls).toEqual([
-      'dns:///auth-service-headless.nest-resilience.svc.cluster.local:50061',
-      '10.0.0.7:50061',
-    ]);
-    expect(() => validateUserServiceEnv({ AUTH_GRPC_URLS: 'dns://auth:50061' })).toThrow(
-      /AUTH_GRPC_URLS="dns:\/\/auth:50061"/,
+  it('takes auth addresses as a host:port list, or one dns:///name:port the pool resolves itself', () => {
+    const fixed = validateUserServiceEnv({ AUTH_GRPC_URLS: 'a:50061, 10.0.0.7:50061' });
+    expect(fixed.authUrls).toEqual(['a:50061', '10.0.0.7:50061']);
+    expect([fixed.authDnsServers, fixed.grpcPoolSizeMax]).toEqual([undefined, undefined]);
+    const name = 'dns:///auth-service-headless.nest-resilience.svc.cluster.local:50061';
+    expect(validateUserServiceEnv({ AUTH_GRPC_URLS: name })).toMatchObject({
+      authUrls: [name],
+      authDnsRefreshMs: 10_000,
+    });
+    expect(
+      validateUserServiceEnv({
+        AUTH_GRPC_URLS: 'dns:///auth.demo.test:50061',
+        AUTH_DNS_SERVERS: '127.0.0.1:5353, 10.96.0.10,[::1]:53',
+        AUTH_DNS_REFRESH_MS: '1000',
+        GRPC_POOL_SIZE: '1',
+        GRPC_POOL_SIZE_MAX: '4',
+      }),
+    ).toMatchObject({
+      authDnsServers: ['127.0.0.1:5353', '10.96.0.10', '[::1]:53'],
+      authDnsRefreshMs: 1000,
+      grpcPoolSize: 1,
+      grpcPoolSizeMax: 4,
+    });
+  });
+
+  it('rejects a dns:/// entry among others, an IP or a malformed one, naming AUTH_GRPC_URLS', () => {
+    const expected =
+      '(expected a comma-separated list of host:port, or one dns:///name:port (a DNS name, e.g. a headless Service))';
+    for (const value of [
+      'dns:///auth:50061,10.0.0.7:50061',
+      'dns://auth:50061',
+      'dns:///10.0.0.7:50061',
+      'auth',
+    ])
+      expect(() => validateUserServiceEnv({ AUTH_GRPC_URLS: value })).toThrow(
+        `AUTH_GRPC_URLS=${JSON.stringify(value)} ${expected}`,
+      );
+  });
+
+  it('names a bad AUTH_DNS_SERVERS, AUTH_DNS_REFRESH_MS or GRPC_POOL_SIZE_MAX with its value', () => {
+    const dns = { AUTH_GRPC_URLS: 'dns:///auth.test:50061' };
+    expect(() => validateUserServiceEnv({ ...dns, AUTH_DNS_SERVERS: 'dns.local:53' })).toThrow(
+      'AUTH_DNS_SERVERS="dns.local:53" (expected a comma-separated list of ip, ip:port or [ipv6]:port)',
     );
+    expect(() => validateUserServiceEnv({ ...dns, AUTH_DNS_REFRESH_MS: '50' })).toThrow(
+      'AUTH_DNS_REFRESH_MS="50" (expected an integer from 100 to 600000)',
+    );
+    expect(() =>
+      validateUserServiceEnv({ ...dns, GRPC_POOL_SIZE: '3', GRPC_POOL_SIZE_MAX: '2' }),
+    ).toThrow('GRPC_POOL_SIZE_MAX="2" (expected an integer from 3 to 64)');
+    expect(() => validateUserServiceEnv({ GRPC_POOL_SIZE_MAX: 'many' })).toThrow(
+      'GRPC_POOL_SIZE_MAX="many"',
+    );
+  });
+
+  it('accepts DNS settings beside static addresses (unused), so a rollback changes one variable', () => {
+    const config = validateUserServiceEnv({
+      AUTH_GRPC_URLS: 'a:1',
+      AUTH_DNS_SERVERS: '127.0.0.1:53',
+      AUTH_DNS_REFRESH_MS: '1000',
+    });
+    expect(config.authUrls).toEqual(['a:1']);
   });
 
   it('keeps the event-loop stall hook off unless DEBUG_EVENT_LOOP_STALL_MS is set', () => {

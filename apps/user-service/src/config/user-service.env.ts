@@ -1,8 +1,14 @@
 import { validateCronExpression } from 'cron';
 import { EnvReader, InvalidEnvironmentError } from '../../../shared/env-reader';
+import {
+  AUTH_TARGET_ENV_DEFAULTS,
+  AUTH_TARGET_OPTIONAL_VARS,
+  readAuthTarget,
+  type AuthTargetConfig,
+} from './auth-target.env';
 
 /** The validated configuration of user-service (`ConfigService<UserServiceConfig, true>`). */
-export interface UserServiceConfig {
+export interface UserServiceConfig extends AuthTargetConfig {
   httpHost: string;
   httpPort: number;
   grpcUrl: string;
@@ -21,7 +27,6 @@ export interface UserServiceConfig {
   dedupStore: 'memory' | 'redis' | 'postgres';
   dedupRedisUrl: string;
   dedupCleanupCron: string;
-  authUrls: string[];
   grpcPoolSize: number;
   authTimeoutMs: number;
   /** Set: node-postgres on this server. Unset: embedded PGlite in {@link pgliteDataDir}. */
@@ -50,7 +55,7 @@ export const USER_SERVICE_ENV_DEFAULTS = {
   KAFKA_DEDUP_STORE: 'postgres',
   KAFKA_DEDUP_REDIS_URL: 'redis://127.0.0.1:6379',
   KAFKA_DEDUP_CLEANUP_CRON: '0 */10 * * * *',
-  AUTH_GRPC_URLS: '127.0.0.1:50061',
+  ...AUTH_TARGET_ENV_DEFAULTS,
   GRPC_POOL_SIZE: 3,
   AUTH_TIMEOUT_MS: 2500,
   PGLITE_DATA_DIR: 'memory://',
@@ -62,6 +67,7 @@ export const USER_SERVICE_ENV_VARS: readonly string[] = [
   ...Object.keys(USER_SERVICE_ENV_DEFAULTS),
   'KAFKA_BROKERS',
   'DATABASE_URL',
+  ...AUTH_TARGET_OPTIONAL_VARS,
 ];
 
 const D = USER_SERVICE_ENV_DEFAULTS;
@@ -77,6 +83,7 @@ const D = USER_SERVICE_ENV_DEFAULTS;
 export function validateUserServiceEnv(env: Record<string, unknown>): UserServiceConfig {
   const r = new EnvReader(env);
   const kafkaPort = r.int('KAFKA_PORT', D.KAFKA_PORT, 1, 65535);
+  const grpcPoolSize = r.int('GRPC_POOL_SIZE', D.GRPC_POOL_SIZE, 1, 64);
   const config: UserServiceConfig = {
     httpHost: r.string('HTTP_HOST', D.HTTP_HOST),
     httpPort: r.int('HTTP_PORT', D.HTTP_PORT, 0, 65535),
@@ -95,8 +102,7 @@ export function validateUserServiceEnv(env: Record<string, unknown>): UserServic
     ] as const),
     dedupRedisUrl: r.url('KAFKA_DEDUP_REDIS_URL', ['redis:', 'rediss:']) ?? D.KAFKA_DEDUP_REDIS_URL,
     dedupCleanupCron: r.string('KAFKA_DEDUP_CLEANUP_CRON', D.KAFKA_DEDUP_CLEANUP_CRON),
-    authUrls: grpcTargets(r, 'AUTH_GRPC_URLS', D.AUTH_GRPC_URLS),
-    grpcPoolSize: r.int('GRPC_POOL_SIZE', D.GRPC_POOL_SIZE, 1, 64),
+    grpcPoolSize,
     authTimeoutMs: r.int('AUTH_TIMEOUT_MS', D.AUTH_TIMEOUT_MS, 10, 60_000),
     databaseUrl: r.url('DATABASE_URL', ['postgres:', 'postgresql:']),
     pgliteDataDir: r.string('PGLITE_DATA_DIR', D.PGLITE_DATA_DIR),
@@ -106,6 +112,7 @@ export function validateUserServiceEnv(env: Record<string, unknown>): UserServic
       0,
       600_000,
     ),
+    ...readAuthTarget(r, grpcPoolSize),
   };
   if (!/^[\w.-]{1,249}$/.test(config.cdcTopic))
     r.fail('CDC_TOPIC', config.cdcTopic, 'a Kafka topic name');
@@ -117,18 +124,6 @@ export function validateUserServiceEnv(env: Record<string, unknown>): UserServic
     );
   if (r.problems.length > 0) throw new InvalidEnvironmentError('user-service', r.problems);
   return config;
-}
-
-/**
- * gRPC targets: `host:port`, or `dns:///host:port` (a name grpc-js resolves itself, e.g. a
- * Kubernetes headless Service).
- */
-function grpcTargets(r: EnvReader, name: string, fallback: string): string[] {
-  const value = r.string(name, fallback);
-  const list = value.split(',').map((a) => a.trim());
-  if (list.some((a) => !/^(dns:\/\/\/)?[\w.-]+:\d{1,5}$/.test(a)))
-    r.fail(name, value, 'a comma-separated list of host:port or dns:///host:port');
-  return list;
 }
 
 /**
