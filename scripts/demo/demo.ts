@@ -186,14 +186,16 @@ async function main(): Promise<number> {
       }
     };
     const chaos = (async () => {
-      await at(0.2);
+      await at(0.1);
       say(`SIGKILL ${auth.describe('auth-1')} (its address stays in DNS)`);
       await auth.kill('auth-1');
       authKills++;
       await sleep(4000);
       await auth.restart('auth-1');
       say(`restarted ${auth.describe('auth-1')}`);
-      await at(0.5);
+      // Early enough that the new replica has most of the load left: the pool's latency-aware
+      // balancing gives a cold process few calls until its first answers' peak has decayed.
+      await at(0.4);
       const added = await auth.add();
       churn.scaleUps++;
       say(`scale-up: ${auth.describe(added)} serves, joins ${auth.host} in DNS`);
