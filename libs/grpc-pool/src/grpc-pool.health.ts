@@ -1,5 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { healthResult, type HealthResult } from '@nest-resilience/common';
+import {
+  applyWhenDown,
+  checkWhenDown,
+  healthResult,
+  type DegradableHealthResult,
+  type HealthResult,
+  type WhenDown,
+} from '@nest-resilience/common';
 import type { GrpcPool } from './pool/grpc-pool';
 
 /** Options of {@link GrpcPoolHealthIndicator.isHealthy}. */
@@ -16,19 +23,14 @@ export interface GrpcPoolHealthCheckOptions {
    * service is down. `'degraded'` needs `@nestjs/terminus` ≥ 12 (11 leaves such a result out).
    * @default 'down'
    */
-  whenDown?: 'down' | 'degraded';
+  whenDown?: WhenDown;
 }
 
 /**
  * {@link HealthResult} whose status may also be `degraded` (terminus ≥ 12: the check passes and
  * the overall status becomes `degraded`).
  */
-export type GrpcPoolHealthResult = Record<
-  string,
-  { status: 'up' | 'down' | 'degraded' } & Record<string, unknown>
->;
-
-const WHEN_DOWN: readonly string[] = ['down', 'degraded'];
+export type GrpcPoolHealthResult = DegradableHealthResult;
 
 /**
  * `@nestjs/terminus` indicator of a pool (terminus itself is only needed by the app's
@@ -52,15 +54,12 @@ export class GrpcPoolHealthIndicator {
     pool: GrpcPool,
     options: number | GrpcPoolHealthCheckOptions = {},
   ): HealthResult | GrpcPoolHealthResult {
-    const { minHealthy = 1, whenDown = 'down' } =
+    const { minHealthy = 1, whenDown: given } =
       typeof options === 'number' ? { minHealthy: options } : options;
+    const whenDown = checkWhenDown('GrpcPoolHealthIndicator', given);
     if (!Number.isInteger(minHealthy) || minHealthy < 1)
       throw new TypeError(
         `GrpcPoolHealthIndicator: minHealthy must be an integer ≥ 1, got ${String(minHealthy)}`,
-      );
-    if (!WHEN_DOWN.includes(whenDown))
-      throw new TypeError(
-        `GrpcPoolHealthIndicator: whenDown must be 'down' or 'degraded', got ${JSON.stringify(whenDown)}`,
       );
     const report = pool.healthReport();
     const key = `grpc-pool:${pool.name}`;
@@ -72,8 +71,6 @@ export class GrpcPoolHealthIndicator {
     };
     if (report.healthy >= minHealthy) return healthResult(key, true, data);
     const message = `${report.healthy} of ${report.size} connection(s) healthy (needs ${minHealthy}): calls to grpc pool "${pool.name}" fail fast`;
-    return whenDown === 'degraded'
-      ? { [key]: { ...data, message, status: 'degraded' } }
-      : healthResult(key, false, { ...data, message });
+    return applyWhenDown(key, healthResult(key, false, { ...data, message }), whenDown);
   }
 }

@@ -1,5 +1,12 @@
 import { Injectable, Optional } from '@nestjs/common';
-import { healthResult, type HealthResult } from '@nest-resilience/common';
+import {
+  applyWhenDown,
+  checkWhenDown,
+  healthResult,
+  type DegradableHealthResult,
+  type HealthResult,
+  type WhenDown,
+} from '@nest-resilience/common';
 import { DedupStore } from './stores/dedup.store';
 import { PostgresInboxStore } from './stores/postgres/postgres-inbox.store';
 import { RedisDedupStore } from './stores/redis/redis.store';
@@ -20,19 +27,14 @@ export interface DedupHealthCheckOptions {
    * rotation). `'degraded'` needs `@nestjs/terminus` ≥ 12 (11 leaves such a result out).
    * @default 'down'
    */
-  whenDown?: 'down' | 'degraded';
+  whenDown?: WhenDown;
 }
 
 /**
  * {@link HealthResult} whose status may also be `degraded` (terminus ≥ 12: the check passes and
  * the overall status becomes `degraded`).
  */
-export type DedupHealthResult<Key extends string = string> = Record<
-  Key,
-  { status: 'up' | 'down' | 'degraded' } & Record<string, unknown>
->;
-
-const WHEN_DOWN: readonly string[] = ['down', 'degraded'];
+export type DedupHealthResult<Key extends string = string> = DegradableHealthResult<Key>;
 
 /**
  * `@nestjs/terminus` indicator of the dedup store (terminus itself is only needed by the app's
@@ -62,21 +64,15 @@ export class DedupHealthIndicator {
     key: Key = 'kafka-dedup' as Key,
     options: number | DedupHealthCheckOptions = {},
   ): Promise<HealthResult<Key> | DedupHealthResult<Key>> {
-    const { timeoutMs = 1_000, whenDown = 'down' } =
+    const { timeoutMs = 1_000, whenDown: given } =
       typeof options === 'number' ? { timeoutMs: options } : options;
+    const whenDown = checkWhenDown('DedupHealthIndicator', given);
     if (!(Number.isFinite(timeoutMs) && timeoutMs > 0))
       throw new TypeError(
         `DedupHealthIndicator: timeoutMs must be a number > 0, got ${String(timeoutMs)}`,
       );
-    if (!WHEN_DOWN.includes(whenDown))
-      throw new TypeError(
-        `DedupHealthIndicator: whenDown must be 'down' or 'degraded', got ${JSON.stringify(whenDown)}`,
-      );
     const result = withWindow(key, await this.check(key, timeoutMs), this.window?.report());
-    const entry = result[key];
-    return entry.status === 'down' && whenDown === 'degraded'
-      ? ({ [key]: { ...entry, status: 'degraded' } } as unknown as DedupHealthResult<Key>)
-      : result;
+    return applyWhenDown(key, result, whenDown);
   }
 
   private async check<Key extends string>(key: Key, timeoutMs: number): Promise<HealthResult<Key>> {

@@ -1,4 +1,4 @@
-import type { HealthResult } from '@nest-resilience/common';
+import type { DegradableHealthResult, HealthResult } from '@nest-resilience/common';
 import { windowBelowMinimum } from './window.messages';
 
 /** The window fields of the health indicator's result. */
@@ -10,12 +10,6 @@ export interface WindowReport {
   /** False when Redis may evict dedup keys (see `kafka_dedup_window_reliable`). */
   windowReliable: boolean;
 }
-
-/** A health result whose status may also be `degraded` (terminus ≥ 12). @internal */
-export type WindowedHealthResult<Key extends string> = Record<
-  Key,
-  { status: 'up' | 'down' | 'degraded' } & Record<string, unknown>
->;
 
 /**
  * Adds the window to a store's health result; a store that is up is reported `degraded` when the
@@ -29,7 +23,7 @@ export function withWindow<Key extends string>(
   key: Key,
   result: HealthResult<Key>,
   report: WindowReport | undefined,
-): HealthResult<Key> | WindowedHealthResult<Key> {
+): HealthResult<Key> | DegradableHealthResult<Key> {
   if (report === undefined) return result;
   const entry: { status: 'up' | 'down' | 'degraded' } & Record<string, unknown> = {
     ...result[key],
@@ -39,5 +33,5 @@ export function withWindow<Key extends string>(
     entry.status = 'degraded';
     entry.message = windowBelowMinimum(report.windowSeconds, report.minWindowSeconds);
   }
-  return { [key]: entry } as WindowedHealthResult<Key>;
+  return { [key]: entry } as DegradableHealthResult<Key>;
 }
