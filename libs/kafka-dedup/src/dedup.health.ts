@@ -10,7 +10,7 @@ import {
 import { DedupStore } from './stores/dedup.store';
 import { PostgresInboxStore } from './stores/postgres/postgres-inbox.store';
 import { RedisDedupStore } from './stores/redis/redis.store';
-import { DedupWindow } from './window/dedup-window';
+import { DedupWindow } from './dedup.window';
 import { withWindow } from './window/window-health';
 
 /** Options of {@link DedupHealthIndicator.isHealthy}. */

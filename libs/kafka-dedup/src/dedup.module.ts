@@ -19,7 +19,7 @@ import { MemoryDedupStore } from './stores/memory/memory.store';
 import { InboxTransaction } from './stores/postgres/inbox.context';
 import { PostgresInboxStore } from './stores/postgres/postgres-inbox.store';
 import { RedisDedupStore } from './stores/redis/redis.store';
-import { DedupWindow } from './window/dedup-window';
+import { DedupWindow } from './dedup.window';
 
 /**
  * Effectively-once processing for Kafka handlers.

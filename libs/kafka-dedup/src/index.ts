@@ -11,7 +11,7 @@ export {
   type DedupHealthCheckOptions,
   type DedupHealthResult,
 } from './dedup.health';
-export { DedupWindow } from './window/dedup-window';
+export { DedupWindow } from './dedup.window';
 export type { WindowReport } from './window/window-health';
 export type { DedupAdaptiveTtlOptions } from './window/adaptive-ttl.options';
 export { DedupEvictionPolicyError } from './errors/eviction-policy.error';

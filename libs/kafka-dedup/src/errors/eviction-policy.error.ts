@@ -1,4 +1,4 @@
-import { EVICTING_POLICY_FIX, evictingPolicyText } from '../window/window.messages';
+import { EVICTING_POLICY_FIX, evictingPolicyText } from './window.messages';
 
 /**
  * The Redis store's bootstrap found a `maxmemory-policy` that can evict dedup keys (`allkeys-*`,

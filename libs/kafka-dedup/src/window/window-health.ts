@@ -1,5 +1,5 @@
 import type { DegradableHealthResult, HealthResult } from '@nest-resilience/common';
-import { windowBelowMinimum } from './window.messages';
+import { windowBelowMinimum } from '../errors/window.messages';
 
 /** The window fields of the health indicator's result. */
 export interface WindowReport {

@@ -3,7 +3,7 @@ import { positiveInt } from '../options/option-checks';
 import { entriesForBudget } from '../stores/memory/memory-budget';
 import type { ResolvedAdaptiveTtl } from './adaptive-ttl';
 import { resolveAdaptiveTtl } from './adaptive-ttl.options';
-import { parseByteSize } from './byte-size';
+import { parseByteSize } from '../util/byte-size';
 
 /** Default `maxEntries` of the memory store. */
 const MAX_ENTRIES = 1_000_000;

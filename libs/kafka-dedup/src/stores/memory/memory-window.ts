@@ -1,4 +1,4 @@
-import { earlyEvictionWarning } from '../../window/window.messages';
+import { earlyEvictionWarning } from '../../errors/window.messages';
 import { tableBytesFor } from './memory-budget';
 
 /** What the memory store tells the window (all read off the hot path). @internal */

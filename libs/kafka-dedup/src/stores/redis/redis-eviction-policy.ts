@@ -1,6 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import { DedupEvictionPolicyError } from '../../errors/eviction-policy.error';
-import { EVICTING_POLICY_FIX, evictingPolicyText } from '../../window/window.messages';
+import { EVICTING_POLICY_FIX, evictingPolicyText } from '../../errors/window.messages';
 import { isCluster, type RedisLike } from './redis-client';
 
 /** What the bootstrap learnt of the Redis eviction settings. @internal */

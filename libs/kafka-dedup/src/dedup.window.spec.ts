@@ -1,11 +1,11 @@
 import { Logger } from '@nestjs/common';
 import { register } from 'prom-client';
-import { DEDUP_METRICS } from '../dedup.constants';
-import { resolveDedupOptions } from '../dedup.options';
-import type { DedupModuleOptions } from '../dedup.options';
-import { MemoryDedupStore } from '../stores/memory/memory.store';
-import { DedupWindow } from './dedup-window';
-import { withWindow } from './window-health';
+import { DEDUP_METRICS } from './dedup.constants';
+import { resolveDedupOptions } from './dedup.options';
+import type { DedupModuleOptions } from './dedup.options';
+import { MemoryDedupStore } from './stores/memory/memory.store';
+import { DedupWindow } from './dedup.window';
+import { withWindow } from './window/window-health';
 
 async function values(
   name: string,

@@ -1,14 +1,14 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { DEDUP_METRICS, DEDUP_RESOLVED_OPTIONS } from '../dedup.constants';
-import type { ResolvedDedupOptions } from '../dedup.options';
+import { DEDUP_METRICS, DEDUP_RESOLVED_OPTIONS } from './dedup.constants';
+import type { ResolvedDedupOptions } from './dedup.options';
 import { counter, gauge, histogram } from '@nest-resilience/common';
-import { DedupStore } from '../stores/dedup.store';
-import { MemoryDedupStore } from '../stores/memory/memory.store';
-import { MemoryWindow } from '../stores/memory/memory-window';
-import { RedisDedupStore } from '../stores/redis/redis.store';
-import { AdaptiveTtl } from './adaptive-ttl';
-import { DUPLICATE_AGE_BUCKETS, duplicateAgeSeconds } from './duplicate-age';
-import type { WindowReport } from './window-health';
+import { DedupStore } from './stores/dedup.store';
+import { MemoryDedupStore } from './stores/memory/memory.store';
+import { MemoryWindow } from './stores/memory/memory-window';
+import { RedisDedupStore } from './stores/redis/redis.store';
+import { AdaptiveTtl } from './window/adaptive-ttl';
+import { DUPLICATE_AGE_BUCKETS, duplicateAgeSeconds } from './window/duplicate-age';
+import type { WindowReport } from './window/window-health';
 
 /** How often the memory store's early evictions are looked at (a counter comparison). */
 const CHECK_EVERY_MS = 1_000;

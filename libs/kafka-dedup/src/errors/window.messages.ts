@@ -1,4 +1,4 @@
-import { formatByteSize } from './byte-size';
+import { formatByteSize } from '../util/byte-size';
 
 /** Texts of the window's warnings and errors. @internal */
 
