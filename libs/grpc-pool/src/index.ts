@@ -21,7 +21,7 @@ export { GRPC_POOL_METRICS } from './grpc-pool.constants';
 export type { CircuitState, EjectionReason } from './connection/connection-breaker';
 export * from './errors/grpc-pool.errors';
 export type * from './options/grpc-pool-options.interface';
-export type * from './discovery/discovery-options.interface';
+export type * from './options/discovery-options.interface';
 export type { GrpcPoolEndpointReport } from './discovery/endpoint-set';
 export type { ResolutionResult } from './discovery/dns-lookup';
 export { GrpcPoolDiscoveryError } from './discovery/discovery.errors';

@@ -7,7 +7,7 @@ import type {
 } from './pool-connection';
 import { PoolConnection } from './pool-connection';
 import type { ProtoService } from './proto-services';
-import { discoveredChannelOptions } from '../discovery/discovered-channel-options';
+import { discoveredChannelOptions } from './discovered-channel-options';
 
 /**
  * The pool's current connections: `size` per target. Recycling swaps one for a fresh one in

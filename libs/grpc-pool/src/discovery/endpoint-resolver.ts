@@ -1,5 +1,5 @@
 import type { Logger } from '@nestjs/common';
-import type { ResolvedDiscovery } from './discovery.options';
+import type { ResolvedDiscovery } from '../options/discovery.options';
 import { GrpcPoolDiscoveryError } from './discovery.errors';
 import type { DiscoveryMetrics } from './discovery.metrics';
 import type { HostLookup, Resolution } from './dns-lookup';

@@ -1,4 +1,4 @@
-import type { ResolvedSizing } from './discovery.options';
+import type { ResolvedSizing } from '../options/discovery.options';
 import { decideResize } from './resize-decision';
 
 const sizing: ResolvedSizing = {

@@ -1,4 +1,4 @@
-import type { ResolvedSizing } from './discovery.options';
+import type { ResolvedSizing } from '../options/discovery.options';
 
 /** Load of one address over the last decision interval. @internal */
 export interface LoadSample {

@@ -1,5 +1,5 @@
 import type { Logger } from '@nestjs/common';
-import type { ResolvedSizing } from './discovery.options';
+import type { ResolvedSizing } from '../options/discovery.options';
 import type { DiscoveryMetrics } from './discovery.metrics';
 import type { EndpointSet } from './endpoint-set';
 import { decideResize } from './resize-decision';

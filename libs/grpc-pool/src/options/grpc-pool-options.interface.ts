@@ -1,9 +1,6 @@
 import type { ChannelOptions } from '@grpc/grpc-js';
 import type { Options as ProtoLoaderOptions } from '@grpc/proto-loader';
-import type {
-  GrpcPoolDiscoveryOptions,
-  GrpcPoolSizeOptions,
-} from '../discovery/discovery-options.interface';
+import type { GrpcPoolDiscoveryOptions, GrpcPoolSizeOptions } from './discovery-options.interface';
 
 /** gRPC status names the pool may retry (as in `@grpc/grpc-js` `status`). */
 export type GrpcStatusName =

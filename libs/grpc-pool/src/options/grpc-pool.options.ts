@@ -7,7 +7,7 @@ import {
   resolveSizing,
   type ResolvedDiscovery,
   type ResolvedSizing,
-} from '../discovery/discovery.options';
+} from './discovery.options';
 import type {
   GrpcPoolHedgingOptions,
   GrpcPoolOptions,
