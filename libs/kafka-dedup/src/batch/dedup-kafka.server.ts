@@ -1,10 +1,5 @@
-import {
-  KafkaHeaders,
-  ServerKafka,
-  type KafkaOptions,
-  type ReadPacket,
-} from '@nestjs/microservices';
-import type { Batch, EachBatchPayload, KafkaMessage } from 'kafkajs';
+import { ServerKafka, type KafkaOptions, type ReadPacket } from '@nestjs/microservices';
+import type { Batch, EachBatchPayload } from 'kafkajs';
 import {
   PreClaimContext,
   type HandlerPlan,
@@ -13,37 +8,16 @@ import {
 } from '../dedup.handler-plan';
 import type { DedupKey, DedupTokenedKey } from '../interfaces/dedup-key.interface';
 import { BinarySafeKafkaParser } from '../keys/binary-safe-kafka-parser';
-import { BatchClaims, type BatchSlot } from './batch-claims';
+import { BATCH_CHUNK, BatchClaims } from './batch-claims';
+import { MIXED, Slot, type LearnedPlan } from './batch-slot';
+import { handlerFailure, isRequest, keyText, type KafkaJSErrorClass } from './batch-messages';
+import { ChunkOffsets } from './chunk-offsets';
+import { InboxBatchTransaction } from './inbox-batch.transaction';
 
 /** Options of {@link DedupKafkaServer}: Nest's Kafka options. */
 export type DedupKafkaServerOptions = Required<KafkaOptions>['options'];
 
 type Handler = NonNullable<ReturnType<ServerKafka['getHandlerByPattern']>>;
-type KafkaJSErrorClass = new (message: string, properties?: { retriable?: boolean }) => Error;
-
-/** How a topic's handler deduplicates, learned from its first deduplicated call. */
-interface LearnedPlan {
-  plan: HandlerPlan;
-  runner: HandlerRunner;
-}
-const MIXED = 'mixed';
-
-/** One message of a batch on its way to the handler. */
-class Slot implements BatchSlot {
-  claim?: DedupTokenedKey;
-  copyOf?: number;
-  skip?: boolean;
-
-  constructor(
-    readonly message: KafkaMessage,
-    /** The parsed message handed to Nest (null for requests: Nest's own path parses them). */
-    readonly context: PreClaimContext | null,
-  ) {}
-
-  preClaim(): void {
-    if (this.context) this.context.preClaimed = true;
-  }
-}
 
 /**
  * Batch mode for high-volume topics: Nest's Kafka server on kafkajs `eachBatch`. The ids of a
@@ -73,6 +47,10 @@ export class DedupKafkaServer extends ServerKafka implements PlanSink {
   private lastBeat = Date.now();
   /** Batch-end commits still on their way to the store. */
   private readonly commits = new Set<Promise<void>>();
+  /** When each partition's offsets were last committed mid-batch. */
+  private readonly offsetCommits = new Map<string, number>();
+  /** Mid-batch offset commits at most this often (kafkajs' `autoCommitInterval`, else 1 s). */
+  private readonly commitEveryMs?: number;
 
   constructor(options: DedupKafkaServerOptions) {
     super(options);
@@ -81,6 +59,8 @@ export class DedupKafkaServer extends ServerKafka implements PlanSink {
     // kafkajs' heartbeat() only talks to the broker once per heartbeatInterval; checking the
     // clock first keeps an await per message out of the loop.
     this.heartbeatEveryMs = options?.consumer?.heartbeatInterval ?? 3_000;
+    const run = options?.run;
+    this.commitEveryMs = run?.autoCommit === false ? undefined : (run?.autoCommitInterval ?? 1_000);
   }
 
   override addHandler(...args: Parameters<ServerKafka['addHandler']>): void {
@@ -130,18 +110,28 @@ export class DedupKafkaServer extends ServerKafka implements PlanSink {
 
   /** @internal */
   async handleBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+    const { batch, heartbeat, isRunning, isStale } = payload;
     const { topic, partition } = batch;
     const handler = this.getHandlerByPattern(topic);
     const slots = this.prepare(batch, payload, handler);
+    const offsets = new ChunkOffsets(
+      payload,
+      topic,
+      partition,
+      this.commitEveryMs,
+      this.offsetCommits,
+    );
     let learned = this.learnedPlan(topic);
+    if (learned && inTransactions(learned)) {
+      await this.inTransactions(learned, slots, payload, offsets).run(0);
+      return this.beatIfDue(heartbeat);
+    }
     let claims = learned ? this.claim(learned, slots, topic, 0) : undefined;
     // Not known yet: the first message runs per message and teaches it; the rest is claimed then.
     let learning = learned === undefined && !this.learned.has(topic);
 
     const toCommit: DedupTokenedKey[] = [];
     let processed: string | undefined;
-    let resolved: string | undefined;
     let reached = 0;
     /** Commits the processed ids, then resolves their offsets (a crash between: redelivered, skipped). */
     const flush = async (wait: boolean): Promise<void> => {
@@ -152,10 +142,7 @@ export class DedupKafkaServer extends ServerKafka implements PlanSink {
         if (wait) await commit;
         else this.track(commit);
       }
-      if (processed !== undefined && processed !== resolved) {
-        resolveOffset(processed);
-        resolved = processed;
-      }
+      if (processed !== undefined) offsets.resolve(processed);
     };
 
     try {
@@ -179,9 +166,19 @@ export class DedupKafkaServer extends ServerKafka implements PlanSink {
           }
         }
         processed = slot.message.offset;
+        // A crash repeats at most one chunk: each chunk's ids are done before the next runs.
+        if (toCommit.length >= BATCH_CHUNK) {
+          await flush(true);
+          await offsets.commitIfDue();
+        }
         if (learning) {
           learning = false;
           learned = this.learnedPlan(topic);
+          if (learned && inTransactions(learned)) {
+            await flush(true);
+            reached = await this.inTransactions(learned, slots, payload, offsets).run(reached + 1);
+            return this.beatIfDue(heartbeat);
+          }
           if (learned) claims = this.claim(learned, slots, topic, reached + 1);
         }
         if (Date.now() - this.lastBeat >= this.heartbeatEveryMs) {
@@ -191,12 +188,7 @@ export class DedupKafkaServer extends ServerKafka implements PlanSink {
         }
       }
       await flush(false);
-      // kafkajs only heartbeats on its own after an empty fetch: a stream of short batches must
-      // beat too, once per heartbeatInterval across batches.
-      if (Date.now() - this.lastBeat >= this.heartbeatEveryMs) {
-        this.lastBeat = Date.now();
-        await heartbeat();
-      }
+      await this.beatIfDue(heartbeat);
     } finally {
       // Claims of messages never reached (a failure, a rebalance, a stop) go back at once.
       if (learned && claims) {
@@ -214,6 +206,41 @@ export class DedupKafkaServer extends ServerKafka implements PlanSink {
   override async close(): Promise<void> {
     await super.close();
     await Promise.all(this.commits);
+  }
+
+  /**
+   * kafkajs only heartbeats on its own after an empty fetch: a stream of short batches must beat
+   * too, once per heartbeatInterval across batches.
+   */
+  private async beatIfDue(heartbeat: () => Promise<void>): Promise<void> {
+    if (Date.now() - this.lastBeat >= this.heartbeatEveryMs) {
+      this.lastBeat = Date.now();
+      await heartbeat();
+    }
+  }
+
+  /** The rest of a batch in batch transactions (`batchTransactions` of a transactional store). */
+  private inTransactions(
+    learned: LearnedPlan,
+    slots: Slot[],
+    payload: EachBatchPayload,
+    offsets: ChunkOffsets,
+  ): InboxBatchTransaction {
+    const { topic, partition } = payload.batch;
+    return new InboxBatchTransaction(
+      learned,
+      learned.runner.service.store.batchTransactions!,
+      slots,
+      topic,
+      partition,
+      payload,
+      {
+        dispatch: (slot) => this.dispatch(slot as Slot, topic, partition, payload),
+        failure: (t, p, offset, error) => this.failure(t, p, offset, error),
+        beat: () => this.beatIfDue(payload.heartbeat),
+      },
+      offsets,
+    );
   }
 
   private track(commit: Promise<void>): void {
@@ -323,48 +350,19 @@ export class DedupKafkaServer extends ServerKafka implements PlanSink {
     await this.handleEvent(topic, packet, slot.context);
   }
 
-  /**
-   * Logs the failure once (topic, partition, offset, error) and returns what to throw to kafkajs
-   * so it redelivers from the failed offset after its retry back-off. A KafkaJSError, which
-   * kafkajs does not log a second time.
-   */
+  /** Logs the failure once and answers what kafkajs redelivers from. */
   private failure(topic: string, partition: number, offset: string, error: unknown): Error {
-    const text = describe(error);
-    this.logger.error(`handler failed on ${topic}[${partition}]@${offset}: ${text}`);
-    const KafkaJSError = this.kafkaJSError;
-    return KafkaJSError
-      ? new KafkaJSError(`handler failed on ${topic}[${partition}]@${offset}: ${firstLine(text)}`, {
-          retriable: true,
-        })
-      : error instanceof Error
-        ? error
-        : new Error(text);
+    return handlerFailure(
+      this.logger,
+      this.kafkaJSError,
+      `${topic}[${partition}]@${offset}`,
+      error,
+    );
   }
 }
 
-function isRequest(message: KafkaMessage): boolean {
-  const headers = message.headers;
-  return (
-    headers !== undefined &&
-    headers[KafkaHeaders.CORRELATION_ID] !== undefined &&
-    headers[KafkaHeaders.REPLY_TOPIC] !== undefined
-  );
-}
-
-function keyText(scope: string, id: string | Buffer): string {
-  return typeof id === 'string' ? `${scope}\u0000s${id}` : `${scope}\u0000b${id.toString('hex')}`;
-}
-
-function describe(error: unknown): string {
-  if (error instanceof Error) return error.stack ?? `${error.name}: ${error.message}`;
-  try {
-    return JSON.stringify(error) ?? String(error);
-  } catch {
-    return String(error);
-  }
-}
-
-function firstLine(text: string): string {
-  const end = text.indexOf('\n');
-  return end < 0 ? text : text.slice(0, end);
+/** Whether a topic's batches run in batch transactions (a transactional store that offers them). */
+function inTransactions(learned: LearnedPlan): boolean {
+  const service = learned.runner.service;
+  return service.enabled && service.store.batchTransactions !== undefined;
 }

@@ -8,7 +8,13 @@ import type {
 } from '../../interfaces/dedup-key.interface';
 import { RateLimitedLogger } from '../../logging/rate-limited-logger';
 import { requireOptionalPeer } from '../../dedup.peers';
-import { CleanupResult, DedupStore } from '../dedup.store';
+import {
+  CleanupResult,
+  DedupStore,
+  type BatchTransactionBody,
+  type BatchTransactionLimits,
+} from '../dedup.store';
+import { poolBatchSteps, runBatchTransaction } from './inbox.batch';
 import { InboxClaim, rollback } from './inbox.claim';
 import { inboxContext } from './inbox.context';
 import { migratePostgresInbox, verifyInboxTable } from './inbox.migration';
@@ -23,6 +29,7 @@ import {
 } from './postgres-inbox.options';
 import {
   executorFor,
+  hostBatchSteps,
   isPgQueryable,
   resolveTransactionHost,
   type TransactionHostLike,
@@ -78,6 +85,8 @@ export class PostgresInboxStore extends DedupStore implements OnModuleInit {
    * `undefined` on PGlite.
    */
   readonly pool?: PgPoolLike;
+  /** `postgres.batchTransactions`: the caps of a batch transaction; `undefined` when off. */
+  override readonly batchTransactions?: BatchTransactionLimits;
 
   constructor(options: DedupPostgresOptions | ResolvedPostgresOptions) {
     super();
@@ -87,6 +96,7 @@ export class PostgresInboxStore extends DedupStore implements OnModuleInit {
     this.claimer = new InboxClaim(this.table);
     this.sweep = sweepSql(this.table);
     this.owned = this.options.connectionString !== undefined;
+    this.batchTransactions = this.options.batch;
     if (this.options.pglite !== undefined) {
       this.pglite = new PgliteInboxAdapter(this.options.pglite);
       this.db = this.pglite;
@@ -179,6 +189,25 @@ export class PostgresInboxStore extends DedupStore implements OnModuleInit {
     } finally {
       client.release(broken);
     }
+  }
+
+  /**
+   * A chunk of a batch in one transaction (`postgres.batchTransactions`, see
+   * {@link DedupStore.runBatchInTransaction}), on the pool, PGlite or the `TransactionHost`.
+   */
+  override runBatchInTransaction(
+    keys: readonly DedupKey[],
+    ttl: number,
+    body: BatchTransactionBody,
+  ): Promise<void> {
+    let steps;
+    if (this.options.transactionHost !== undefined) {
+      this.host ??= resolveTransactionHost(this.options.transactionHost);
+      steps = hostBatchSteps(this.host);
+    } else {
+      steps = this.pglite?.batchSteps() ?? poolBatchSteps(this.pool!);
+    }
+    return runBatchTransaction(steps, this.table, keys, ttl, body, this.name);
   }
 
   /** Lease claim for `DedupService.acquire()` outside a transaction (side effects elsewhere). */

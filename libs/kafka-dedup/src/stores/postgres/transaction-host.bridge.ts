@@ -1,6 +1,8 @@
 import type { TransactionHost } from '@nestjs-cls/transactional';
 import { DedupOptionsError } from '../../errors/dedup.errors';
 import { requireOptionalPeer } from '../../dedup.peers';
+import { inboxContext } from './inbox.context';
+import { rowsOf, type BatchTransactionSteps, type InboxRow } from './inbox.batch';
 import type { PgQueryable, PgResultLike } from './inbox.drivers';
 
 /** The part of `TransactionHost` the store uses. @internal */
@@ -70,4 +72,33 @@ function rowCountOf(result: unknown): number {
   // PGlite (and Drizzle over it): affectedRows.
   const r = result as Partial<PgResultLike> & { count?: number; affectedRows?: number };
   return r?.rowCount ?? r?.count ?? r?.affectedRows ?? 0;
+}
+
+/**
+ * A batch transaction opened by the app's `TransactionHost`: the handlers run inside its
+ * `withTransaction()`, so `@Transactional()` code and `txHost.tx` join it. @internal
+ */
+export function hostBatchSteps(host: TransactionHostLike): BatchTransactionSteps {
+  let execute!: (sql: string) => Promise<InboxRow[]>;
+  return {
+    transaction: (first, body) =>
+      host.withTransaction(async () => {
+        const tx = host.tx as {
+          query?: (text: string) => Promise<unknown>;
+          execute?: (text: string) => Promise<unknown>;
+        };
+        execute = async (sql) =>
+          rowsOf(await (typeof tx.query === 'function' ? tx.query(sql) : tx.execute!(sql)));
+        return body(await execute(first));
+      }),
+    query: (sql) => execute(sql),
+    run: (fn) => {
+      const tx = host.tx;
+      return isPgQueryable(tx) ? inboxContext.run(tx, fn) : fn();
+    },
+    // The adapter commits without looking at the answer: an aborted transaction must fail here.
+    check: async () => {
+      await execute('SELECT 1');
+    },
+  };
 }
