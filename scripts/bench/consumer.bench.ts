@@ -219,12 +219,15 @@ function compileWorker(): void {
   // Type errors elsewhere in a tree under work still emit; a missing output is fatal.
   if (tsc.status !== 0) log(`tsc reported errors (output still emitted):\n${tsc.stdout}`);
   if (!existsSync(WORKER)) throw new Error(`worker not compiled: ${WORKER}`);
-  // The worker imports the package by name, as an app does: resolve it to the library compiled
-  // beside it (node_modules of the workspace would point at a build of libs/, or at nothing).
-  const link = join(BENCH_OUT, 'node_modules', '@nest-resilience', 'kafka-dedup');
-  rmSync(link, { force: true });
-  mkdirSync(dirname(link), { recursive: true });
-  symlinkSync(join(BENCH_OUT, 'libs', 'kafka-dedup', 'src'), link, 'dir');
+  // The worker imports the package by name, as an app does: resolve it (and the
+  // @nest-resilience/common it imports) to the libraries compiled beside it (node_modules of the
+  // workspace would point at a build of libs/, or at nothing).
+  for (const lib of ['kafka-dedup', 'common']) {
+    const link = join(BENCH_OUT, 'node_modules', '@nest-resilience', lib);
+    rmSync(link, { force: true });
+    mkdirSync(dirname(link), { recursive: true });
+    symlinkSync(join(BENCH_OUT, 'libs', lib, 'src'), link, 'dir');
+  }
 }
 
 async function produce(kafka: Kafka, topic: string, events: number): Promise<void> {
@@ -489,8 +492,8 @@ main().catch((error: unknown) => {
 });
 
 /**
- * CPU time (user + system) of every `postgres` process of this machine, in µs, from /proc (Linux;
- * `undefined` elsewhere). Processes that exit between two readings take their time along.
+ * CPU time (user + system) of every `postgres` process of this machine and of its exited
+ * children, in µs, from /proc (Linux; `undefined` elsewhere).
  */
 function postgresCpuMicros(): number | undefined {
   if (!existsSync('/proc/self/stat')) return undefined;
@@ -502,7 +505,9 @@ function postgresCpuMicros(): number | undefined {
       const close = stat.lastIndexOf(')');
       if (stat.slice(stat.indexOf('(') + 1, close) !== 'postgres') continue;
       const fields = stat.slice(close + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15)
+      // utime, stime, and cutime, cstime (fields 14–17): the postmaster's children time holds the
+      // backends that exited (a case's connections close when its worker does).
+      ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
     } catch {
       // exited meanwhile
     }

@@ -6,11 +6,12 @@ import {
   type HandlerRunner,
   type PlanSink,
 } from '../dedup.handler-plan';
-import type { DedupKey, DedupTokenedKey } from '../interfaces/dedup-key.interface';
+import type { DedupTokenedKey } from '../interfaces/dedup-key.interface';
 import { BinarySafeKafkaParser } from '../keys/binary-safe-kafka-parser';
-import { BATCH_CHUNK, BatchClaims } from './batch-claims';
+import { BATCH_CHUNK } from './batch-claims';
+import { claimAhead } from './claim-ahead';
 import { MIXED, Slot, type LearnedPlan } from './batch-slot';
-import { handlerFailure, isRequest, keyText, type KafkaJSErrorClass } from './batch-messages';
+import { handlerFailure, isRequest, type KafkaJSErrorClass } from './batch-messages';
 import { ChunkOffsets } from './chunk-offsets';
 import { InboxBatchTransaction } from './inbox-batch.transaction';
 
@@ -126,15 +127,18 @@ export class DedupKafkaServer extends ServerKafka implements PlanSink {
       await this.inTransactions(learned, slots, payload, offsets).run(0);
       return this.beatIfDue(heartbeat);
     }
-    let claims = learned ? this.claim(learned, slots, topic, 0) : undefined;
+    let claims = learned ? claimAhead(learned, slots, topic, 0) : undefined;
     // Not known yet: the first message runs per message and teaches it; the rest is claimed then.
     let learning = learned === undefined && !this.learned.has(topic);
 
     const toCommit: DedupTokenedKey[] = [];
     let processed: string | undefined;
     let reached = 0;
+    /** The commit of the last half chunk, resolving its offsets once done (one at a time). */
+    let riding: Promise<void> | undefined;
     /** Commits the processed ids, then resolves their offsets (a crash between: redelivered, skipped). */
     const flush = async (wait: boolean): Promise<void> => {
+      await riding;
       if (learned && toCommit.length > 0) {
         const commit = learned.runner.service.commitBatch(toCommit.splice(0), topic);
         // At the end of a batch the commit rides ahead of the next batch's claim on the store's
@@ -166,9 +170,14 @@ export class DedupKafkaServer extends ServerKafka implements PlanSink {
           }
         }
         processed = slot.message.offset;
-        // A crash repeats at most one chunk: each chunk's ids are done before the next runs.
-        if (toCommit.length >= BATCH_CHUNK) {
-          await flush(true);
+        // A crash repeats at most one chunk: each half chunk's commit rides along while the next
+        // half runs, and is done before the one after it starts.
+        if (toCommit.length >= BATCH_CHUNK / 2) {
+          await riding;
+          const upTo = processed;
+          riding = learned!.runner.service
+            .commitBatch(toCommit.splice(0), topic)
+            .then(() => offsets.resolve(upTo));
           await offsets.commitIfDue();
         }
         if (learning) {
@@ -179,7 +188,7 @@ export class DedupKafkaServer extends ServerKafka implements PlanSink {
             reached = await this.inTransactions(learned, slots, payload, offsets).run(reached + 1);
             return this.beatIfDue(heartbeat);
           }
-          if (learned) claims = this.claim(learned, slots, topic, reached + 1);
+          if (learned) claims = claimAhead(learned, slots, topic, reached + 1);
         }
         if (Date.now() - this.lastBeat >= this.heartbeatEveryMs) {
           await flush(true);
@@ -272,38 +281,6 @@ export class DedupKafkaServer extends ServerKafka implements PlanSink {
   private learnedPlan(topic: string): LearnedPlan | undefined {
     const known = this.learned.get(topic);
     return known === MIXED ? undefined : known;
-  }
-
-  /** Starts claiming the ids of `slots[from…]`; copies of an id claim once. */
-  private claim(
-    learned: LearnedPlan,
-    slots: Slot[],
-    topic: string,
-    from: number,
-  ): BatchClaims | undefined {
-    const { plan, runner } = learned;
-    const service = runner.service;
-    // A transactional store runs each handler in its own transaction (per-message path).
-    if (!service.enabled || service.store.runInTransaction !== undefined) return undefined;
-    const keys: DedupKey[] = [];
-    const owners: number[] = [];
-    const first = new Map<string, number>();
-    for (let i = from; i < slots.length; i++) {
-      const context = slots[i].context;
-      if (context === null) continue;
-      const key = runner.keyOf(plan, context.getMessage() as never, context);
-      if (!('scope' in key)) continue; // no id: the handler applies onMissingKey
-      const text = keyText(key.scope, key.id);
-      const original = first.get(text);
-      if (original !== undefined) {
-        slots[i].copyOf = original;
-        continue;
-      }
-      first.set(text, i);
-      keys.push(key);
-      owners.push(i);
-    }
-    return keys.length === 0 ? undefined : new BatchClaims(service, topic, slots, keys, owners);
   }
 
   /** Whether the message is skipped: a duplicate, or a later copy of an id processed above. */

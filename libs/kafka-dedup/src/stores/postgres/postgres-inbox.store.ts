@@ -28,9 +28,8 @@ import {
   type ResolvedPostgresOptions,
 } from './postgres-inbox.options';
 import {
-  executorFor,
   hostBatchSteps,
-  isPgQueryable,
+  hostClaimSteps,
   resolveTransactionHost,
   type TransactionHostLike,
 } from './transaction-host.bridge';
@@ -310,32 +309,8 @@ export class PostgresInboxStore extends DedupStore implements OnModuleInit {
     fn: () => Promise<T>,
   ): Promise<TransactionOutcome<T>> {
     this.host ??= resolveTransactionHost(this.options.transactionHost!);
-    const host = this.host;
-    let execute!: (sql: string) => Promise<number>;
-    return runClaimedTransaction(
-      {
-        transaction: (body) =>
-          host.withTransaction(() => {
-            execute = executorFor(host.tx)!;
-            return body();
-          }),
-        // Literal, not the prepared claim: the adapter's transaction object tells nothing about
-        // its connection, and a missing statement would abort a transaction this store cannot
-        // retry.
-        claim: () => execute(claimInTransactionSql(this.table, key, ttl)),
-        run: (handler) => {
-          const tx = host.tx;
-          return isPgQueryable(tx) ? inboxContext.run(tx, handler) : handler();
-        },
-        // The adapter commits without looking at the answer: make an aborted transaction (a
-        // statement error the handler caught) fail here, so it rolls back and is redelivered.
-        check: async () => {
-          await execute('SELECT 1');
-        },
-      },
-      fn,
-      this.name,
-    );
+    const claim = claimInTransactionSql(this.table, key, ttl);
+    return runClaimedTransaction(hostClaimSteps(this.host, claim), fn, this.name);
   }
 
   private failure(operation: string, cause: unknown): DedupStoreError {

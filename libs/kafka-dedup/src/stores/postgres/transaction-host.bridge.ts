@@ -4,6 +4,7 @@ import { requireOptionalPeer } from '../../dedup.peers';
 import { inboxContext } from './inbox.context';
 import { rowsOf, type BatchTransactionSteps, type InboxRow } from './inbox.batch';
 import type { PgQueryable, PgResultLike } from './inbox.drivers';
+import type { ClaimedTransactionSteps } from './inbox.transaction';
 
 /** The part of `TransactionHost` the store uses. @internal */
 export type TransactionHostLike = Pick<TransactionHost<never>, 'withTransaction'> & {
@@ -97,6 +98,30 @@ export function hostBatchSteps(host: TransactionHostLike): BatchTransactionSteps
       return isPgQueryable(tx) ? inboxContext.run(tx, fn) : fn();
     },
     // The adapter commits without looking at the answer: an aborted transaction must fail here.
+    check: async () => {
+      await execute('SELECT 1');
+    },
+  };
+}
+
+/** One message's inbox transaction opened by the app's `TransactionHost`. @internal */
+export function hostClaimSteps(host: TransactionHostLike, claim: string): ClaimedTransactionSteps {
+  let execute!: RawExecutor;
+  return {
+    transaction: (body) =>
+      host.withTransaction(() => {
+        execute = executorFor(host.tx)!;
+        return body();
+      }),
+    // Literal, not the prepared claim: the adapter's transaction object tells nothing about its
+    // connection, and a missing statement would abort a transaction this store cannot retry.
+    claim: () => execute(claim),
+    run: (handler) => {
+      const tx = host.tx;
+      return isPgQueryable(tx) ? inboxContext.run(tx, handler) : handler();
+    },
+    // The adapter commits without looking at the answer: make an aborted transaction (a statement
+    // error the handler caught) fail here, so it rolls back and is redelivered.
     check: async () => {
       await execute('SELECT 1');
     },
