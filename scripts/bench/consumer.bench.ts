@@ -28,7 +28,7 @@
  * Run under `flock /tmp/bench.lock` on a shared machine.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import type { WorkerCase, WorkerResult } from './consumer.worker';
@@ -36,7 +36,7 @@ import type { WorkerCase, WorkerResult } from './consumer.worker';
 /** One benchmark case: a row of the table. */
 interface BenchCase extends Pick<
   WorkerCase,
-  'wrap' | 'store' | 'server' | 'handlerMs' | 'pgWrites'
+  'wrap' | 'store' | 'server' | 'handlerMs' | 'pgWrites' | 'batchTransactions'
 > {
   name: string;
   description: string;
@@ -145,6 +145,17 @@ const CASES: BenchCase[] = [
     pgWrites: true,
     baseline: 'pg-writes',
   },
+  {
+    name: 'inbox-batch',
+    description: 'same write, batch mode, inbox batch transactions',
+    wrap: 'deduplicate',
+    store: 'postgres',
+    server: 'batch',
+    handlerMs: 0,
+    pgWrites: true,
+    batchTransactions: true,
+    baseline: 'pg-writes',
+  },
 ];
 
 /** Headline ratios of the JSON line: [case, baseline]. */
@@ -158,6 +169,8 @@ const RATIOS: Record<string, [string, string]> = {
   memory1msOverNone1ms: ['memory-1ms', 'none-1ms'],
   redis1msOverNone1ms: ['redis-1ms', 'none-1ms'],
   inboxOverPlainWrites: ['inbox', 'pg-writes'],
+  inboxBatchOverPlainWrites: ['inbox-batch', 'pg-writes'],
+  inboxBatchOverInbox: ['inbox-batch', 'inbox'],
 };
 
 const args = process.argv.slice(2);
@@ -302,6 +315,7 @@ async function main(): Promise<void> {
       log(`[${round}/${of}] ${c.name}: producing ${events} events on ${PARTITIONS} partitions…`);
       await produce(kafka, topic, events);
       if (pgUrl) await quiescePostgres(pgUrl);
+      const pgCpuBefore = pgUrl ? postgresCpuMicros() : undefined;
       try {
         const result = await runWorker({
           topic,
@@ -318,7 +332,11 @@ async function main(): Promise<void> {
           pgUrl,
           pgTable: `rows_${c.name.replace(/\W/g, '_')}_${round}`,
           concurrency: CONCURRENCY,
+          batchTransactions: c.batchTransactions,
         });
+        const pgCpuAfter = pgCpuBefore !== undefined ? postgresCpuMicros() : undefined;
+        if (pgCpuBefore !== undefined && pgCpuAfter !== undefined)
+          result.pgCpuMicrosPerEvent = (pgCpuAfter - pgCpuBefore) / events;
         runs.set(c.name, [...(runs.get(c.name) ?? []), result]);
         log(
           `[${round}/${of}] ${c.name}: ${Math.round(result.eventsPerSec)} events/s, ${result.cpuMicrosPerEvent.toFixed(1)} µs CPU/event (by fifth: ${result.cpuByFifth?.join(' / ') ?? '—'})`,
@@ -366,6 +384,18 @@ async function main(): Promise<void> {
   );
   summary.cpuMicrosPerEvent = Object.fromEntries(
     [...results].map(([k, v]) => [k, Number(v.cpuMicrosPerEvent.toFixed(1))]),
+  );
+  // PostgreSQL server CPU (every postgres process, the whole case) per event: shared with
+  // whatever else the server runs meanwhile, so an upper bound.
+  summary.pgCpuMicrosPerEvent = Object.fromEntries(
+    [...runs]
+      .filter(([, list]) => list.some((r) => r.pgCpuMicrosPerEvent !== undefined))
+      .map(([k, list]) => [
+        k,
+        Number(
+          median(list.map((r) => r.pgCpuMicrosPerEvent ?? NaN).filter(Number.isFinite)).toFixed(1),
+        ),
+      ]),
   );
   summary.rounds = ROUNDS;
   summary.pgRounds = PG_ROUNDS;
@@ -460,3 +490,33 @@ main().catch((error: unknown) => {
   console.error(error);
   process.exit(1);
 });
+
+/**
+ * CPU time (user + system) of every `postgres` process of this machine and of its exited
+ * children, in µs, from /proc (Linux; `undefined` elsewhere).
+ */
+function postgresCpuMicros(): number | undefined {
+  if (!existsSync('/proc/self/stat')) return undefined;
+  let ticks = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      if (stat.slice(stat.indexOf('(') + 1, close) !== 'postgres') continue;
+      const fields = stat.slice(close + 2).split(' ');
+      // utime, stime, and cutime, cstime (fields 14–17): the postmaster's children time holds the
+      // backends that exited (a case's connections close when its worker does).
+      ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return (ticks * 1_000_000) / 100; // USER_HZ is 100 on Linux
+}
+
+function median(xs: number[]): number {
+  if (xs.length === 0) return NaN;
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.floor((sorted.length - 1) / 2)];
+}

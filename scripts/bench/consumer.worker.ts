@@ -49,6 +49,8 @@ export interface WorkerCase {
   pgTable?: string;
   /** kafkajs `partitionsConsumedConcurrently`. @default 1 */
   concurrency?: number;
+  /** With `server: 'batch'` and `store: 'postgres'`: `postgres.batchTransactions`. */
+  batchTransactions?: boolean;
 }
 
 /** What a worker reports. */
@@ -60,6 +62,8 @@ export interface WorkerResult {
   cpuMicrosPerEvent: number;
   /** CPU µs/event of each fifth of the events (the first one is the warm-up). */
   cpuByFifth?: number[];
+  /** PostgreSQL server CPU per event (whole case), in µs; set by the orchestrator. */
+  pgCpuMicrosPerEvent?: number;
 }
 
 @Injectable()
@@ -157,7 +161,9 @@ function buildApp(
             ...(spec.store === 'redis'
               ? { redis: { url: spec.redisUrl, keyPrefix: spec.redisPrefix } }
               : {}),
-            ...(spec.store === 'postgres' ? { postgres: { pool } } : {}),
+            ...(spec.store === 'postgres'
+              ? { postgres: { pool, batchTransactions: spec.batchTransactions } }
+              : {}),
           }),
         ]
       : [];

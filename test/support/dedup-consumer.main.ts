@@ -9,6 +9,7 @@ import { NestFactory } from '@nestjs/core';
 import { EventPattern, Payload, Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import { appendFileSync } from 'node:fs';
 import {
+  DedupKafkaServer,
   DedupModule,
   Deduplicate,
   RedisDedupStore,
@@ -29,6 +30,8 @@ export interface ChildSpec {
   broker: string;
   /** Print `claim <id> <status> <epoch ms>` for every Redis claim attempt (stall measurements). */
   traceClaims?: boolean;
+  /** Batch mode: `DedupKafkaServer` instead of Nest's Kafka server. */
+  batch?: boolean;
 }
 
 const spec = JSON.parse(process.env.DEDUP_CHILD_SPEC ?? '{}') as ChildSpec;
@@ -62,19 +65,21 @@ class ChildController {
 class ChildModule {}
 
 async function main(): Promise<void> {
-  const app = await NestFactory.createMicroservice<MicroserviceOptions>(ChildModule, {
-    transport: Transport.KAFKA,
-    logger: ['error', 'warn'],
-    options: {
-      client: { clientId: spec.kafkaGroup, brokers: [spec.broker] },
-      consumer: {
-        groupId: spec.kafkaGroup,
-        sessionTimeout: 6_000,
-        heartbeatInterval: 500,
-        retry: { retries: 20, initialRetryTime: 100, maxRetryTime: 1_000 },
-      },
-      subscribe: { fromBeginning: true },
+  const options = {
+    client: { clientId: spec.kafkaGroup, brokers: [spec.broker] },
+    consumer: {
+      groupId: spec.kafkaGroup,
+      sessionTimeout: 6_000,
+      heartbeatInterval: 500,
+      retry: { retries: 20, initialRetryTime: 100, maxRetryTime: 1_000 },
     },
+    subscribe: { fromBeginning: true },
+  };
+  const app = await NestFactory.createMicroservice<MicroserviceOptions>(ChildModule, {
+    logger: ['error', 'warn'],
+    ...(spec.batch
+      ? { strategy: new DedupKafkaServer(options) }
+      : { transport: Transport.KAFKA, options }),
   });
   app.enableShutdownHooks();
   await app.listen();

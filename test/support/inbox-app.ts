@@ -14,7 +14,12 @@ import { TransactionalAdapterDrizzleOrm } from '@nestjs-cls/transactional-adapte
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { integer, pgTable, bigserial, text } from 'drizzle-orm/pg-core';
 import { Pool, type PoolClient } from 'pg';
-import { DedupModule, Deduplicate, InboxTransaction } from '@nest-resilience/kafka-dedup';
+import {
+  DedupKafkaServer,
+  DedupModule,
+  Deduplicate,
+  InboxTransaction,
+} from '@nest-resilience/kafka-dedup';
 
 /** The side effects table: no unique key, so a duplicate side effect shows as a second row. */
 export const SIDE_EFFECTS_DDL =
@@ -56,7 +61,22 @@ export interface InboxConsumerSpec {
   /** Ids whose first attempt in this process writes its row, then throws. */
   failOnce?: string[];
   partitionsConsumedConcurrently?: number;
+  /** Batch mode (`DedupKafkaServer`) with `postgres.batchTransactions` and these caps. */
+  batch?: { maxMessages?: number; maxMs?: number };
+  /** Ids whose handler always throws after its write. */
+  alwaysFail?: string[];
+  /**
+   * `pg` mode: each event also adds 1 to the rows 'a' and 'b' of `hot_rows`, in the order a, b on
+   * even partitions and b, a on odd ones (two partitions' transactions deadlock).
+   */
+  hotRows?: boolean;
+  /** Handler time per event after its write, ms. */
+  delayMs?: number;
 }
+
+/** Rows two partitions update in opposite orders (`hotRows`). */
+export const HOT_ROWS_DDL =
+  "CREATE TABLE IF NOT EXISTS hot_rows (k text PRIMARY KEY, n bigint NOT NULL); INSERT INTO hot_rows VALUES ('a', 0), ('b', 0) ON CONFLICT DO NOTHING";
 
 interface EventValue {
   id: string;
@@ -76,16 +96,31 @@ export async function startInboxConsumer(spec: InboxConsumerSpec): Promise<INest
     connectionTimeoutMillis: 2_000,
   });
   pool.on('error', () => undefined); // idle clients dropped by a PostgreSQL restart
-  const maybeFail = failOnceAfterWrite(spec.failOnce ?? [], inboxFailures);
+  const failOnce = failOnceAfterWrite(spec.failOnce ?? [], inboxFailures);
+  const alwaysFail = new Set(spec.alwaysFail ?? []);
+  const maybeFail = async (id: string): Promise<void> => {
+    if (spec.delayMs) await new Promise((resolve) => setTimeout(resolve, spec.delayMs));
+    failOnce(id);
+    if (alwaysFail.has(id)) throw new Error(`handler always fails for ${id}`);
+  };
 
   @Injectable()
   class PgWriter {
     constructor(@Inject(InboxTransaction) private readonly inbox: InboxTransaction) {}
-    async write(id: string): Promise<void> {
-      await this.inbox
-        .client<PoolClient>()
-        .query('INSERT INTO side_effects (event_id, pid) VALUES ($1, $2)', [id, process.pid]);
-      maybeFail(id);
+    async write(id: string, partition: number): Promise<void> {
+      const client = this.inbox.client<PoolClient>();
+      await client.query('INSERT INTO side_effects (event_id, pid) VALUES ($1, $2)', [
+        id,
+        process.pid,
+      ]);
+      if (spec.hotRows) {
+        const [first, second] = partition % 2 === 0 ? ['a', 'b'] : ['b', 'a'];
+        await client.query('UPDATE hot_rows SET n = n + 1 WHERE k = $1', [first]);
+        // Leaves the other partition's transaction time to take the second row first.
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        await client.query('UPDATE hot_rows SET n = n + 1 WHERE k = $1', [second]);
+      }
+      await maybeFail(id);
     }
   }
 
@@ -96,9 +131,9 @@ export async function startInboxConsumer(spec: InboxConsumerSpec): Promise<INest
       private readonly txHost: TransactionHost<TransactionalAdapterDrizzleOrm<Db>>,
     ) {}
     @Transactional()
-    async write(id: string): Promise<void> {
+    async write(id: string, _partition: number): Promise<void> {
       await this.txHost.tx.insert(sideEffects).values({ eventId: id, pid: process.pid });
-      maybeFail(id);
+      await maybeFail(id);
     }
   }
 
@@ -110,8 +145,8 @@ export async function startInboxConsumer(spec: InboxConsumerSpec): Promise<INest
 
     @EventPattern<string>(spec.topic)
     @Deduplicate()
-    async handle(@Payload() value: unknown, @Ctx() _ctx: KafkaContext): Promise<void> {
-      await this.writer.write((value as EventValue).id);
+    async handle(@Payload() value: unknown, @Ctx() ctx: KafkaContext): Promise<void> {
+      await this.writer.write((value as EventValue).id, ctx.getPartition());
     }
   }
 
@@ -142,6 +177,13 @@ export async function startInboxConsumer(spec: InboxConsumerSpec): Promise<INest
           pool,
           transactionHost: spec.mode === 'drizzle',
           partitionsConsumedConcurrently: spec.partitionsConsumedConcurrently ?? 1,
+          ...(spec.batch
+            ? {
+                batchTransactions: true,
+                batchMaxMessages: spec.batch.maxMessages,
+                batchMaxMs: spec.batch.maxMs,
+              }
+            : {}),
         },
       }),
     ],
@@ -150,25 +192,27 @@ export async function startInboxConsumer(spec: InboxConsumerSpec): Promise<INest
   })
   class InboxConsumerModule {}
 
-  const app = await NestFactory.createMicroservice<MicroserviceOptions>(InboxConsumerModule, {
-    transport: Transport.KAFKA,
-    logger: ['error'],
-    options: {
-      client: {
-        clientId: spec.group,
-        brokers: [spec.broker],
-        retry: { retries: 8, initialRetryTime: 100 },
-      },
-      consumer: {
-        groupId: spec.group,
-        sessionTimeout: 6_000,
-        rebalanceTimeout: 10_000,
-        heartbeatInterval: 500,
-        retry: { retries: 30, initialRetryTime: 100, maxRetryTime: 1_000 },
-      },
-      subscribe: { fromBeginning: true },
-      run: { partitionsConsumedConcurrently: spec.partitionsConsumedConcurrently ?? 1 },
+  const options = {
+    client: {
+      clientId: spec.group,
+      brokers: [spec.broker],
+      retry: { retries: 8, initialRetryTime: 100 },
     },
+    consumer: {
+      groupId: spec.group,
+      sessionTimeout: 6_000,
+      rebalanceTimeout: 10_000,
+      heartbeatInterval: 500,
+      retry: { retries: 30, initialRetryTime: 100, maxRetryTime: 1_000 },
+    },
+    subscribe: { fromBeginning: true },
+    run: { partitionsConsumedConcurrently: spec.partitionsConsumedConcurrently ?? 1 },
+  };
+  const app = await NestFactory.createMicroservice<MicroserviceOptions>(InboxConsumerModule, {
+    logger: ['error'],
+    ...(spec.batch
+      ? { strategy: new DedupKafkaServer(options) }
+      : { transport: Transport.KAFKA, options }),
   });
   app.enableShutdownHooks();
   await app.listen();

@@ -3,6 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import { Partitioners, type Consumer } from 'kafkajs';
+import { DedupKafkaServer } from '@nest-resilience/kafka-dedup';
 import { repoFile } from '../../shared/repo-file';
 import { AppModule } from './app.module';
 import { CDC_PARTITIONS_IN_FLIGHT } from './cdc/dedup.options';
@@ -51,18 +52,19 @@ export async function createUserServiceApp(
     kafkaGroupId: get('kafkaGroupId'),
     cdcTopic: get('cdcTopic'),
   };
+  const kafkaOptions = {
+    client: { clientId: 'user-service', brokers: config.kafkaBrokers },
+    consumer: { groupId: config.kafkaGroupId },
+    // the server's producer (replies) keeps kafkajs 2's default partitioner, without its warning
+    producer: { createPartitioner: Partitioners.DefaultPartitioner },
+    subscribe: { fromBeginning: true },
+    run: { partitionsConsumedConcurrently: CDC_PARTITIONS_IN_FLIGHT },
+  };
   const kafka = app.connectMicroservice<MicroserviceOptions>(
-    {
-      transport: Transport.KAFKA,
-      options: {
-        client: { clientId: 'user-service', brokers: config.kafkaBrokers },
-        consumer: { groupId: config.kafkaGroupId },
-        // the server's producer (replies) keeps kafkajs 2's default partitioner, without its warning
-        producer: { createPartitioner: Partitioners.DefaultPartitioner },
-        subscribe: { fromBeginning: true },
-        run: { partitionsConsumedConcurrently: CDC_PARTITIONS_IN_FLIGHT },
-      },
-    },
+    // KAFKA_DEDUP_BATCH_TRANSACTIONS: batch mode, one inbox transaction per chunk of a batch
+    get('dedupBatchTransactions')
+      ? { strategy: new DedupKafkaServer(kafkaOptions) }
+      : { transport: Transport.KAFKA, options: kafkaOptions },
     { inheritAppConfig: true },
   );
   app.connectMicroservice<MicroserviceOptions>({

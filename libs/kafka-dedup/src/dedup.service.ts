@@ -18,7 +18,7 @@ import { LeaseRenewal } from './service/lease.renewal';
 import { ResultSettler } from './service/result.settler';
 import { StoreFailurePolicy } from './service/store-failure.policy';
 import { TransactionalRun } from './service/transactional.run';
-import { CleanupResult, DedupStore } from './stores/dedup.store';
+import { CleanupResult, DedupStore, type BatchTransactionBody } from './stores/dedup.store';
 import type { LastKeyCache } from './util/last-key.cache';
 
 const DEFAULT_SCOPE = 'default';
@@ -162,6 +162,15 @@ export class DedupService implements OnApplicationShutdown {
   /** Releases claims of a batch (failed or never reached); failures are logged, never thrown. @internal */
   releaseBatch(items: readonly DedupTokenedKey[], topic: string): Promise<void> {
     return this.batch.release(items, topic);
+  }
+
+  /** Runs a chunk of a batch in one store transaction (`batchTransactions`). @internal */
+  runBatchTransaction(
+    keys: readonly DedupKey[],
+    body: BatchTransactionBody,
+    topic: string,
+  ): Promise<void> {
+    return this.transactional.runBatch(keys, body, topic);
   }
 
   /** Counts a batch message processed (claimed in `claimBatch`), skipped or untracked. @internal */

@@ -10,7 +10,8 @@ export const CDC_PARTITIONS_IN_FLIGHT = 3;
  * `DedupModule` options from the environment: `KAFKA_DEDUP_TTL_SECONDS=0` turns deduplication off
  * (the rollback knob); `KAFKA_DEDUP_STORE=postgres` (the default) records each id in the
  * transaction of the handler's writes (the inbox), in the app's own database: its node-postgres
- * pool, or its embedded PGlite instance.
+ * pool, or its embedded PGlite instance. `KAFKA_DEDUP_BATCH_TRANSACTIONS=true` runs each chunk of a
+ * fetched batch in one inbox transaction (batch mode).
  */
 export function dedupOptions(
   config: ConfigService<UserServiceConfig, true>,
@@ -32,6 +33,8 @@ export function dedupOptions(
       postgres: {
         ...(database.pool ? { pool: database.pool } : { pglite: database.pglite }),
         partitionsConsumedConcurrently: CDC_PARTITIONS_IN_FLIGHT,
+        // Batch mode (see user-service.app.ts): one inbox transaction per chunk of a batch.
+        batchTransactions: config.get('dedupBatchTransactions', { infer: true }),
       },
     };
   }

@@ -69,6 +69,24 @@ describe('validateUserServiceEnv', () => {
     expect(config.dedupStore).toBe('postgres');
   });
 
+  it('switches batch transactions on by KAFKA_DEDUP_BATCH_TRANSACTIONS, only with the postgres store', () => {
+    expect(validateUserServiceEnv({}).dedupBatchTransactions).toBe(false);
+    expect(
+      validateUserServiceEnv({ KAFKA_DEDUP_BATCH_TRANSACTIONS: 'true' }).dedupBatchTransactions,
+    ).toBe(true);
+    expect(() =>
+      validateUserServiceEnv({
+        KAFKA_DEDUP_BATCH_TRANSACTIONS: 'true',
+        KAFKA_DEDUP_STORE: 'redis',
+      }),
+    ).toThrow(
+      'KAFKA_DEDUP_BATCH_TRANSACTIONS="true" (expected true only with KAFKA_DEDUP_STORE=postgres',
+    );
+    expect(() => validateUserServiceEnv({ KAFKA_DEDUP_BATCH_TRANSACTIONS: 'yes' })).toThrow(
+      'KAFKA_DEDUP_BATCH_TRANSACTIONS="yes"',
+    );
+  });
+
   it('takes auth addresses as a host:port list, or one dns:///name:port the pool resolves itself', () => {
     const fixed = validateUserServiceEnv({ AUTH_GRPC_URLS: 'a:50061, 10.0.0.7:50061' });
     expect(fixed.authUrls).toEqual(['a:50061', '10.0.0.7:50061']);

@@ -25,6 +25,11 @@ export interface UserServiceConfig extends AuthTargetConfig {
    * service's own database (PGlite or PostgreSQL); `memory` or `redis`: a separate dedup store.
    */
   dedupStore: 'memory' | 'redis' | 'postgres';
+  /**
+   * `KAFKA_DEDUP_BATCH_TRANSACTIONS=true` (postgres store only): the CDC consumer runs in batch
+   * mode (`DedupKafkaServer`) with one inbox transaction per chunk of a batch.
+   */
+  dedupBatchTransactions: boolean;
   dedupRedisUrl: string;
   dedupCleanupCron: string;
   grpcPoolSize: number;
@@ -53,6 +58,7 @@ export const USER_SERVICE_ENV_DEFAULTS = {
   KAFKA_STARTUP_RETRIES: 30,
   KAFKA_DEDUP_TTL_SECONDS: 3600,
   KAFKA_DEDUP_STORE: 'postgres',
+  KAFKA_DEDUP_BATCH_TRANSACTIONS: 'false',
   KAFKA_DEDUP_REDIS_URL: 'redis://127.0.0.1:6379',
   KAFKA_DEDUP_CLEANUP_CRON: '0 */10 * * * *',
   ...AUTH_TARGET_ENV_DEFAULTS,
@@ -100,6 +106,11 @@ export function validateUserServiceEnv(env: Record<string, unknown>): UserServic
       'redis',
       'postgres',
     ] as const),
+    dedupBatchTransactions:
+      r.oneOf('KAFKA_DEDUP_BATCH_TRANSACTIONS', D.KAFKA_DEDUP_BATCH_TRANSACTIONS, [
+        'true',
+        'false',
+      ] as const) === 'true',
     dedupRedisUrl: r.url('KAFKA_DEDUP_REDIS_URL', ['redis:', 'rediss:']) ?? D.KAFKA_DEDUP_REDIS_URL,
     dedupCleanupCron: r.string('KAFKA_DEDUP_CLEANUP_CRON', D.KAFKA_DEDUP_CLEANUP_CRON),
     grpcPoolSize,
@@ -122,6 +133,8 @@ export function validateUserServiceEnv(env: Record<string, unknown>): UserServic
       config.dedupCleanupCron,
       'a cron expression (6 fields: seconds first)',
     );
+  if (config.dedupBatchTransactions && config.dedupStore !== 'postgres')
+    r.fail('KAFKA_DEDUP_BATCH_TRANSACTIONS', 'true', 'true only with KAFKA_DEDUP_STORE=postgres');
   if (r.problems.length > 0) throw new InvalidEnvironmentError('user-service', r.problems);
   return config;
 }

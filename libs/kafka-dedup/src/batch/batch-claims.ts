@@ -13,8 +13,13 @@ export interface BatchSlot {
   preClaim(): void;
 }
 
-/** Ids claimed per store call: the first chunk's claim is the only wait before the handlers run. */
-const CHUNK = 500;
+/**
+ * Ids claimed per store call: the first chunk's claim is the only wait before the handlers run;
+ * also how many processed ids the server commits at a time (a crash repeats at most that many).
+ * @internal
+ */
+export const BATCH_CHUNK = 500;
+const CHUNK = BATCH_CHUNK;
 
 /**
  * The claims of one batch, in chunks of {@link CHUNK} ids: while the handlers work through one

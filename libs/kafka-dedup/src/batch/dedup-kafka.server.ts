@@ -1,49 +1,24 @@
-import {
-  KafkaHeaders,
-  ServerKafka,
-  type KafkaOptions,
-  type ReadPacket,
-} from '@nestjs/microservices';
-import type { Batch, EachBatchPayload, KafkaMessage } from 'kafkajs';
+import { ServerKafka, type KafkaOptions, type ReadPacket } from '@nestjs/microservices';
+import type { Batch, EachBatchPayload } from 'kafkajs';
 import {
   PreClaimContext,
   type HandlerPlan,
   type HandlerRunner,
   type PlanSink,
 } from '../dedup.handler-plan';
-import type { DedupKey, DedupTokenedKey } from '../interfaces/dedup-key.interface';
+import type { DedupTokenedKey } from '../interfaces/dedup-key.interface';
 import { BinarySafeKafkaParser } from '../keys/binary-safe-kafka-parser';
-import { BatchClaims, type BatchSlot } from './batch-claims';
+import { BATCH_CHUNK } from './batch-claims';
+import { claimAhead } from './claim-ahead';
+import { MIXED, Slot, type LearnedPlan } from './batch-slot';
+import { handlerFailure, isRequest, type KafkaJSErrorClass } from './batch-messages';
+import { ChunkOffsets } from './chunk-offsets';
+import { InboxBatchTransaction } from './inbox-batch.transaction';
 
 /** Options of {@link DedupKafkaServer}: Nest's Kafka options. */
 export type DedupKafkaServerOptions = Required<KafkaOptions>['options'];
 
 type Handler = NonNullable<ReturnType<ServerKafka['getHandlerByPattern']>>;
-type KafkaJSErrorClass = new (message: string, properties?: { retriable?: boolean }) => Error;
-
-/** How a topic's handler deduplicates, learned from its first deduplicated call. */
-interface LearnedPlan {
-  plan: HandlerPlan;
-  runner: HandlerRunner;
-}
-const MIXED = 'mixed';
-
-/** One message of a batch on its way to the handler. */
-class Slot implements BatchSlot {
-  claim?: DedupTokenedKey;
-  copyOf?: number;
-  skip?: boolean;
-
-  constructor(
-    readonly message: KafkaMessage,
-    /** The parsed message handed to Nest (null for requests: Nest's own path parses them). */
-    readonly context: PreClaimContext | null,
-  ) {}
-
-  preClaim(): void {
-    if (this.context) this.context.preClaimed = true;
-  }
-}
 
 /**
  * Batch mode for high-volume topics: Nest's Kafka server on kafkajs `eachBatch`. The ids of a
@@ -73,6 +48,10 @@ export class DedupKafkaServer extends ServerKafka implements PlanSink {
   private lastBeat = Date.now();
   /** Batch-end commits still on their way to the store. */
   private readonly commits = new Set<Promise<void>>();
+  /** When each partition's offsets were last committed mid-batch. */
+  private readonly offsetCommits = new Map<string, number>();
+  /** Mid-batch offset commits at most this often (kafkajs' `autoCommitInterval`, else 1 s). */
+  private readonly commitEveryMs?: number;
 
   constructor(options: DedupKafkaServerOptions) {
     super(options);
@@ -81,6 +60,8 @@ export class DedupKafkaServer extends ServerKafka implements PlanSink {
     // kafkajs' heartbeat() only talks to the broker once per heartbeatInterval; checking the
     // clock first keeps an await per message out of the loop.
     this.heartbeatEveryMs = options?.consumer?.heartbeatInterval ?? 3_000;
+    const run = options?.run;
+    this.commitEveryMs = run?.autoCommit === false ? undefined : (run?.autoCommitInterval ?? 1_000);
   }
 
   override addHandler(...args: Parameters<ServerKafka['addHandler']>): void {
@@ -130,21 +111,34 @@ export class DedupKafkaServer extends ServerKafka implements PlanSink {
 
   /** @internal */
   async handleBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+    const { batch, heartbeat, isRunning, isStale } = payload;
     const { topic, partition } = batch;
     const handler = this.getHandlerByPattern(topic);
     const slots = this.prepare(batch, payload, handler);
+    const offsets = new ChunkOffsets(
+      payload,
+      topic,
+      partition,
+      this.commitEveryMs,
+      this.offsetCommits,
+    );
     let learned = this.learnedPlan(topic);
-    let claims = learned ? this.claim(learned, slots, topic, 0) : undefined;
+    if (learned && inTransactions(learned)) {
+      await this.inTransactions(learned, slots, payload, offsets).run(0);
+      return this.beatIfDue(heartbeat);
+    }
+    let claims = learned ? claimAhead(learned, slots, topic, 0) : undefined;
     // Not known yet: the first message runs per message and teaches it; the rest is claimed then.
     let learning = learned === undefined && !this.learned.has(topic);
 
     const toCommit: DedupTokenedKey[] = [];
     let processed: string | undefined;
-    let resolved: string | undefined;
     let reached = 0;
+    /** The commit of the last half chunk, resolving its offsets once done (one at a time). */
+    let riding: Promise<void> | undefined;
     /** Commits the processed ids, then resolves their offsets (a crash between: redelivered, skipped). */
     const flush = async (wait: boolean): Promise<void> => {
+      await riding;
       if (learned && toCommit.length > 0) {
         const commit = learned.runner.service.commitBatch(toCommit.splice(0), topic);
         // At the end of a batch the commit rides ahead of the next batch's claim on the store's
@@ -152,10 +146,7 @@ export class DedupKafkaServer extends ServerKafka implements PlanSink {
         if (wait) await commit;
         else this.track(commit);
       }
-      if (processed !== undefined && processed !== resolved) {
-        resolveOffset(processed);
-        resolved = processed;
-      }
+      if (processed !== undefined) offsets.resolve(processed);
     };
 
     try {
@@ -179,10 +170,25 @@ export class DedupKafkaServer extends ServerKafka implements PlanSink {
           }
         }
         processed = slot.message.offset;
+        // A crash repeats at most one chunk: each half chunk's commit rides along while the next
+        // half runs, and is done before the one after it starts.
+        if (toCommit.length >= BATCH_CHUNK / 2) {
+          await riding;
+          const upTo = processed;
+          riding = learned!.runner.service
+            .commitBatch(toCommit.splice(0), topic)
+            .then(() => offsets.resolve(upTo));
+          await offsets.commitIfDue();
+        }
         if (learning) {
           learning = false;
           learned = this.learnedPlan(topic);
-          if (learned) claims = this.claim(learned, slots, topic, reached + 1);
+          if (learned && inTransactions(learned)) {
+            await flush(true);
+            reached = await this.inTransactions(learned, slots, payload, offsets).run(reached + 1);
+            return this.beatIfDue(heartbeat);
+          }
+          if (learned) claims = claimAhead(learned, slots, topic, reached + 1);
         }
         if (Date.now() - this.lastBeat >= this.heartbeatEveryMs) {
           await flush(true);
@@ -191,12 +197,7 @@ export class DedupKafkaServer extends ServerKafka implements PlanSink {
         }
       }
       await flush(false);
-      // kafkajs only heartbeats on its own after an empty fetch: a stream of short batches must
-      // beat too, once per heartbeatInterval across batches.
-      if (Date.now() - this.lastBeat >= this.heartbeatEveryMs) {
-        this.lastBeat = Date.now();
-        await heartbeat();
-      }
+      await this.beatIfDue(heartbeat);
     } finally {
       // Claims of messages never reached (a failure, a rebalance, a stop) go back at once.
       if (learned && claims) {
@@ -214,6 +215,41 @@ export class DedupKafkaServer extends ServerKafka implements PlanSink {
   override async close(): Promise<void> {
     await super.close();
     await Promise.all(this.commits);
+  }
+
+  /**
+   * kafkajs only heartbeats on its own after an empty fetch: a stream of short batches must beat
+   * too, once per heartbeatInterval across batches.
+   */
+  private async beatIfDue(heartbeat: () => Promise<void>): Promise<void> {
+    if (Date.now() - this.lastBeat >= this.heartbeatEveryMs) {
+      this.lastBeat = Date.now();
+      await heartbeat();
+    }
+  }
+
+  /** The rest of a batch in batch transactions (`batchTransactions` of a transactional store). */
+  private inTransactions(
+    learned: LearnedPlan,
+    slots: Slot[],
+    payload: EachBatchPayload,
+    offsets: ChunkOffsets,
+  ): InboxBatchTransaction {
+    const { topic, partition } = payload.batch;
+    return new InboxBatchTransaction(
+      learned,
+      learned.runner.service.store.batchTransactions!,
+      slots,
+      topic,
+      partition,
+      payload,
+      {
+        dispatch: (slot) => this.dispatch(slot as Slot, topic, partition, payload),
+        failure: (t, p, offset, error) => this.failure(t, p, offset, error),
+        beat: () => this.beatIfDue(payload.heartbeat),
+      },
+      offsets,
+    );
   }
 
   private track(commit: Promise<void>): void {
@@ -245,38 +281,6 @@ export class DedupKafkaServer extends ServerKafka implements PlanSink {
   private learnedPlan(topic: string): LearnedPlan | undefined {
     const known = this.learned.get(topic);
     return known === MIXED ? undefined : known;
-  }
-
-  /** Starts claiming the ids of `slots[from…]`; copies of an id claim once. */
-  private claim(
-    learned: LearnedPlan,
-    slots: Slot[],
-    topic: string,
-    from: number,
-  ): BatchClaims | undefined {
-    const { plan, runner } = learned;
-    const service = runner.service;
-    // A transactional store runs each handler in its own transaction (per-message path).
-    if (!service.enabled || service.store.runInTransaction !== undefined) return undefined;
-    const keys: DedupKey[] = [];
-    const owners: number[] = [];
-    const first = new Map<string, number>();
-    for (let i = from; i < slots.length; i++) {
-      const context = slots[i].context;
-      if (context === null) continue;
-      const key = runner.keyOf(plan, context.getMessage() as never, context);
-      if (!('scope' in key)) continue; // no id: the handler applies onMissingKey
-      const text = keyText(key.scope, key.id);
-      const original = first.get(text);
-      if (original !== undefined) {
-        slots[i].copyOf = original;
-        continue;
-      }
-      first.set(text, i);
-      keys.push(key);
-      owners.push(i);
-    }
-    return keys.length === 0 ? undefined : new BatchClaims(service, topic, slots, keys, owners);
   }
 
   /** Whether the message is skipped: a duplicate, or a later copy of an id processed above. */
@@ -323,48 +327,19 @@ export class DedupKafkaServer extends ServerKafka implements PlanSink {
     await this.handleEvent(topic, packet, slot.context);
   }
 
-  /**
-   * Logs the failure once (topic, partition, offset, error) and returns what to throw to kafkajs
-   * so it redelivers from the failed offset after its retry back-off. A KafkaJSError, which
-   * kafkajs does not log a second time.
-   */
+  /** Logs the failure once and answers what kafkajs redelivers from. */
   private failure(topic: string, partition: number, offset: string, error: unknown): Error {
-    const text = describe(error);
-    this.logger.error(`handler failed on ${topic}[${partition}]@${offset}: ${text}`);
-    const KafkaJSError = this.kafkaJSError;
-    return KafkaJSError
-      ? new KafkaJSError(`handler failed on ${topic}[${partition}]@${offset}: ${firstLine(text)}`, {
-          retriable: true,
-        })
-      : error instanceof Error
-        ? error
-        : new Error(text);
+    return handlerFailure(
+      this.logger,
+      this.kafkaJSError,
+      `${topic}[${partition}]@${offset}`,
+      error,
+    );
   }
 }
 
-function isRequest(message: KafkaMessage): boolean {
-  const headers = message.headers;
-  return (
-    headers !== undefined &&
-    headers[KafkaHeaders.CORRELATION_ID] !== undefined &&
-    headers[KafkaHeaders.REPLY_TOPIC] !== undefined
-  );
-}
-
-function keyText(scope: string, id: string | Buffer): string {
-  return typeof id === 'string' ? `${scope}\u0000s${id}` : `${scope}\u0000b${id.toString('hex')}`;
-}
-
-function describe(error: unknown): string {
-  if (error instanceof Error) return error.stack ?? `${error.name}: ${error.message}`;
-  try {
-    return JSON.stringify(error) ?? String(error);
-  } catch {
-    return String(error);
-  }
-}
-
-function firstLine(text: string): string {
-  const end = text.indexOf('\n');
-  return end < 0 ? text : text.slice(0, end);
+/** Whether a topic's batches run in batch transactions (a transactional store that offers them). */
+function inTransactions(learned: LearnedPlan): boolean {
+  const service = learned.runner.service;
+  return service.enabled && service.store.batchTransactions !== undefined;
 }

@@ -1,6 +1,6 @@
 import { DedupStoreError } from '../errors/dedup.errors';
 import type { DedupKey, TransactionOutcome } from '../interfaces/dedup-key.interface';
-import type { DedupStore } from '../stores/dedup.store';
+import type { BatchTransactionBody, DedupStore } from '../stores/dedup.store';
 import type { TopicCounters } from './dedup.counters';
 import { DUPLICATE } from './dedup.decision';
 import { promiseOf } from './result.settler';
@@ -41,5 +41,22 @@ export class TransactionalRun {
     }
     counters.processed++;
     return outcome.result;
+  }
+
+  /**
+   * A chunk of a batch in one transaction of the store (`runBatchInTransaction`); the store's own
+   * failures are counted and thrown (the chunk is redelivered), the body's pass through.
+   */
+  async runBatch(
+    keys: readonly DedupKey[],
+    body: BatchTransactionBody,
+    topic: string,
+  ): Promise<void> {
+    try {
+      await this.store.runBatchInTransaction!(keys, this.ttl, body);
+    } catch (error) {
+      if (error instanceof DedupStoreError) this.failures.redelivered(error, topic);
+      throw error;
+    }
   }
 }

@@ -6,6 +6,21 @@ import type {
   TransactionOutcome,
 } from '../interfaces/dedup-key.interface';
 
+/** Size and time caps of one batch transaction (batch mode on a transactional store). */
+export interface BatchTransactionLimits {
+  /** Messages per transaction at most. */
+  readonly maxMessages: number;
+  /** A transaction stops taking messages once its handlers have run this long (ms). */
+  readonly maxMs: number;
+}
+
+/**
+ * The body of a batch transaction: told which keys it claimed (`true`: new, run its handler;
+ * `false`: already done), it runs the handlers and answers how many keys (from the first) it
+ * reached; the claims of keys after those are withdrawn before the commit.
+ */
+export type BatchTransactionBody = (claimed: readonly boolean[]) => Promise<number>;
+
 /** What one cleanup run did. */
 export interface CleanupResult {
   removed: number;
@@ -88,6 +103,20 @@ export abstract class DedupStore {
     ttl: number,
     fn: () => Promise<T>,
   ): Promise<TransactionOutcome<T>>;
+
+  /**
+   * Transactional stores with batch transactions switched on define both: `DedupKafkaServer` then
+   * runs a chunk of a fetched batch in ONE transaction — every key claimed in one statement,
+   * `body` (the handlers) on that transaction, one commit. A store failure (claim, commit, an
+   * aborted transaction) rejects with a `DedupStoreError` after rolling back; `body`'s own error
+   * rolls back and passes through as it is.
+   */
+  readonly batchTransactions?: BatchTransactionLimits;
+  runBatchInTransaction?(
+    keys: readonly DedupKey[],
+    ttl: number,
+    body: BatchTransactionBody,
+  ): Promise<void>;
 
   /** Removes expired entries without blocking the event loop for more than `sliceMs` at a time. */
   cleanup(_sliceMs: number): MaybePromise<CleanupResult> {

@@ -111,6 +111,28 @@ export function claimInTransactionSql(table: InboxTable, key: DedupKey, ttl: num
   );
 }
 
+/**
+ * The claim of a batch transaction: every key in one multi-row `INSERT … ON CONFLICT DO NOTHING
+ * RETURNING scope, encode(id, 'hex')` (the rows inserted are the new keys). Literal values, so it
+ * shares one round trip with `BEGIN`. The caller orders the keys the same way in every
+ * transaction, so two transactions claiming common ids lock them in one order (no deadlock).
+ * @internal
+ */
+export function claimManySql(table: InboxTable, keys: readonly DedupKey[], ttl: number): string {
+  const expires = expiresIn(ttl);
+  const values = keys.map((k) => `(${textLiteral(k.scope)}, ${byteaLiteral(k.id)}, ${expires})`);
+  return (
+    `INSERT INTO ${table.sql} (scope, id, expires_at) VALUES ${values.join(', ')} ` +
+    `ON CONFLICT (scope, id) DO NOTHING RETURNING scope, encode(id, 'hex') AS h`
+  );
+}
+
+/** Withdraws claims of a batch transaction its handlers did not reach. @internal */
+export function unclaimManySql(table: InboxTable, keys: readonly DedupKey[]): string {
+  const values = keys.map((k) => `(${textLiteral(k.scope)}, ${byteaLiteral(k.id)})`);
+  return `DELETE FROM ${table.sql} WHERE (scope, id) IN (${values.join(', ')})`;
+}
+
 /** The claim prepared once per connection, and how each message runs it. @internal */
 export interface PreparedClaimSql {
   /**

@@ -1,5 +1,6 @@
 import type { TransactionOutcome } from '../../interfaces/dedup-key.interface';
 import { inboxContext } from './inbox.context';
+import type { BatchTransactionSteps } from './inbox.batch';
 import { runClaimedTransaction } from './inbox.transaction';
 import type { PGliteLike, PGliteTransactionLike, PgResultLike } from './inbox.drivers';
 
@@ -50,5 +51,24 @@ export class PgliteInboxAdapter {
       fn,
       store,
     );
+  }
+
+  /** A batch transaction as one `pglite.transaction()`, its handlers on PGlite's `Transaction`. */
+  batchSteps(): BatchTransactionSteps {
+    let tx!: PGliteTransactionLike;
+    return {
+      transaction: (first, body) =>
+        this.pglite.transaction(async (opened) => {
+          tx = opened;
+          return body((await tx.query(first)).rows);
+        }),
+      query: async (sql) => (await tx.query(sql)).rows,
+      run: (fn) => inboxContext.run(tx, fn),
+      check: async () => {
+        if (tx.closed) {
+          throw new Error('a handler rolled the inbox transaction back; nothing was recorded');
+        }
+      },
+    };
   }
 }

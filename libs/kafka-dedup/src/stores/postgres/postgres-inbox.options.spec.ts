@@ -62,6 +62,30 @@ describe('postgres store options', () => {
     ).toBe('');
   });
 
+  it('takes batch transactions with their caps, off by default, and names a bad value', () => {
+    expect(resolvePostgresOptions({ pool: fakePool() }).batch).toBeUndefined();
+    expect(resolvePostgresOptions({ pool: fakePool(), batchTransactions: true }).batch).toEqual({
+      maxMessages: 500,
+      maxMs: 1000,
+    });
+    expect(
+      resolvePostgresOptions({
+        pglite: fakePglite(),
+        batchTransactions: true,
+        batchMaxMessages: 50,
+        batchMaxMs: 200,
+      }).batch,
+    ).toEqual({ maxMessages: 50, maxMs: 200 });
+    expect(
+      errorOf(() => resolvePostgresOptions({ pool: fakePool(), batchTransactions: 'yes' })).option,
+    ).toBe('postgres.batchTransactions');
+    expect(
+      errorOf(() =>
+        resolvePostgresOptions({ pool: fakePool(), batchTransactions: true, batchMaxMessages: 0 }),
+      ).option,
+    ).toBe('postgres.batchMaxMessages');
+  });
+
   it('fails naming postgres.connectionString when no connection is configured', () => {
     const error = errorOf(() => resolveDedupOptions({ store: 'postgres', postgres: {} }));
     expect(error.option).toBe('postgres.connectionString');

@@ -48,6 +48,22 @@ export interface DedupPostgresOptions {
   partitionsConsumedConcurrently?: number;
   /** Rows deleted per statement by the TTL sweep (each batch is its own short transaction). @default 1000 */
   sweepBatchSize?: number;
+  /**
+   * Batch mode (`DedupKafkaServer`) only: run each chunk of a fetched batch (one partition) in ONE
+   * transaction — its ids claimed in one statement, the handlers of the new ids in order on that
+   * transaction, one COMMIT — instead of one transaction per message. When a handler throws at
+   * message k, the transaction rolls back, messages before k run again in a fresh one and commit,
+   * and k is redelivered: their side effects outside the database happen again. @default false
+   */
+  batchTransactions?: boolean;
+  /** Messages per batch transaction at most (`batchTransactions`). @default 500 */
+  batchMaxMessages?: number;
+  /**
+   * A batch transaction takes no further message once its handlers have run this long, in ms
+   * (`batchTransactions`): bounds how long its locks are held and how much a throw re-runs.
+   * @default 1000
+   */
+  batchMaxMs?: number;
 }
 
 /** `postgres` options after validation. @internal */
@@ -64,6 +80,8 @@ export interface ResolvedPostgresOptions {
   sweepBatchSize: number;
   /** Connections the pool may open (1 for PGlite: one session). */
   poolMax: number;
+  /** `batchTransactions` with its caps; `undefined` when off. */
+  batch?: { maxMessages: number; maxMs: number };
 }
 
 const KNOWN = new Set([
@@ -76,6 +94,9 @@ const KNOWN = new Set([
   'transactionHost',
   'partitionsConsumedConcurrently',
   'sweepBatchSize',
+  'batchTransactions',
+  'batchMaxMessages',
+  'batchMaxMs',
 ]);
 
 /** node-postgres' own default of `max`. */
@@ -196,6 +217,12 @@ export function resolvePostgresOptions(postgres: unknown): ResolvedPostgresOptio
     partitionsConsumedConcurrently: partitions,
     sweepBatchSize: positiveInt('postgres.sweepBatchSize', options.sweepBatchSize, 1000),
     poolMax,
+    batch: bool('postgres.batchTransactions', options.batchTransactions, false)
+      ? {
+          maxMessages: positiveInt('postgres.batchMaxMessages', options.batchMaxMessages, 500),
+          maxMs: positiveInt('postgres.batchMaxMs', options.batchMaxMs, 1000),
+        }
+      : undefined,
   };
 }
 

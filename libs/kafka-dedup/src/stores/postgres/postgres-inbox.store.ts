@@ -8,7 +8,13 @@ import type {
 } from '../../interfaces/dedup-key.interface';
 import { RateLimitedLogger } from '../../logging/rate-limited-logger';
 import { requireOptionalPeer } from '../../dedup.peers';
-import { CleanupResult, DedupStore } from '../dedup.store';
+import {
+  CleanupResult,
+  DedupStore,
+  type BatchTransactionBody,
+  type BatchTransactionLimits,
+} from '../dedup.store';
+import { poolBatchSteps, runBatchTransaction } from './inbox.batch';
 import { InboxClaim, rollback } from './inbox.claim';
 import { inboxContext } from './inbox.context';
 import { migratePostgresInbox, verifyInboxTable } from './inbox.migration';
@@ -22,8 +28,8 @@ import {
   type ResolvedPostgresOptions,
 } from './postgres-inbox.options';
 import {
-  executorFor,
-  isPgQueryable,
+  hostBatchSteps,
+  hostClaimSteps,
   resolveTransactionHost,
   type TransactionHostLike,
 } from './transaction-host.bridge';
@@ -78,6 +84,8 @@ export class PostgresInboxStore extends DedupStore implements OnModuleInit {
    * `undefined` on PGlite.
    */
   readonly pool?: PgPoolLike;
+  /** `postgres.batchTransactions`: the caps of a batch transaction; `undefined` when off. */
+  override readonly batchTransactions?: BatchTransactionLimits;
 
   constructor(options: DedupPostgresOptions | ResolvedPostgresOptions) {
     super();
@@ -87,6 +95,7 @@ export class PostgresInboxStore extends DedupStore implements OnModuleInit {
     this.claimer = new InboxClaim(this.table);
     this.sweep = sweepSql(this.table);
     this.owned = this.options.connectionString !== undefined;
+    this.batchTransactions = this.options.batch;
     if (this.options.pglite !== undefined) {
       this.pglite = new PgliteInboxAdapter(this.options.pglite);
       this.db = this.pglite;
@@ -179,6 +188,25 @@ export class PostgresInboxStore extends DedupStore implements OnModuleInit {
     } finally {
       client.release(broken);
     }
+  }
+
+  /**
+   * A chunk of a batch in one transaction (`postgres.batchTransactions`, see
+   * {@link DedupStore.runBatchInTransaction}), on the pool, PGlite or the `TransactionHost`.
+   */
+  override runBatchInTransaction(
+    keys: readonly DedupKey[],
+    ttl: number,
+    body: BatchTransactionBody,
+  ): Promise<void> {
+    let steps;
+    if (this.options.transactionHost !== undefined) {
+      this.host ??= resolveTransactionHost(this.options.transactionHost);
+      steps = hostBatchSteps(this.host);
+    } else {
+      steps = this.pglite?.batchSteps() ?? poolBatchSteps(this.pool!);
+    }
+    return runBatchTransaction(steps, this.table, keys, ttl, body, this.name);
   }
 
   /** Lease claim for `DedupService.acquire()` outside a transaction (side effects elsewhere). */
@@ -281,32 +309,8 @@ export class PostgresInboxStore extends DedupStore implements OnModuleInit {
     fn: () => Promise<T>,
   ): Promise<TransactionOutcome<T>> {
     this.host ??= resolveTransactionHost(this.options.transactionHost!);
-    const host = this.host;
-    let execute!: (sql: string) => Promise<number>;
-    return runClaimedTransaction(
-      {
-        transaction: (body) =>
-          host.withTransaction(() => {
-            execute = executorFor(host.tx)!;
-            return body();
-          }),
-        // Literal, not the prepared claim: the adapter's transaction object tells nothing about
-        // its connection, and a missing statement would abort a transaction this store cannot
-        // retry.
-        claim: () => execute(claimInTransactionSql(this.table, key, ttl)),
-        run: (handler) => {
-          const tx = host.tx;
-          return isPgQueryable(tx) ? inboxContext.run(tx, handler) : handler();
-        },
-        // The adapter commits without looking at the answer: make an aborted transaction (a
-        // statement error the handler caught) fail here, so it rolls back and is redelivered.
-        check: async () => {
-          await execute('SELECT 1');
-        },
-      },
-      fn,
-      this.name,
-    );
+    const claim = claimInTransactionSql(this.table, key, ttl);
+    return runClaimedTransaction(hostClaimSteps(this.host, claim), fn, this.name);
   }
 
   private failure(operation: string, cause: unknown): DedupStoreError {

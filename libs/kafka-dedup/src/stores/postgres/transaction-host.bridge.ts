@@ -1,7 +1,10 @@
 import type { TransactionHost } from '@nestjs-cls/transactional';
 import { DedupOptionsError } from '../../errors/dedup.errors';
 import { requireOptionalPeer } from '../../dedup.peers';
+import { inboxContext } from './inbox.context';
+import { rowsOf, type BatchTransactionSteps, type InboxRow } from './inbox.batch';
 import type { PgQueryable, PgResultLike } from './inbox.drivers';
+import type { ClaimedTransactionSteps } from './inbox.transaction';
 
 /** The part of `TransactionHost` the store uses. @internal */
 export type TransactionHostLike = Pick<TransactionHost<never>, 'withTransaction'> & {
@@ -70,4 +73,57 @@ function rowCountOf(result: unknown): number {
   // PGlite (and Drizzle over it): affectedRows.
   const r = result as Partial<PgResultLike> & { count?: number; affectedRows?: number };
   return r?.rowCount ?? r?.count ?? r?.affectedRows ?? 0;
+}
+
+/**
+ * A batch transaction opened by the app's `TransactionHost`: the handlers run inside its
+ * `withTransaction()`, so `@Transactional()` code and `txHost.tx` join it. @internal
+ */
+export function hostBatchSteps(host: TransactionHostLike): BatchTransactionSteps {
+  let execute!: (sql: string) => Promise<InboxRow[]>;
+  return {
+    transaction: (first, body) =>
+      host.withTransaction(async () => {
+        const tx = host.tx as {
+          query?: (text: string) => Promise<unknown>;
+          execute?: (text: string) => Promise<unknown>;
+        };
+        execute = async (sql) =>
+          rowsOf(await (typeof tx.query === 'function' ? tx.query(sql) : tx.execute!(sql)));
+        return body(await execute(first));
+      }),
+    query: (sql) => execute(sql),
+    run: (fn) => {
+      const tx = host.tx;
+      return isPgQueryable(tx) ? inboxContext.run(tx, fn) : fn();
+    },
+    // The adapter commits without looking at the answer: an aborted transaction must fail here.
+    check: async () => {
+      await execute('SELECT 1');
+    },
+  };
+}
+
+/** One message's inbox transaction opened by the app's `TransactionHost`. @internal */
+export function hostClaimSteps(host: TransactionHostLike, claim: string): ClaimedTransactionSteps {
+  let execute!: RawExecutor;
+  return {
+    transaction: (body) =>
+      host.withTransaction(() => {
+        execute = executorFor(host.tx)!;
+        return body();
+      }),
+    // Literal, not the prepared claim: the adapter's transaction object tells nothing about its
+    // connection, and a missing statement would abort a transaction this store cannot retry.
+    claim: () => execute(claim),
+    run: (handler) => {
+      const tx = host.tx;
+      return isPgQueryable(tx) ? inboxContext.run(tx, handler) : handler();
+    },
+    // The adapter commits without looking at the answer: make an aborted transaction (a statement
+    // error the handler caught) fail here, so it rolls back and is redelivered.
+    check: async () => {
+      await execute('SELECT 1');
+    },
+  };
 }
