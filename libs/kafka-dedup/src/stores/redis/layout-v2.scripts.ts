@@ -7,7 +7,7 @@ import type { RedisLayout } from './redis-options';
  *
  * - `v1`: the claim key itself turns into `done` for the TTL (~190 B per id);
  * - `v2`: the claim key is deleted and the id's fingerprint joins a group: a Redis set
- *   `<groupPrefix><bucket>:<shard>` of 52-bit integers (an intset: 8 B per id), one per (time
+ *   `<groupPrefix><bucket % 8>:<shard>` of 52-bit integers (an intset: 8 B per id), one per (time
  *   bucket, shard), expiring as a whole at the end of its bucket + the TTL.
  *
  * The fingerprint is computed here, from the claim key (`redis.sha1hex`: 16 bits pick the shard,
@@ -48,6 +48,14 @@ export interface LayoutScripts {
   mark: string;
 }
 
+/**
+ * Buckets are named by their number modulo this ring: a claim looks at most 6 back (the bucket
+ * is at least a quarter of the window) and a group expires at most 5 buckets after its own
+ * began, so a name is free again long before it comes round. Saves a number-to-text conversion
+ * per group looked at (Lua's is a `sprintf`: ~0.8 µs).
+ */
+const RING = 8;
+
 function prelude({ bucketMs, shards, windowMs }: LayoutScriptParams): string {
   return `
 local B, S, W = ${bucketMs}, ${shards}, ${windowMs}
@@ -55,12 +63,12 @@ local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
 local function fp(key)
   local h = redis.sha1hex(key)
-  return tonumber(string.sub(h, 1, 4), 16) % S, tonumber(string.sub(h, 5, 17), 16)
+  return ':' .. (tonumber(string.sub(h, 1, 4), 16) % S), tonumber(string.sub(h, 5, 17), 16)
 end
 local function seen(key, gp)
   local s, m = fp(key)
   for j = math.floor(now / B), math.floor((now - W) / B), -1 do
-    local g = gp .. j .. ':' .. s
+    local g = gp .. string.char(48 + j % ${RING}) .. s
     if redis.call('SISMEMBER', g, m) == 1 then
       local r = math.floor(redis.call('PTTL', g) - B / 2)
       if r < 1 then return 1 end
@@ -82,9 +90,9 @@ const REMEMBER_V2 = `
 local function remember(key, gp, ttl)
   local s, m = fp(key)
   local b = math.floor(now / B)
-  local g = gp .. b .. ':' .. s
+  local g = gp .. string.char(48 + b % ${RING}) .. s
   redis.call('SADD', g, m)
-  local left = (b + 1) * B + ttl - now
+  local left = (b + 1) * B + math.min(ttl, W) - now
   if redis.call('PTTL', g) < left then redis.call('PEXPIRE', g, left) end
 end
 local function commit(key, token, ttl, gp)
