@@ -10,7 +10,9 @@
  *   1 M on v1, each on an emptied server (ttl 1 h: every id is live);
  * - Redis CPU per claim: after the 1 M fill, 20,000 new ids claimed one by one through `claim()`,
  *   then 20,000 through the per-message path (claim, then a commit that rides in the next claim),
- *   `usec_per_call` of EVALSHA in `INFO commandstats` (reset before each);
+ *   `usec_per_call` of EVALSHA in `INFO commandstats` (reset before each); `old` is the `v1` layout,
+ *   whose claim also looks at the `v2` groups (the upgrade path), `beforeLayouts` the bare `SET NX`
+ *   claim script of versions without `redis.layout`;
  * - consumer throughput, layout v2 ÷ v1, per message and in batch mode: bench:consumer's `redis`,
  *   `redis-v1`, `redis-batch`, `redis-batch-v1` cases, run by this script (--consumer-rounds,
  *   default 3, interleaved; the ratio is the median of the per-round ratios).
@@ -161,6 +163,28 @@ async function bytesPerId(url: string, layout: 'v1' | 'v2', n: number): Promise<
 
 const usec: Record<string, { claim: number; perMessage: number }> = {};
 
+/** The claim script of versions without `redis.layout` (a bare `SET NX`), for reference. */
+const CLAIM_BEFORE_LAYOUTS = `
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return nil end
+return redis.call('GET', KEYS[1])`;
+
+/** usec_per_call of {@link CLAIM_BEFORE_LAYOUTS} over as many new ids. */
+async function claimCpuBeforeLayouts(url: string): Promise<number> {
+  const admin = new Redis(url);
+  admin.defineCommand('claimBefore', { numberOfKeys: 1, lua: CLAIM_BEFORE_LAYOUTS });
+  const claim = (admin as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)
+    .claimBefore;
+  await claim.call(admin, 'bench:warm', 'o:0', LEASE);
+  await admin.config('RESETSTAT');
+  for (let i = 0; i < CPU_SAMPLE; i++) {
+    await claim.call(admin, `bench:${SCOPE}:${idOf('b', i)}`, `o:${i}`, LEASE);
+  }
+  const { usecPerCall } = await evalshaUsecPerCall(admin);
+  admin.disconnect();
+  log(`before layouts: ${usecPerCall} µs per claim script`);
+  return usecPerCall;
+}
+
 /** Redis CPU of the claim script alone, and of the per-message path (claim + riding commit). */
 async function claimCpu(
   store: RedisDedupStore,
@@ -225,13 +249,14 @@ async function main(): Promise<void> {
     const bytesPerId1M = await bytesPerId(redis.url, 'v2', IDS);
     const bytesPerIdLarge = await bytesPerId(redis.url, 'v2', IDS_LARGE);
     const oldBytesPerId1M = await bytesPerId(redis.url, 'v1', IDS);
+    const beforeLayouts = await claimCpuBeforeLayouts(redis.url);
     summary = {
       ...(IDS !== 1_000_000 ? { ids: IDS } : {}),
       bytesPerId1M,
       bytesPerId10M: IDS_LARGE === 10_000_000 ? bytesPerIdLarge : null,
       ...(IDS_LARGE !== 10_000_000 ? { bytesPerIdLarge, idsLarge: IDS_LARGE } : {}),
       oldBytesPerId1M,
-      usecPerClaim: { old: usec.v1?.claim, new: usec.v2?.claim },
+      usecPerClaim: { old: usec.v1?.claim, new: usec.v2?.claim, beforeLayouts },
       usecPerMessageScripts: { old: usec.v1?.perMessage, new: usec.v2?.perMessage },
     };
   } finally {
