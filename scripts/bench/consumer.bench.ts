@@ -233,10 +233,13 @@ function compileWorker(): void {
   if (!existsSync(WORKER)) throw new Error(`worker not compiled: ${WORKER}`);
   // The worker imports the package by name, as an app does: resolve it to the library compiled
   // beside it (node_modules of the workspace would point at a build of libs/, or at nothing).
-  const link = join(BENCH_OUT, 'node_modules', '@nest-resilience', 'kafka-dedup');
-  rmSync(link, { force: true });
-  mkdirSync(dirname(link), { recursive: true });
-  symlinkSync(join(BENCH_OUT, 'libs', 'kafka-dedup', 'src'), link, 'dir');
+  // The same for the private package the library uses (@nest-resilience/common).
+  for (const name of ['kafka-dedup', 'common']) {
+    const link = join(BENCH_OUT, 'node_modules', '@nest-resilience', name);
+    rmSync(link, { force: true });
+    mkdirSync(dirname(link), { recursive: true });
+    symlinkSync(join(BENCH_OUT, 'libs', name, 'src'), link, 'dir');
+  }
 }
 
 async function produce(kafka: Kafka, topic: string, events: number): Promise<void> {
