@@ -18,8 +18,9 @@ import type { RedisLayout } from './redis-options';
  * script per store setting).
  *
  * Returns of a claim: nil when claimed; a number (>= 1) when the id is done in a group (the ms its
- * group still lives, minus half a bucket: an estimate of the record's own remaining TTL); `done`
- * for a `v1` done record; else the token of the claim in flight.
+ * group still lives minus one bucket: never more than the record's own remaining TTL, so the age
+ * derived from it is never under-estimated, as the adaptive TTL requires; it is over-estimated by
+ * up to a bucket); `done` for a `v1` done record; else the token of the claim in flight.
  * @internal
  */
 export interface LayoutScriptParams {
@@ -70,7 +71,7 @@ local function seen(key, gp)
   for j = math.floor(now / B), math.floor((now - W) / B), -1 do
     local g = gp .. string.char(48 + j % ${RING}) .. s
     if redis.call('SISMEMBER', g, m) == 1 then
-      local r = math.floor(redis.call('PTTL', g) - B / 2)
+      local r = redis.call('PTTL', g) - B
       if r < 1 then return 1 end
       return r
     end
