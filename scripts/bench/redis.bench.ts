@@ -81,6 +81,7 @@ async function startRedis(): Promise<{ url: string; stop: () => Promise<void> }>
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
   });
+  probe.on('error', () => undefined); // refused while the server starts: retried below
   for (let i = 0; ; i++) {
     try {
       await probe.connect();
@@ -125,6 +126,7 @@ async function fill(store: RedisDedupStore, phase: string, n: number): Promise<v
     while (next < n) {
       const from = next;
       next = Math.min(n, next + CHUNK);
+      const to = next;
       const keys: DedupKey[] = [];
       for (let i = from; i < next; i++) keys.push({ scope: SCOPE, id: idOf(phase, i) });
       const results = await store.claimMany(keys, LEASE);
@@ -133,9 +135,9 @@ async function fill(store: RedisDedupStore, phase: string, n: number): Promise<v
         if (r.status === 'claimed') done.push({ key: keys[i], token: r.token });
       });
       await store.commitMany(done, TTL);
-      if (next % 1_000_000 < CHUNK)
+      if (to % 1_000_000 === 0 || to === n)
         log(
-          `  ${phase}: ${next.toLocaleString('en-US')} ids, ${((Date.now() - started) / 1000).toFixed(0)} s`,
+          `  ${phase}: ${to.toLocaleString('en-US')} ids, ${((Date.now() - started) / 1000).toFixed(0)} s`,
         );
     }
   };
