@@ -24,11 +24,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { RedisDedupStore } from '../../libs/kafka-dedup/src/stores/redis/redis.store';
-import type {
-  DedupKey,
-  DedupTokenedKey,
-} from '../../libs/kafka-dedup/src/interfaces/dedup-key.interface';
+import { RedisDedupStore, type DedupKey, type DedupTokenedKey } from '@nest-resilience/kafka-dedup';
 
 const args = process.argv.slice(2);
 const flag = (name: string): string | undefined => {
