@@ -3,7 +3,7 @@ import { register } from 'prom-client';
 import { GRPC_POOL_METRICS, type GrpcPool, type GrpcPoolOptions } from '@nest-resilience/grpc-pool';
 import { ServerCredentials } from '@grpc/grpc-js';
 import { callsByServer } from './support/calls-by-server';
-import { Dnsmasq } from './support/dnsmasq';
+import { Dnsmasq } from '../scripts/support/dnsmasq';
 import { EchoProcess } from '../scripts/support/echo-process';
 import { EchoBackend, type EchoClient } from '../scripts/support/grpc-backend';
 import { startPool } from './support/grpc-pool-app';

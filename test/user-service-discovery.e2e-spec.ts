@@ -1,5 +1,5 @@
 import { signToken } from '../apps/auth-service/src/auth-token';
-import { Dnsmasq } from './support/dnsmasq';
+import { Dnsmasq } from '../scripts/support/dnsmasq';
 import { KAFKA_BROKER, uniqueTopic } from './support/kcat';
 import { AuthReplicas, httpLoad } from './support/user-service-auth-replicas';
 import {

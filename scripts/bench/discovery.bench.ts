@@ -26,7 +26,7 @@
  */
 import { Logger } from '@nestjs/common';
 import type { GrpcPoolOptions } from '@nest-resilience/grpc-pool';
-import { Dnsmasq } from '../../test/support/dnsmasq';
+import { Dnsmasq } from '../support/dnsmasq';
 import { EchoProcess } from '../support/echo-process';
 import { freePort } from '../support/haproxy';
 import { benchClient, type BenchClient, type Kind } from './discovery.clients';
