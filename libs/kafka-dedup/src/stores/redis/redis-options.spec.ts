@@ -11,7 +11,6 @@ describe('validateRedisOptions', () => {
       validateRedisOptions({ cluster: { nodes: ['127.0.0.1:7000', { host: 'h', port: 7001 }] } }),
     ).toBeDefined();
     expect(validateRedisOptions({ client: { defineCommand: () => undefined } })).toBeDefined();
-    expect(validateRedisOptions({ layout: 'v1' })).toEqual({ layout: 'v1' });
   });
 
   it.each([
@@ -25,7 +24,6 @@ describe('validateRedisOptions', () => {
     [{ keyPrefix: '' }, 'redis.keyPrefix'],
     [{ client: {} }, 'redis.client'],
     [{ sentinel: true }, 'redis.sentinel'],
-    [{ layout: 'v3' }, 'redis.layout'],
   ])('rejects %j naming %s', (options, name) => {
     expect(() => validateRedisOptions(options)).toThrow(DedupOptionsError);
     expect(() => validateRedisOptions(options)).toThrow(`"${name}"`);
