@@ -39,6 +39,10 @@ const STARTUP_TIMEOUT = 5_000;
  *   start naming the cause (unless `allowDegradedStart`).
  *
  * ioredis is an optional peer, loaded when this store is built.
+ *
+ * ~390 lines, one cohesive protocol: the per-message claim and the commit that rides on the next
+ * claim share the pending-commit state, so they stay in one class; the scripts, connection watch,
+ * owner liveness, write batching, slot grouping and the eviction-policy check live beside it.
  */
 export class RedisDedupStore extends DedupStore implements OnModuleInit {
   readonly name = 'redis';
