@@ -19,7 +19,7 @@ import {
   type GrpcPool,
   type GrpcPoolOptions,
 } from '@nest-resilience/grpc-pool';
-import { ECHO_PROTO, type EchoClient } from '../support/grpc-backend';
+import { ECHO_PROTO, ROUND_ROBIN_WITH_RETRIES, type EchoClient } from '../support/grpc-backend';
 import type { Call } from './discovery.load';
 
 export type Kind = 'pool' | 'roundRobin' | 'staticPool';
@@ -88,23 +88,7 @@ function roundRobin(s: ClientSettings): BenchClient {
   const c: Client = new EchoService(
     `dns://${s.dnsServer}/${s.host}:${s.port}`,
     credentials.createInsecure(),
-    {
-      'grpc.service_config': JSON.stringify({
-        loadBalancingConfig: [{ round_robin: {} }],
-        methodConfig: [
-          {
-            name: [{ service: 'echo.v1.EchoService' }],
-            retryPolicy: {
-              maxAttempts: 3,
-              initialBackoff: '0.01s',
-              maxBackoff: '0.1s',
-              backoffMultiplier: 2,
-              retryableStatusCodes: ['UNAVAILABLE'],
-            },
-          },
-        ],
-      }),
-    },
+    ROUND_ROBIN_WITH_RETRIES,
   );
   const ping = (c as unknown as { ping: Function }).ping.bind(c);
   return {

@@ -32,7 +32,7 @@ import { loadSync } from '@grpc/proto-loader';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { GrpcPool, GrpcPoolModule, getGrpcPoolToken } from '@nest-resilience/grpc-pool';
-import { ECHO_PROTO, type EchoClient } from '../support/grpc-backend';
+import { ECHO_PROTO, ROUND_ROBIN_WITH_RETRIES, type EchoClient } from '../support/grpc-backend';
 import { EchoProcess } from '../support/echo-process';
 import { freePort, Haproxy } from '../support/haproxy';
 
@@ -237,23 +237,7 @@ async function main(): Promise<void> {
   const roundRobin = new EchoService(
     `ipv4:${backends.map((b) => b.address).join(',')}`,
     credentials.createInsecure(),
-    {
-      'grpc.service_config': JSON.stringify({
-        loadBalancingConfig: [{ round_robin: {} }],
-        methodConfig: [
-          {
-            name: [{ service: 'echo.v1.EchoService' }],
-            retryPolicy: {
-              maxAttempts: 3,
-              initialBackoff: '0.01s',
-              maxBackoff: '0.1s',
-              backoffMultiplier: 2,
-              retryableStatusCodes: ['UNAVAILABLE'],
-            },
-          },
-        ],
-      }),
-    },
+    ROUND_ROBIN_WITH_RETRIES,
   );
 
   // Only for `--only …,plain3`: three plain grpc-js channels to haproxy (distinct connections),

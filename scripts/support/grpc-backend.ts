@@ -137,3 +137,25 @@ export interface EchoClient {
     options?: import('@nest-resilience/grpc-pool').PooledCallOptions,
   ): Promise<{ id: string; server: string; peer: string; attempt: number }>;
 }
+
+/**
+ * Channel options of the grpc-js baseline the benchmarks compare with: its own `round_robin` over
+ * every backend address and a `retryPolicy` on UNAVAILABLE (what a user would otherwise run).
+ */
+export const ROUND_ROBIN_WITH_RETRIES = {
+  'grpc.service_config': JSON.stringify({
+    loadBalancingConfig: [{ round_robin: {} }],
+    methodConfig: [
+      {
+        name: [{ service: 'echo.v1.EchoService' }],
+        retryPolicy: {
+          maxAttempts: 3,
+          initialBackoff: '0.01s',
+          maxBackoff: '0.1s',
+          backoffMultiplier: 2,
+          retryableStatusCodes: ['UNAVAILABLE'],
+        },
+      },
+    ],
+  }),
+};
