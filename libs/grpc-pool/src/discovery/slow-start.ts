@@ -30,5 +30,5 @@ export function startSlowly(
 ): void {
   const now = performance.now();
   const seed = slowStartSeed(medianLatency(current, now), slowStartMs, decayMs);
-  if (seed > 0) for (const c of fresh) c.latency.observe(seed, now);
+  if (seed > 0) for (const c of fresh) c.latency.seed(seed, now);
 }

@@ -103,7 +103,12 @@ export class GrpcPool implements PoolCore {
       maxDelay: maxBackoffMs,
     });
     this.picker =
-      options.balancer.policy === 'round-robin' ? new RoundRobinPicker() : new PeakEwmaPicker();
+      options.balancer.policy === 'round-robin'
+        ? new RoundRobinPicker()
+        : new PeakEwmaPicker(
+            Math.random,
+            options.sizing ? options.sizing.maxConcurrentStreams : undefined,
+          );
     this.set = new ConnectionSet(options, this.services, {
       onCircuitChange: (c, state, reason) => this.circuitChanged(c, state, reason),
     });
