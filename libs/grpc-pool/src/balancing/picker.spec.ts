@@ -1,5 +1,5 @@
 import { connectivityState } from '@grpc/grpc-js';
-import { PeakEwma } from '../stats/peak-ewma';
+import { LatencyEwma } from '../stats/latency-ewma';
 import { PeakEwmaPicker } from './peak-ewma.picker';
 import { RoundRobinPicker } from './round-robin.picker';
 import type { PoolConnection } from '../connection/pool-connection';
@@ -14,7 +14,7 @@ function conn(
 ): PoolConnection {
   // every estimate observed at instant 0; the tests pass now = 0 to pick(), so that the picker does not
   // read performance.now() (in a jest worker older than a minute the estimates would have decayed to 0)
-  const latency = new PeakEwma(10_000, () => 0);
+  const latency = new LatencyEwma(10_000, () => 0);
   if (latencyMs > 0) latency.observe(latencyMs);
   return {
     breaker: { closed },
@@ -38,7 +38,7 @@ function counts(pick: () => PoolConnection | undefined, all: PoolConnection[], n
 class SimConnection {
   readonly breaker = { closed: true };
   readonly connectivity = connectivityState.READY;
-  readonly latency: PeakEwma;
+  readonly latency: LatencyEwma;
   inFlight = 0;
   calls = 0;
   private progressAt = 0;
@@ -47,7 +47,7 @@ class SimConnection {
     private readonly clock: { now: number; lastAnswerAt: number },
     decayMs: number,
   ) {
-    this.latency = new PeakEwma(decayMs, () => clock.now);
+    this.latency = new LatencyEwma(decayMs, () => clock.now);
   }
 
   begin(): void {
@@ -123,10 +123,10 @@ const within = (calls: number[], bound: number): boolean => {
   return calls.every((n) => Math.abs(n / fair - 1) <= bound);
 };
 
-describe('PeakEwma', () => {
+describe('LatencyEwma', () => {
   it('takes the first latency as is and blends later ones in, by the time since the previous one', () => {
     let now = 0;
-    const ewma = new PeakEwma(1_000, () => now);
+    const ewma = new LatencyEwma(1_000, () => now);
     ewma.observe(200);
     expect(ewma.estimate(now)).toBe(200);
     now = 1_000;
@@ -136,7 +136,7 @@ describe('PeakEwma', () => {
   });
 
   it('moves by a tenth for one slow answer among many (no peak), all the way for a lasting one', () => {
-    const ewma = new PeakEwma(2_000, () => 0);
+    const ewma = new LatencyEwma(2_000, () => 0);
     for (let i = 0; i < 50; i++) ewma.observe(2, 0);
     ewma.observe(200, 0);
     expect(ewma.estimate(0)).toBeCloseTo(2 * 0.9 + 200 * 0.1, 5);
@@ -146,13 +146,13 @@ describe('PeakEwma', () => {
 
   it('decays towards 0 without observations, so a once-slow connection is tried again', () => {
     let now = 0;
-    const ewma = new PeakEwma(1_000, () => now);
+    const ewma = new LatencyEwma(1_000, () => now);
     ewma.observe(200);
     expect(ewma.estimate(3_000)).toBeCloseTo(200 * Math.exp(-3), 5);
   });
 
   it('keeps a slow-start handicap apart from the measured latencies, decaying with time', () => {
-    const ewma = new PeakEwma(1_000, () => 0);
+    const ewma = new LatencyEwma(1_000, () => 0);
     ewma.observe(2, 0);
     ewma.seed(20, 0);
     expect(ewma.estimate(0)).toBe(20);

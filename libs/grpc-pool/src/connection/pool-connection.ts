@@ -1,7 +1,7 @@
 import { Channel, connectivityState, type ChannelCredentials, type Client } from '@grpc/grpc-js';
 import type { BreakerSettings } from '../options/grpc-pool.options';
 import { ConnectionBreaker, type CircuitState, type EjectionReason } from './connection-breaker';
-import { PeakEwma } from '../stats/peak-ewma';
+import { LatencyEwma } from '../stats/latency-ewma';
 import type { ProtoService } from './proto-services';
 
 /** Shared by a pool's connections: when any of them last got an answer (performance.now()). @internal */
@@ -27,7 +27,7 @@ export interface ConnectionEvents {
 export class PoolConnection {
   readonly channel: Channel;
   readonly breaker: ConnectionBreaker;
-  readonly latency: PeakEwma;
+  readonly latency: LatencyEwma;
   /** Calls in flight on this connection. */
   inFlight = 0;
   /** When an attempt on this connection last got an answer (performance.now()). */
@@ -52,7 +52,7 @@ export class PoolConnection {
     readonly recycleAt = Infinity,
   ) {
     this.channel = new Channel(target, credentials, channelOptions);
-    this.latency = new PeakEwma(decayMs);
+    this.latency = new LatencyEwma(decayMs);
     this.breaker = new ConnectionBreaker(breaker, (state, reason) =>
       events.onCircuitChange(this, state, reason),
     );

@@ -1,4 +1,4 @@
-import { PeakEwma } from '../stats/peak-ewma';
+import { LatencyEwma } from '../stats/latency-ewma';
 import { slowStartSeed } from './slow-start';
 
 describe('slow start', () => {
@@ -6,7 +6,7 @@ describe('slow start', () => {
     const seed = slowStartSeed(4, 1_000, 2_000);
     expect(seed).toBeCloseTo(4 * Math.exp(0.5));
     const clock = { now: 0 };
-    const ewma = new PeakEwma(2_000, () => clock.now);
+    const ewma = new LatencyEwma(2_000, () => clock.now);
     ewma.observe(seed, 0);
     expect(ewma.estimate(0)).toBeGreaterThan(4);
     expect(ewma.estimate(1_000)).toBeCloseTo(4);

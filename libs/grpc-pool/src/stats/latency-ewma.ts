@@ -18,7 +18,7 @@ const MIN_SAMPLE_WEIGHT = 0.1;
  * answering through the connection's stall time instead (`PoolConnection.stalledMs`), before any
  * answer. @internal
  */
-export class PeakEwma {
+export class LatencyEwma {
   private mean = 0;
   /** When the last latency was observed; -Infinity before the first. */
   private seenAt = -Infinity;
