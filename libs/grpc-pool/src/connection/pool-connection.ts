@@ -21,7 +21,7 @@ export interface ConnectionEvents {
 /**
  * One pooled HTTP/2 connection: its own grpc-js Channel (local subchannel pool, so never shared
  * with another channel), the service clients bound to it, its circuit breaker and its load (calls
- * outstanding, peak-EWMA latency). Connectivity is watched: a channel that falls into
+ * outstanding, latency EWMA). Connectivity is watched: a channel that falls into
  * TRANSIENT_FAILURE is ejected before a call has to fail on it. @internal
  */
 export class PoolConnection {
