@@ -120,8 +120,8 @@ async function main(): Promise<void> {
     const steadyP99 = p99(spread.records);
     c.close();
     if (kind === 'pool' && PHASES.has('spread')) {
-      // The same with `balancer: { policy: 'round-robin' }`: peak-EWMA sends more calls to the
-      // backends that answer faster, which on a loaded machine is not an even split.
+      // The same with `balancer: { policy: 'round-robin' }` (exact rotation): the default policy
+      // weighs each backend's latency, so its split can only be as even as their latencies.
       await dns.setHosts(records(olds));
       c = await client(kind, 'svc.test', 1, 'round-robin');
       await runPhase(c.call, 1_000, CONCURRENCY);

@@ -1,7 +1,7 @@
 import { Channel, connectivityState, type ChannelCredentials, type Client } from '@grpc/grpc-js';
 import type { BreakerSettings } from '../options/grpc-pool.options';
 import { ConnectionBreaker, type CircuitState, type EjectionReason } from './connection-breaker';
-import { PeakEwma } from '../stats/peak-ewma';
+import { LatencyEwma } from '../stats/latency-ewma';
 import type { ProtoService } from './proto-services';
 
 /** Shared by a pool's connections: when any of them last got an answer (performance.now()). @internal */
@@ -21,13 +21,13 @@ export interface ConnectionEvents {
 /**
  * One pooled HTTP/2 connection: its own grpc-js Channel (local subchannel pool, so never shared
  * with another channel), the service clients bound to it, its circuit breaker and its load (calls
- * outstanding, peak-EWMA latency). Connectivity is watched: a channel that falls into
+ * outstanding, latency EWMA). Connectivity is watched: a channel that falls into
  * TRANSIENT_FAILURE is ejected before a call has to fail on it. @internal
  */
 export class PoolConnection {
   readonly channel: Channel;
   readonly breaker: ConnectionBreaker;
-  readonly latency: PeakEwma;
+  readonly latency: LatencyEwma;
   /** Calls in flight on this connection. */
   inFlight = 0;
   /** When an attempt on this connection last got an answer (performance.now()). */
@@ -52,7 +52,7 @@ export class PoolConnection {
     readonly recycleAt = Infinity,
   ) {
     this.channel = new Channel(target, credentials, channelOptions);
-    this.latency = new PeakEwma(decayMs);
+    this.latency = new LatencyEwma(decayMs);
     this.breaker = new ConnectionBreaker(breaker, (state, reason) =>
       events.onCircuitChange(this, state, reason),
     );

@@ -37,7 +37,7 @@ export interface GrpcPoolDiscoveryOptions {
    */
   warmupTimeoutMs?: number;
   /**
-   * Slow start of a new address (peak-EWMA balancing): its latency estimate starts above the
+   * Slow start of a new address (latency-aware balancing): its latency estimate starts above the
    * pool's and decays to it over this many ms, so a cold pod earns its share instead of being
    * flooded. `0` disables. @default 1_000
    */

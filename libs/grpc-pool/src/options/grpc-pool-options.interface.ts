@@ -70,12 +70,17 @@ export interface GrpcPoolBreakerOptions {
 /** How each attempt picks its connection. */
 export interface GrpcPoolBalancerOptions {
   /**
-   * `'peak-ewma'`: power of two choices on outstanding calls weighted by peak-EWMA latency (slow
-   * or frozen connections stop getting calls); `'round-robin'`: rotate over healthy connections.
+   * `'peak-ewma'`: the connection with the least latency x (outstanding calls + 1), latency an
+   * EWMA raised by unanswered calls (slow or frozen connections stop getting calls);
+   * `'round-robin'`: rotate over healthy connections.
    * @default 'peak-ewma'
    */
   policy?: 'peak-ewma' | 'round-robin';
-  /** Time constant of the latency estimate's decay, in ms. @default 2_000 */
+  /**
+   * Time constant of the latency estimate, in ms: how fast it forgets an idle connection's latency
+   * (a connection that was slow gets a call again after a few of these) and how much an answer
+   * after a pause weighs. @default 250
+   */
   decayMs?: number;
 }
 

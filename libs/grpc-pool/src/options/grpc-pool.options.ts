@@ -214,7 +214,7 @@ export function resolveGrpcPoolOptions(options: GrpcPoolOptions): ResolvedGrpcPo
     },
     balancer: {
       policy,
-      decayMs: int(fail, 'balancer.decayMs', balancer.decayMs, 2_000, 1),
+      decayMs: int(fail, 'balancer.decayMs', balancer.decayMs, 250, 1),
     },
     hedging:
       options.hedging === undefined || options.hedging === false

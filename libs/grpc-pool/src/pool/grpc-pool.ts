@@ -59,8 +59,7 @@ const CONNECTIVITY = ['IDLE', 'CONNECTING', 'READY', 'TRANSIENT_FAILURE', 'SHUTD
 
 /**
  * A pool of really distinct gRPC connections to one service (or several targets): each attempt
- * goes to the less loaded of two random healthy connections (peak-EWMA latency x outstanding
- * calls) or round-robin; failover of a failed attempt to another connection, bounded retries with
+ * goes to the healthy connection with the least latency x outstanding calls, or round-robin; failover of a failed attempt to another connection, bounded retries with
  * jittered exponential backoff inside the caller's deadline and a retry budget, optional hedging,
  * per-connection outlier ejection (UNAVAILABLE, timeouts, failure rate, health checks) with
  * probes deciding recovery, keepalive, and connection recycling.
@@ -103,7 +102,12 @@ export class GrpcPool implements PoolCore {
       maxDelay: maxBackoffMs,
     });
     this.picker =
-      options.balancer.policy === 'round-robin' ? new RoundRobinPicker() : new PeakEwmaPicker();
+      options.balancer.policy === 'round-robin'
+        ? new RoundRobinPicker()
+        : new PeakEwmaPicker(
+            Math.random,
+            options.sizing ? options.sizing.maxConcurrentStreams : undefined,
+          );
     this.set = new ConnectionSet(options, this.services, {
       onCircuitChange: (c, state, reason) => this.circuitChanged(c, state, reason),
     });
