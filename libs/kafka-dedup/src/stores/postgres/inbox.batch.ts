@@ -1,8 +1,8 @@
 import { DedupStoreError } from '../../errors/dedup.errors';
 import type { DedupKey } from '../../interfaces/dedup-key.interface';
 import type { BatchTransactionBody } from '../dedup.store';
-import { rollback } from './inbox.claim';
 import { inboxContext } from './inbox.context';
+import { pooledTransaction } from './inbox.pooled-transaction';
 import type { PgPoolClientLike, PgPoolLike, PgResultLike } from './inbox.drivers';
 import { claimManySql, unclaimManySql, type InboxTable } from './inbox.sql';
 
@@ -71,36 +71,13 @@ export async function runBatchTransaction(
 export function poolBatchSteps(pool: PgPoolLike): BatchTransactionSteps {
   let client!: PgPoolClientLike;
   return {
-    async transaction(first, body) {
-      client = await pool.connect();
-      let broken: Error | undefined;
-      try {
-        let value;
-        try {
-          // One round trip: BEGIN and the claim of every key go together.
-          const results = (await client.query(`BEGIN; ${first}`)) as PgResultLike[];
-          value = await body(results[results.length - 1].rows);
-        } catch (error) {
-          broken = await rollback(client);
-          throw error;
-        }
-        let commit: PgResultLike;
-        try {
-          commit = (await client.query('COMMIT')) as PgResultLike;
-        } catch (error) {
-          broken = error as Error;
-          throw error;
-        }
-        if (commit.command !== 'COMMIT') {
-          throw new Error(
-            'the transaction was aborted by a statement error a handler caught; nothing was written',
-          );
-        }
-        return value;
-      } finally {
-        client.release(broken);
-      }
-    },
+    transaction: (first, body) =>
+      pooledTransaction(pool, async (checkedOut) => {
+        client = checkedOut;
+        // One round trip: BEGIN and the claim of every key go together.
+        const results = (await client.query(`BEGIN; ${first}`)) as PgResultLike[];
+        return { value: await body(results[results.length - 1].rows), commit: true };
+      }),
     query: async (sql) => rowsOf(await client.query(sql)),
     run: (fn) => inboxContext.run(client, fn),
     // An aborted transaction shows at COMMIT (it answers ROLLBACK).
