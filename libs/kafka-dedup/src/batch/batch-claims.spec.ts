@@ -13,6 +13,8 @@ function service(store = new MemoryDedupStore(10_000)) {
       await new Promise((r) => setTimeout(r, 1));
       return store.claimMany(keys, 30_000) as ClaimResult[];
     },
+    openLeaseGroup: () => ({ chunks: [] }),
+    closeLeaseGroup: () => undefined,
     countBatch: (_topic: string, claimed: number, duplicates: number) => {
       counts.claimed += claimed;
       counts.duplicates += duplicates;

@@ -1,4 +1,5 @@
 import type { DedupService } from '../dedup.service';
+import type { LeaseGroup } from '../service/lease.renewal';
 import type { ClaimResult, DedupKey, DedupTokenedKey } from '../interfaces/dedup-key.interface';
 
 /** One message of a batch on its way to the handler. @internal */
@@ -47,6 +48,8 @@ export class BatchClaims {
   private readonly pending: PendingClaim[] = [];
   /** Slots below this index have their claim state applied. */
   private readyUntil: number;
+  /** The leases of the batch's claims, renewed together until {@link close}. */
+  private readonly group: LeaseGroup;
 
   constructor(
     private readonly service: DedupService,
@@ -58,7 +61,13 @@ export class BatchClaims {
     this.keys = keys;
     this.owners = owners;
     this.readyUntil = owners.length > 0 ? owners[0] : Infinity;
+    this.group = service.openLeaseGroup();
     this.fill();
+  }
+
+  /** Stops renewing the batch's claims: every one of them was committed or released. */
+  close(): void {
+    this.service.closeLeaseGroup(this.group);
   }
 
   /** Waits until the claim state of slot `index` (and every slot before it) is known. */
@@ -90,7 +99,7 @@ export class BatchClaims {
       const start = this.next;
       const end = Math.min(start + CHUNK, this.keys.length);
       this.next = end;
-      const results = this.service.claimBatch(this.keys.slice(start, end), this.topic);
+      const results = this.service.claimBatch(this.keys.slice(start, end), this.topic, this.group);
       // Awaited in order later (ready, drain); a rejection meanwhile is not an unhandled one.
       results.catch(() => undefined);
       this.pending.push({ start, end, results });

@@ -164,7 +164,7 @@ export class DedupKafkaServer extends ServerKafka implements PlanSink {
       await riding[riding.length - 1];
       riding.length = 0;
       if (learned && toCommit.length > 0) {
-        const commit = learned.runner.service.commitBatch(toCommit.splice(0), topic);
+        const commit = learned.runner.service.commitBatch(toCommit.splice(0), topic, true);
         // At the end of a batch the commit rides ahead of the next batch's claim on the store's
         // connection instead of holding it (commitBatch never rejects). Shutdown waits for it.
         if (wait) await commit;
@@ -184,7 +184,7 @@ export class DedupKafkaServer extends ServerKafka implements PlanSink {
           } catch (error) {
             await flush(true);
             if (learned && slot.claim)
-              await learned.runner.service.releaseBatch([slot.claim], topic);
+              await learned.runner.service.releaseBatch([slot.claim], topic, true);
             slot.claim = undefined;
             throw this.failure(topic, partition, slot.message.offset, error);
           }
@@ -200,7 +200,7 @@ export class DedupKafkaServer extends ServerKafka implements PlanSink {
         if (toCommit.length >= COMMIT_STEP) {
           if (riding.length >= COMMITS_RIDING) await riding.shift();
           const upTo = processed;
-          const commit = learned!.runner.service.commitBatch(toCommit.splice(0), topic);
+          const commit = learned!.runner.service.commitBatch(toCommit.splice(0), topic, true);
           const before = riding[riding.length - 1];
           riding.push(
             (before === undefined ? commit : before.then(() => commit)).then(() =>
@@ -235,7 +235,8 @@ export class DedupKafkaServer extends ServerKafka implements PlanSink {
           const claim = slots[i].claim;
           if (claim) unreached.push(claim);
         }
-        await learned.runner.service.releaseBatch(unreached, topic);
+        await learned.runner.service.releaseBatch(unreached, topic, true);
+        claims.close();
       }
     }
   }
