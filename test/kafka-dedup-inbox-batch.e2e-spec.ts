@@ -210,7 +210,8 @@ describe('kafka-dedup inbox in batch transactions (real Kafka, real PostgreSQL)'
   }, 120_000);
 
   describe('when PostgreSQL restarts mid-stream', () => {
-    const { server, ...restartable } = useRestartablePostgres(26432);
+    const restartable = useRestartablePostgres(26432);
+    const { server } = restartable;
 
     it('loses nothing and duplicates nothing', async () => {
       const topic = uniqueTopic('inbox-batch-pg-restart');

@@ -107,7 +107,8 @@ describe('kafka-dedup PostgreSQL inbox under crashes (real Kafka, real PostgreSQ
   }, 120_000);
 
   describe('when PostgreSQL restarts mid-stream', () => {
-    const { server, ...restartable } = useRestartablePostgres(25432);
+    const restartable = useRestartablePostgres(25432);
+    const { server } = restartable;
 
     it.each(['pg', 'drizzle'] as const)(
       'loses nothing and duplicates nothing (%s)',
