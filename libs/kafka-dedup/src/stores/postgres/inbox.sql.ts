@@ -116,8 +116,8 @@ export function claimInTransactionSql(table: InboxTable, key: DedupKey, ttl: num
  * ON CONFLICT DO NOTHING RETURNING encode(id, 'hex')` (the rows inserted are the new keys; with
  * several scopes in `keys`, `scope` is returned too). The ids travel as ONE array literal of hex
  * texts, decoded per row at execution: PostgreSQL parses one constant instead of an expression
- * tree per row (measured here, 500 keys per claim: a multi-row `VALUES` of `decode(…)` calls cost
- * ~21–28 µs of server CPU per key, this ~0–11). Literal values, so it shares one round trip with `BEGIN`. Rows are inserted in the
+ * tree per row (a multi-row `VALUES` of `decode(…)` calls per key cost ~10–20 µs more PostgreSQL
+ * CPU per event in `npm run bench:consumer -- --only inbox-batch`). Literal values, so it shares one round trip with `BEGIN`. Rows are inserted in the
  * order of `keys` (`ORDER BY` the array position): the caller sorts them the same way in every
  * transaction, so two transactions claiming common ids lock them in one order (no deadlock).
  * @internal
