@@ -22,6 +22,9 @@
  * the consumer and Kafka use), so their median needs more pairs; a pair costs ~20 s.
  * Ratios are against the no-dedup case with the same handler, in the same run. The CPU time per
  * event (process user + system) is reported too: it is what a busy shared machine disturbs least.
+ * So is the store server's: PostgreSQL's (every `postgres` process) for the PostgreSQL cases, the
+ * Redis server's (the `redis-server` on REDIS_URL's port) for the Redis cases — whole case, per
+ * event, an upper bound when others use the same server meanwhile.
  *
  * Adding a case: append to CASES (and to RATIOS if it has a headline ratio); the worker
  * (consumer.worker.ts) builds the app from the case's fields.
