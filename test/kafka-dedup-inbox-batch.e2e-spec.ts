@@ -1,26 +1,19 @@
-import type { INestMicroservice } from '@nestjs/common';
-import { Pool } from 'pg';
-import { register } from 'prom-client';
 import { DEDUP_METRICS } from '@nest-resilience/kafka-dedup';
 import { metricValue } from './support/metrics';
 import {
   HOT_ROWS_DDL,
   inboxFailures,
-  SIDE_EFFECTS_DDL,
   startInboxConsumer,
   type InboxConsumerSpec,
 } from './support/inbox-app';
 import {
-  buildInboxConsumer,
-  groupLag,
   inboxStream,
   InboxConsumerProcess,
   produceStream,
   sideEffectCounts,
-  type InboxStream,
 } from './support/inbox-fixture';
+import { useInboxSuite, useRestartablePostgres } from './support/inbox-suite';
 import { createTopic, KAFKA_BROKER, uniqueTopic, waitForGroup } from './support/kcat';
-import { createTestDatabase, PrivatePostgres, type TestDatabase } from './support/postgres-server';
 import { sleep, waitFor } from './support/wait';
 
 /** CI size by default; INBOX_BATCH_E2E_FULL=1 runs the sizes of the issue (20,000 events, 6 kills). */
@@ -34,59 +27,20 @@ const DELAY_MS = 1;
 const BATCH = { maxMessages: 200, maxMs: 1_000 };
 
 describe('kafka-dedup inbox in batch transactions (real Kafka, real PostgreSQL)', () => {
-  let db: TestDatabase;
-  let pool: Pool;
-  const processes: InboxConsumerProcess[] = [];
-  const apps: INestMicroservice[] = [];
-
-  beforeAll(async () => {
-    buildInboxConsumer();
-    db = await createTestDatabase('inbox_batch_e2e');
-    pool = new Pool({ connectionString: db.url, max: 2 });
-    await pool.query(SIDE_EFFECTS_DDL);
-    await pool.query(HOT_ROWS_DDL);
-  }, 240_000);
-  afterAll(async () => {
-    await pool.end();
-    await db.drop();
+  const suite = useInboxSuite({
+    database: 'inbox_batch_e2e',
+    ddl: [HOT_ROWS_DDL],
+    drainMs: 120_000,
+    drainPollMs: 250,
+    killMs: 180_000,
+    killPollMs: 20,
   });
-  beforeEach(async () => {
-    register.clear();
-    await pool.query('TRUNCATE side_effects');
-  });
-  afterEach(async () => {
-    await Promise.all(processes.splice(0).map((p) => p.kill()));
-    await Promise.all(apps.splice(0).map((a) => a.close()));
-  });
+  const { processes, apps, drained, killRepeatedly } = suite;
 
-  async function drained(group: string, topic: string, stream: InboxStream, target = pool) {
-    return waitFor(
-      async () =>
-        (await sideEffectCounts(target)).distinct === stream.ids.length &&
-        (await groupLag(`${group}-server`, topic)) === 0,
-      120_000,
-      250,
-    );
-  }
-
-  /** SIGKILLs `victim` each time another `step` rows are written, restarting it at once. */
-  async function killRepeatedly(victim: InboxConsumerProcess, kills: number, step: number) {
-    let done = 0;
-    const deadline = Date.now() + 180_000;
-    while (done < kills && Date.now() < deadline) {
-      const { rows } = await pool.query<{ n: string }>('SELECT count(*) AS n FROM side_effects');
-      if (Number(rows[0].n) >= (done + 1) * step) {
-        await victim.kill();
-        done++;
-        await victim.start();
-      } else {
-        await sleep(20);
-      }
-    }
-    return done;
-  }
-
-  function inProcess(spec: Omit<InboxConsumerSpec, 'broker' | 'pgUrl' | 'mode'>, pgUrl = db.url) {
+  function inProcess(
+    spec: Omit<InboxConsumerSpec, 'broker' | 'pgUrl' | 'mode'>,
+    pgUrl = suite.db.url,
+  ) {
     return startInboxConsumer({ broker: KAFKA_BROKER, pgUrl, mode: 'pg', batch: BATCH, ...spec });
   }
 
@@ -100,7 +54,7 @@ describe('kafka-dedup inbox in batch transactions (real Kafka, real PostgreSQL)'
     const consumer = new InboxConsumerProcess({
       topic,
       group,
-      pgUrl: db.url,
+      pgUrl: suite.db.url,
       mode: 'pg',
       batch: BATCH,
       delayMs: DELAY_MS,
@@ -113,7 +67,7 @@ describe('kafka-dedup inbox in batch transactions (real Kafka, real PostgreSQL)'
       Math.floor(stream.ids.length / (KILLS + 2)),
     );
     expect(await drained(group, topic, stream)).toBe(true);
-    const counts = await sideEffectCounts(pool);
+    const counts = await sideEffectCounts(suite.pool);
     console.log(
       `[inbox-batch e2e] SIGKILL x${kills}: ${stream.messages.length} events, ${stream.copies} copies, ` +
         `${stream.ids.length} ids -> ${counts.rows} rows, ${counts.duplicated} duplicated, ` +
@@ -131,7 +85,7 @@ describe('kafka-dedup inbox in batch transactions (real Kafka, real PostgreSQL)'
     const spec = {
       topic,
       group,
-      pgUrl: db.url,
+      pgUrl: suite.db.url,
       mode: 'drizzle' as const,
       batch: BATCH,
       delayMs: DELAY_MS,
@@ -143,7 +97,7 @@ describe('kafka-dedup inbox in batch transactions (real Kafka, real PostgreSQL)'
     await produceStream(topic, stream.messages);
     const kills = await killRepeatedly(a, PAIR_KILLS, Math.floor(stream.ids.length / 5));
     expect(await drained(group, topic, stream)).toBe(true);
-    const counts = await sideEffectCounts(pool);
+    const counts = await sideEffectCounts(suite.pool);
     console.log(
       `[inbox-batch e2e] two consumers, one SIGKILLed x${kills}: ${stream.ids.length} ids -> ` +
         `${counts.rows} rows, ${counts.duplicated} duplicated, ${stream.ids.length - counts.distinct} lost`,
@@ -163,7 +117,7 @@ describe('kafka-dedup inbox in batch transactions (real Kafka, real PostgreSQL)'
     await produceStream(topic, stream.messages);
     expect(await drained(`${topic}-g`, topic, stream)).toBe(true);
     expect(inboxFailures.count).toBe(failing.length);
-    expect(await sideEffectCounts(pool)).toEqual({
+    expect(await sideEffectCounts(suite.pool)).toEqual({
       rows: stream.ids.length,
       distinct: stream.ids.length,
       duplicated: 0,
@@ -185,9 +139,9 @@ describe('kafka-dedup inbox in batch transactions (real Kafka, real PostgreSQL)'
     );
     const written = async () =>
       new Set(
-        (await pool.query<{ event_id: string }>('SELECT event_id FROM side_effects')).rows.map(
-          (r) => r.event_id,
-        ),
+        (
+          await suite.pool.query<{ event_id: string }>('SELECT event_id FROM side_effects')
+        ).rows.map((r) => r.event_id),
       );
     expect(
       await waitFor(
@@ -200,7 +154,7 @@ describe('kafka-dedup inbox in batch transactions (real Kafka, real PostgreSQL)'
       ),
     ).toBe(true);
     await sleep(1_000);
-    const counts = await sideEffectCounts(pool);
+    const counts = await sideEffectCounts(suite.pool);
     const w = await written();
     expect(w.has(poison.id)).toBe(false);
     expect(counts.duplicated).toBe(0);
@@ -212,14 +166,14 @@ describe('kafka-dedup inbox in batch transactions (real Kafka, real PostgreSQL)'
   }, 120_000);
 
   it('two partitions deadlocking on shared rows: the chunk is redelivered, never half-applied', async () => {
-    await pool.query('UPDATE hot_rows SET n = 0');
+    await suite.pool.query('UPDATE hot_rows SET n = 0');
     const topic = uniqueTopic('inbox-batch-deadlock');
     await createTopic(topic, 2);
     const stream = inboxStream(600, 2, 0);
     const deadlocks = async () =>
       Number(
         (
-          await pool.query<{ n: string }>(
+          await suite.pool.query<{ n: string }>(
             'SELECT deadlocks AS n FROM pg_stat_database WHERE datname = current_database()',
           )
         ).rows[0].n,
@@ -239,11 +193,13 @@ describe('kafka-dedup inbox in batch transactions (real Kafka, real PostgreSQL)'
     await apps.splice(apps.indexOf(app), 1)[0].close(); // its backends report their statistics on exit
     await sleep(500);
     const after = await deadlocks();
-    const hot = await pool.query<{ k: string; n: string }>('SELECT k, n FROM hot_rows ORDER BY k');
+    const hot = await suite.pool.query<{ k: string; n: string }>(
+      'SELECT k, n FROM hot_rows ORDER BY k',
+    );
     console.log(
       `[inbox-batch e2e] deadlocks: ${after - before}, hot rows ${hot.rows.map((r) => `${r.k}=${r.n}`).join(' ')}`,
     );
-    expect(await sideEffectCounts(pool)).toEqual({
+    expect(await sideEffectCounts(suite.pool)).toEqual({
       rows: stream.ids.length,
       distinct: stream.ids.length,
       duplicated: 0,
@@ -254,19 +210,8 @@ describe('kafka-dedup inbox in batch transactions (real Kafka, real PostgreSQL)'
   }, 120_000);
 
   describe('when PostgreSQL restarts mid-stream', () => {
-    const server = new PrivatePostgres(26432 + Math.floor(Math.random() * 1000));
-    let privatePool: Pool;
-
-    beforeAll(async () => {
-      await server.start();
-      privatePool = new Pool({ connectionString: server.url(), max: 2 });
-      privatePool.on('error', () => undefined);
-      await privatePool.query(SIDE_EFFECTS_DDL);
-    }, 60_000);
-    afterAll(async () => {
-      await privatePool.end().catch(() => undefined);
-      await server.destroy();
-    });
+    const restartable = useRestartablePostgres(26432);
+    const { server } = restartable;
 
     it('loses nothing and duplicates nothing', async () => {
       const topic = uniqueTopic('inbox-batch-pg-restart');
@@ -275,13 +220,17 @@ describe('kafka-dedup inbox in batch transactions (real Kafka, real PostgreSQL)'
       apps.push(await inProcess({ topic, group: `${topic}-g`, delayMs: DELAY_MS }, server.url()));
       await produceStream(topic, stream.messages);
       expect(
-        await waitFor(async () => (await sideEffectCounts(privatePool)).rows >= 600, 60_000, 20),
+        await waitFor(
+          async () => (await sideEffectCounts(restartable.pool)).rows >= 600,
+          60_000,
+          20,
+        ),
       ).toBe(true);
       await server.stop(); // immediate shutdown: the transaction in flight is lost
       await sleep(1_500);
       await server.start();
-      expect(await drained(`${topic}-g`, topic, stream, privatePool)).toBe(true);
-      expect(await sideEffectCounts(privatePool)).toEqual({
+      expect(await drained(`${topic}-g`, topic, stream, restartable.pool)).toBe(true);
+      expect(await sideEffectCounts(restartable.pool)).toEqual({
         rows: stream.ids.length,
         distinct: stream.ids.length,
         duplicated: 0,

@@ -1,20 +1,14 @@
-import type { INestMicroservice } from '@nestjs/common';
-import { Pool } from 'pg';
-import { register } from 'prom-client';
 import { DEDUP_METRICS } from '@nest-resilience/kafka-dedup';
 import { metricValue } from './support/metrics';
-import { inboxFailures, SIDE_EFFECTS_DDL, startInboxConsumer } from './support/inbox-app';
+import { inboxFailures, startInboxConsumer } from './support/inbox-app';
 import {
-  buildInboxConsumer,
-  groupLag,
   inboxStream,
   InboxConsumerProcess,
   produceStream,
   sideEffectCounts,
-  type InboxStream,
 } from './support/inbox-fixture';
+import { useInboxSuite, useRestartablePostgres } from './support/inbox-suite';
 import { createTopic, KAFKA_BROKER, uniqueTopic, waitForGroup } from './support/kcat';
-import { createTestDatabase, PrivatePostgres, type TestDatabase } from './support/postgres-server';
 import { sleep, waitFor } from './support/wait';
 
 /** Events per crash stream (INBOX_E2E_EVENTS overrides it, e.g. for a longer run by hand). */
@@ -22,57 +16,13 @@ const EVENTS = Number(process.env.INBOX_E2E_EVENTS ?? 20_000);
 const PARTITIONS = 3;
 
 describe('kafka-dedup PostgreSQL inbox under crashes (real Kafka, real PostgreSQL)', () => {
-  let db: TestDatabase;
-  let pool: Pool;
-  const processes: InboxConsumerProcess[] = [];
-  const apps: INestMicroservice[] = [];
-
-  beforeAll(async () => {
-    buildInboxConsumer();
-    db = await createTestDatabase();
-    pool = new Pool({ connectionString: db.url, max: 2 });
-    await pool.query(SIDE_EFFECTS_DDL);
-  }, 240_000);
-  afterAll(async () => {
-    await pool.end();
-    await db.drop();
+  const suite = useInboxSuite({
+    drainMs: 180_000,
+    drainPollMs: 500,
+    killMs: 240_000,
+    killPollMs: 25,
   });
-  beforeEach(async () => {
-    register.clear();
-    await pool.query('TRUNCATE side_effects');
-  });
-  afterEach(async () => {
-    await Promise.all(processes.splice(0).map((p) => p.kill()));
-    await Promise.all(apps.splice(0).map((a) => a.close()));
-  });
-
-  /** Waits until every id has its row and the group committed the whole topic. */
-  async function drained(group: string, topic: string, stream: InboxStream, target = pool) {
-    return waitFor(
-      async () =>
-        (await sideEffectCounts(target)).distinct === stream.ids.length &&
-        (await groupLag(`${group}-server`, topic)) === 0,
-      180_000,
-      500,
-    );
-  }
-
-  /** SIGKILLs `victim` each time another `step` rows are written, restarting it at once. */
-  async function killRepeatedly(victim: InboxConsumerProcess, kills: number, step: number) {
-    let done = 0;
-    const deadline = Date.now() + 240_000;
-    while (done < kills && Date.now() < deadline) {
-      const { rows } = await pool.query<{ n: string }>('SELECT count(*) AS n FROM side_effects');
-      if (Number(rows[0].n) >= (done + 1) * step) {
-        await victim.kill();
-        done++;
-        await victim.start();
-      } else {
-        await sleep(25);
-      }
-    }
-    return done;
-  }
+  const { processes, apps, drained, killRepeatedly } = suite;
 
   it(`writes every id exactly once though the consumer is SIGKILLed 6 times during ${EVENTS} events (25% copies)`, async () => {
     const started = Date.now();
@@ -81,12 +31,12 @@ describe('kafka-dedup PostgreSQL inbox under crashes (real Kafka, real PostgreSQ
     const stream = inboxStream(EVENTS, PARTITIONS);
     await produceStream(topic, stream.messages);
     const group = `${topic}-g`;
-    const consumer = new InboxConsumerProcess({ topic, group, pgUrl: db.url, mode: 'pg' });
+    const consumer = new InboxConsumerProcess({ topic, group, pgUrl: suite.db.url, mode: 'pg' });
     processes.push(consumer);
     await consumer.start();
     const kills = await killRepeatedly(consumer, 6, Math.floor(stream.ids.length / 8));
     expect(await drained(group, topic, stream)).toBe(true);
-    const counts = await sideEffectCounts(pool);
+    const counts = await sideEffectCounts(suite.pool);
     console.log(
       `[inbox e2e] SIGKILL x${kills}: ${stream.messages.length} events, ${stream.copies} copies, ` +
         `${stream.ids.length} ids -> ${counts.rows} rows, ${counts.duplicated} duplicated, ` +
@@ -102,7 +52,7 @@ describe('kafka-dedup PostgreSQL inbox under crashes (real Kafka, real PostgreSQ
     await createTopic(topic, PARTITIONS);
     const stream = inboxStream(Math.floor(EVENTS / 2), PARTITIONS);
     const group = `${topic}-g`;
-    const spec = { topic, group, pgUrl: db.url, mode: 'drizzle' as const };
+    const spec = { topic, group, pgUrl: suite.db.url, mode: 'drizzle' as const };
     const [a, b] = [new InboxConsumerProcess(spec), new InboxConsumerProcess(spec)];
     processes.push(a, b);
     await Promise.all([a.start(), b.start()]);
@@ -110,8 +60,8 @@ describe('kafka-dedup PostgreSQL inbox under crashes (real Kafka, real PostgreSQ
     await produceStream(topic, stream.messages);
     const kills = await killRepeatedly(a, 3, Math.floor(stream.ids.length / 5));
     expect(await drained(group, topic, stream)).toBe(true);
-    const counts = await sideEffectCounts(pool);
-    const byPid = await pool.query('SELECT count(DISTINCT pid) AS n FROM side_effects');
+    const counts = await sideEffectCounts(suite.pool);
+    const byPid = await suite.pool.query('SELECT count(DISTINCT pid) AS n FROM side_effects');
     console.log(
       `[inbox e2e] two consumers, one SIGKILLed x${kills}: ${stream.messages.length} events, ` +
         `${stream.ids.length} ids -> ${counts.rows} rows, ${counts.duplicated} duplicated, ` +
@@ -133,7 +83,7 @@ describe('kafka-dedup PostgreSQL inbox under crashes (real Kafka, real PostgreSQ
         broker: KAFKA_BROKER,
         topic,
         group: `${topic}-g`,
-        pgUrl: db.url,
+        pgUrl: suite.db.url,
         mode: 'pg',
         failOnce: failing,
       }),
@@ -144,12 +94,12 @@ describe('kafka-dedup PostgreSQL inbox under crashes (real Kafka, real PostgreSQ
     const labels = { topic, store: 'postgres' };
     expect(await metricValue(DEDUP_METRICS.processed, labels)).toBe(stream.ids.length);
     expect(await metricValue(DEDUP_METRICS.deduplicated, labels)).toBe(stream.copies);
-    const failedRows = await pool.query(
+    const failedRows = await suite.pool.query(
       'SELECT event_id, count(*)::int AS n FROM side_effects WHERE event_id = ANY($1) GROUP BY event_id ORDER BY event_id',
       [failing],
     );
     expect(failedRows.rows).toEqual([...failing].sort().map((id) => ({ event_id: id, n: 1 })));
-    expect(await sideEffectCounts(pool)).toEqual({
+    expect(await sideEffectCounts(suite.pool)).toEqual({
       rows: stream.ids.length,
       distinct: stream.ids.length,
       duplicated: 0,
@@ -157,24 +107,13 @@ describe('kafka-dedup PostgreSQL inbox under crashes (real Kafka, real PostgreSQ
   }, 120_000);
 
   describe('when PostgreSQL restarts mid-stream', () => {
-    const server = new PrivatePostgres(25432 + Math.floor(Math.random() * 1000));
-    let privatePool: Pool;
-
-    beforeAll(async () => {
-      await server.start();
-      privatePool = new Pool({ connectionString: server.url(), max: 2 });
-      privatePool.on('error', () => undefined);
-      await privatePool.query(SIDE_EFFECTS_DDL);
-    }, 60_000);
-    afterAll(async () => {
-      await privatePool.end().catch(() => undefined);
-      await server.destroy();
-    });
+    const restartable = useRestartablePostgres(25432);
+    const { server } = restartable;
 
     it.each(['pg', 'drizzle'] as const)(
       'loses nothing and duplicates nothing (%s)',
       async (mode) => {
-        await privatePool.query('TRUNCATE side_effects');
+        await restartable.pool.query('TRUNCATE side_effects');
         const topic = uniqueTopic(`inbox-pg-restart-${mode}`);
         await createTopic(topic, PARTITIONS);
         const stream = inboxStream(4_000, PARTITIONS);
@@ -190,7 +129,7 @@ describe('kafka-dedup PostgreSQL inbox under crashes (real Kafka, real PostgreSQ
         await produceStream(topic, stream.messages);
         expect(
           await waitFor(
-            async () => (await sideEffectCounts(privatePool)).rows >= 1_200,
+            async () => (await sideEffectCounts(restartable.pool)).rows >= 1_200,
             60_000,
             20,
           ),
@@ -198,8 +137,8 @@ describe('kafka-dedup PostgreSQL inbox under crashes (real Kafka, real PostgreSQ
         await server.stop(); // immediate shutdown: in-flight transactions are lost
         await sleep(2_000);
         await server.start();
-        expect(await drained(`${topic}-g`, topic, stream, privatePool)).toBe(true);
-        const counts = await sideEffectCounts(privatePool);
+        expect(await drained(`${topic}-g`, topic, stream, restartable.pool)).toBe(true);
+        const counts = await sideEffectCounts(restartable.pool);
         console.log(
           `[inbox e2e] PostgreSQL restart (${mode}): ${stream.messages.length} events, ${stream.ids.length} ids -> ` +
             `${counts.rows} rows, ${counts.duplicated} duplicated, ${stream.ids.length - counts.distinct} lost`,

@@ -22,6 +22,9 @@
  * the consumer and Kafka use), so their median needs more pairs; a pair costs ~20 s.
  * Ratios are against the no-dedup case with the same handler, in the same run. The CPU time per
  * event (process user + system) is reported too: it is what a busy shared machine disturbs least.
+ * So is the store server's: PostgreSQL's (every `postgres` process) for the PostgreSQL cases, the
+ * Redis server's (the `redis-server` on REDIS_URL's port) for the Redis cases — whole case, per
+ * event, an upper bound when others use the same server meanwhile.
  *
  * Adding a case: append to CASES (and to RATIOS if it has a headline ratio); the worker
  * (consumer.worker.ts) builds the app from the case's fields.
@@ -316,6 +319,7 @@ async function main(): Promise<void> {
       await produce(kafka, topic, events);
       if (pgUrl) await quiescePostgres(pgUrl);
       const pgCpuBefore = pgUrl ? postgresCpuMicros() : undefined;
+      const redisCpuBefore = c.store === 'redis' ? redisCpuMicros() : undefined;
       try {
         const result = await runWorker({
           topic,
@@ -337,9 +341,12 @@ async function main(): Promise<void> {
         const pgCpuAfter = pgCpuBefore !== undefined ? postgresCpuMicros() : undefined;
         if (pgCpuBefore !== undefined && pgCpuAfter !== undefined)
           result.pgCpuMicrosPerEvent = (pgCpuAfter - pgCpuBefore) / events;
+        const redisCpuAfter = redisCpuBefore !== undefined ? redisCpuMicros() : undefined;
+        if (redisCpuBefore !== undefined && redisCpuAfter !== undefined)
+          result.redisCpuMicrosPerEvent = (redisCpuAfter - redisCpuBefore) / events;
         runs.set(c.name, [...(runs.get(c.name) ?? []), result]);
         log(
-          `[${round}/${of}] ${c.name}: ${Math.round(result.eventsPerSec)} events/s, ${result.cpuMicrosPerEvent.toFixed(1)} µs CPU/event (by fifth: ${result.cpuByFifth?.join(' / ') ?? '—'})`,
+          `[${round}/${of}] ${c.name}: ${Math.round(result.eventsPerSec)} events/s, ${result.cpuMicrosPerEvent.toFixed(1)} µs CPU/event (by fifth: ${result.cpuByFifth?.join(' / ') ?? '—'})${serverNote(result)}`,
         );
       } finally {
         await dropTopic(kafka, topic);
@@ -368,6 +375,11 @@ async function main(): Promise<void> {
     eventsPerSec: Math.round(rate(c.name)!),
     overBaseline: ratio(c.name, c.baseline),
     cpu: results.get(c.name)!.cpuMicrosPerEvent,
+    serverCpu: median(
+      (runs.get(c.name) ?? [])
+        .map((r) => r.pgCpuMicrosPerEvent ?? r.redisCpuMicrosPerEvent ?? NaN)
+        .filter(Number.isFinite),
+    ),
   }));
   const summary: Record<string, unknown> = {};
   for (const [name, [a, b]] of Object.entries(RATIOS)) summary[name] = ratio(a, b);
@@ -387,16 +399,10 @@ async function main(): Promise<void> {
   );
   // PostgreSQL server CPU (every postgres process, the whole case) per event: shared with
   // whatever else the server runs meanwhile, so an upper bound.
-  summary.pgCpuMicrosPerEvent = Object.fromEntries(
-    [...runs]
-      .filter(([, list]) => list.some((r) => r.pgCpuMicrosPerEvent !== undefined))
-      .map(([k, list]) => [
-        k,
-        Number(
-          median(list.map((r) => r.pgCpuMicrosPerEvent ?? NaN).filter(Number.isFinite)).toFixed(1),
-        ),
-      ]),
-  );
+  summary.pgCpuMicrosPerEvent = serverCpu(runs, (r) => r.pgCpuMicrosPerEvent);
+  // The Redis server's CPU (the whole case) per event: what the store costs on the cores the
+  // consumer shares with it.
+  summary.redisCpuMicrosPerEvent = serverCpu(runs, (r) => r.redisCpuMicrosPerEvent);
   summary.rounds = ROUNDS;
   summary.pgRounds = PG_ROUNDS;
   summary.events = EVENTS;
@@ -409,11 +415,13 @@ async function main(): Promise<void> {
     return;
   }
   console.log('');
-  console.log('| case | events | events/s | x no dedup | CPU µs/event |');
-  console.log('|---|---:|---:|---:|---:|');
+  console.log(
+    '| case | events | events/s | x no dedup | CPU µs/event | store server CPU µs/event |',
+  );
+  console.log('|---|---:|---:|---:|---:|---:|');
   for (const r of rows)
     console.log(
-      `| ${r.case} | ${r.events} | ${r.eventsPerSec.toLocaleString('en-US')} | ${r.overBaseline?.toFixed(2) ?? '—'} | ${r.cpu.toFixed(1)} |`,
+      `| ${r.case} | ${r.events} | ${r.eventsPerSec.toLocaleString('en-US')} | ${r.overBaseline?.toFixed(2) ?? '—'} | ${r.cpu.toFixed(1)} | ${Number.isNaN(r.serverCpu) ? '—' : r.serverCpu.toFixed(1)} |`,
     );
   console.log('');
   for (const [name] of Object.entries(RATIOS))
@@ -496,6 +504,21 @@ main().catch((error: unknown) => {
  * children, in µs, from /proc (Linux; `undefined` elsewhere).
  */
 function postgresCpuMicros(): number | undefined {
+  return processCpuMicros((comm) => comm === 'postgres');
+}
+
+/** CPU time of the Redis server the bench uses (`redis-server` listening on REDIS_URL's port), in µs. */
+function redisCpuMicros(): number | undefined {
+  const port = new URL(REDIS_URL).port || '6379';
+  return processCpuMicros((comm, pid) => {
+    if (comm !== 'redis-server') return false;
+    const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\u0000');
+    return args.some((a) => a.endsWith(`:${port}`) || a === port);
+  });
+}
+
+/** CPU time (user + system, and of exited children) of the processes `match` picks, in µs. */
+function processCpuMicros(match: (comm: string, pid: string) => boolean): number | undefined {
   if (!existsSync('/proc/self/stat')) return undefined;
   let ticks = 0;
   for (const pid of readdirSync('/proc')) {
@@ -503,7 +526,7 @@ function postgresCpuMicros(): number | undefined {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const close = stat.lastIndexOf(')');
-      if (stat.slice(stat.indexOf('(') + 1, close) !== 'postgres') continue;
+      if (!match(stat.slice(stat.indexOf('(') + 1, close), pid)) continue;
       const fields = stat.slice(close + 2).split(' ');
       // utime, stime, and cutime, cstime (fields 14–17): the postmaster's children time holds the
       // backends that exited (a case's connections close when its worker does).
@@ -513,6 +536,30 @@ function postgresCpuMicros(): number | undefined {
     }
   }
   return (ticks * 1_000_000) / 100; // USER_HZ is 100 on Linux
+}
+
+/** The store server's CPU per event of one round, for the progress line. */
+function serverNote(result: WorkerResult): string {
+  if (result.pgCpuMicrosPerEvent !== undefined)
+    return `, PostgreSQL ${result.pgCpuMicrosPerEvent.toFixed(1)} µs CPU/event`;
+  if (result.redisCpuMicrosPerEvent !== undefined)
+    return `, Redis ${result.redisCpuMicrosPerEvent.toFixed(1)} µs CPU/event`;
+  return '';
+}
+
+/** Per case with a store server measured: the median of its rounds' server CPU µs/event. */
+function serverCpu(
+  runs: Map<string, WorkerResult[]>,
+  of: (r: WorkerResult) => number | undefined,
+): Record<string, number> {
+  return Object.fromEntries(
+    [...runs]
+      .filter(([, list]) => list.some((r) => of(r) !== undefined))
+      .map(([k, list]) => [
+        k,
+        Number(median(list.map((r) => of(r) ?? NaN).filter(Number.isFinite)).toFixed(1)),
+      ]),
+  );
 }
 
 function median(xs: number[]): number {

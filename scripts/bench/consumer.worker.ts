@@ -64,6 +64,8 @@ export interface WorkerResult {
   cpuByFifth?: number[];
   /** PostgreSQL server CPU per event (whole case), in µs; set by the orchestrator. */
   pgCpuMicrosPerEvent?: number;
+  /** Redis server CPU per event (whole case), in µs; set by the orchestrator. */
+  redisCpuMicrosPerEvent?: number;
 }
 
 @Injectable()

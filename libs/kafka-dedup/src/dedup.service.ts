@@ -11,6 +11,7 @@ import type {
   MaybePromise,
 } from './interfaces/dedup-key.interface';
 import { BatchApi } from './service/batch.api';
+import type { LeaseGroup } from './service/lease.renewal';
 import { TopicCounterSet, type TopicCounters } from './service/dedup.counters';
 import { DUPLICATE, type AcquireContext, type DedupDecision } from './service/dedup.decision';
 import { InFlightWait } from './service/in-flight.wait';
@@ -150,18 +151,35 @@ export class DedupService implements OnApplicationShutdown {
    * Claimed tokens are held (lease renewal) until {@link commitBatch} / {@link releaseBatch}.
    * @internal
    */
-  claimBatch(keys: readonly DedupKey[], topic: string): Promise<ClaimResult[] | null> {
-    return this.batch.claim(keys, topic);
+  claimBatch(
+    keys: readonly DedupKey[],
+    topic: string,
+    group?: LeaseGroup,
+  ): Promise<ClaimResult[] | null> {
+    return this.batch.claim(keys, topic, group);
+  }
+
+  /**
+   * A group of batch claims renewed together until {@link closeLeaseGroup}: `claimBatch` with it
+   * holds no lease per id, and its commits and releases pass `grouped`. @internal
+   */
+  openLeaseGroup(): LeaseGroup {
+    return this.batch.openGroup();
+  }
+
+  /** @internal */
+  closeLeaseGroup(group: LeaseGroup): void {
+    this.batch.closeGroup(group);
   }
 
   /** Commits processed claims of a batch in one store call; failures are logged, never thrown. @internal */
-  commitBatch(items: readonly DedupTokenedKey[], topic: string): Promise<void> {
-    return this.batch.commit(items, topic);
+  commitBatch(items: readonly DedupTokenedKey[], topic: string, grouped = false): Promise<void> {
+    return this.batch.commit(items, topic, grouped);
   }
 
   /** Releases claims of a batch (failed or never reached); failures are logged, never thrown. @internal */
-  releaseBatch(items: readonly DedupTokenedKey[], topic: string): Promise<void> {
-    return this.batch.release(items, topic);
+  releaseBatch(items: readonly DedupTokenedKey[], topic: string, grouped = false): Promise<void> {
+    return this.batch.release(items, topic, grouped);
   }
 
   /** Runs a chunk of a batch in one store transaction (`batchTransactions`). @internal */

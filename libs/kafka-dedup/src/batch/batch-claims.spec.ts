@@ -13,6 +13,8 @@ function service(store = new MemoryDedupStore(10_000)) {
       await new Promise((r) => setTimeout(r, 1));
       return store.claimMany(keys, 30_000) as ClaimResult[];
     },
+    openLeaseGroup: () => ({ chunks: [] }),
+    closeLeaseGroup: () => undefined,
     countBatch: (_topic: string, claimed: number, duplicates: number) => {
       counts.claimed += claimed;
       counts.duplicates += duplicates;
@@ -33,14 +35,14 @@ function slots(n: number): Array<BatchSlot & { pre: boolean }> {
 const key = (i: number): DedupKey => ({ scope: 't', id: `id-${i}` });
 
 describe('BatchClaims', () => {
-  it('claims a large batch in chunks of 500, the next chunk while the first is processed', async () => {
+  it('claims a large batch in chunks of 500, the next two while the first is processed', async () => {
     const { fake, calls, counts } = service();
     const batch = slots(1_200);
     const owners = batch.map((_, i) => i);
     const claims = new BatchClaims(fake, 't', batch, owners.map(key), owners);
-    expect(calls).toEqual([500]); // only the first chunk before any handler runs
+    expect(calls).toEqual([500, 500]); // two chunks on their way before any handler runs
     await claims.ready(0);
-    expect(calls).toEqual([500, 500]); // the next one is on its way
+    expect(calls).toEqual([500, 500, 200]); // the third is on its way once the first is applied
     expect(batch[499].claim).toBeDefined();
     expect(batch[500].claim).toBeUndefined();
     await claims.ready(1_199);
@@ -64,12 +66,13 @@ describe('BatchClaims', () => {
 
   it('hands back the claims of a chunk still in flight when the batch stops early', async () => {
     const { fake } = service();
-    const batch = slots(700);
+    const batch = slots(1_300);
     const owners = batch.map((_, i) => i);
     const claims = new BatchClaims(fake, 't', batch, owners.map(key), owners);
-    await claims.ready(10); // first chunk applied, second in flight
+    await claims.ready(10); // first chunk applied, the next two in flight
     const unused = await claims.drain();
-    expect(unused).toHaveLength(200);
+    expect(unused).toHaveLength(800);
     expect(unused[0].key).toEqual(key(500));
+    expect(unused[799].key).toEqual(key(1_299));
   });
 });

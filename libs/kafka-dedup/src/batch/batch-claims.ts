@@ -1,4 +1,5 @@
 import type { DedupService } from '../dedup.service';
+import type { LeaseGroup } from '../service/lease.renewal';
 import type { ClaimResult, DedupKey, DedupTokenedKey } from '../interfaces/dedup-key.interface';
 
 /** One message of a batch on its way to the handler. @internal */
@@ -20,20 +21,35 @@ export interface BatchSlot {
  */
 export const BATCH_CHUNK = 500;
 const CHUNK = BATCH_CHUNK;
+/**
+ * Claims on their way at most: while the handlers work through one chunk, the next two are being
+ * claimed, so a store that falls behind for a moment (it shares the cores) does not stall them.
+ */
+const AHEAD = 2;
+
+interface PendingClaim {
+  start: number;
+  end: number;
+  results: Promise<ClaimResult[] | null>;
+}
 
 /**
  * The claims of one batch, in chunks of {@link CHUNK} ids: while the handlers work through one
- * chunk, the store claims the next (one `claimMany` call each), so the store's time overlaps the
- * handlers' instead of adding to it. Copies of an id inside the batch are claimed once. @internal
+ * chunk, the store claims the next ones (one `claimMany` call each, {@link AHEAD} on their way),
+ * so the store's time overlaps the handlers' instead of adding to it. Copies of an id inside the
+ * batch are claimed once. @internal
  */
 export class BatchClaims {
   private readonly keys: DedupKey[];
   /** Slot index of each key. */
   private readonly owners: number[];
   private next = 0;
-  private pending?: { start: number; end: number; results: Promise<ClaimResult[] | null> };
+  /** Claims on their way, oldest first. */
+  private readonly pending: PendingClaim[] = [];
   /** Slots below this index have their claim state applied. */
   private readyUntil: number;
+  /** The leases of the batch's claims, renewed together until {@link close}. */
+  private readonly group: LeaseGroup;
 
   constructor(
     private readonly service: DedupService,
@@ -45,7 +61,13 @@ export class BatchClaims {
     this.keys = keys;
     this.owners = owners;
     this.readyUntil = owners.length > 0 ? owners[0] : Infinity;
-    this.startNext();
+    this.group = service.openLeaseGroup();
+    this.fill();
+  }
+
+  /** Stops renewing the batch's claims: every one of them was committed or released. */
+  close(): void {
+    this.service.closeLeaseGroup(this.group);
   }
 
   /** Waits until the claim state of slot `index` (and every slot before it) is known. */
@@ -53,45 +75,46 @@ export class BatchClaims {
     while (index >= this.readyUntil) await this.applyNext();
   }
 
-  /** Waits for a claim still in flight and returns what it claimed (never applied: to release). */
+  /** Waits for the claims still in flight and returns what they claimed (never applied: to release). */
   async drain(): Promise<DedupTokenedKey[]> {
-    const pending = this.pending;
-    this.pending = undefined;
-    if (pending === undefined) return [];
-    const results = await pending.results;
+    const pending = this.pending.splice(0);
+    this.next = this.keys.length; // nothing more is started
     const unused: DedupTokenedKey[] = [];
-    if (results === null) return unused;
-    for (let k = 0; k < results.length; k++) {
-      const result = results[k];
-      if (result.status === 'claimed')
-        unused.push({ key: this.keys[pending.start + k], token: result.token });
+    for (const claim of pending) {
+      // A claim that failed claimed nothing: the batch is ending anyway (a failure, a stop).
+      const results = await claim.results.catch(() => null);
+      if (results === null) continue;
+      for (let k = 0; k < results.length; k++) {
+        const result = results[k];
+        if (result.status === 'claimed')
+          unused.push({ key: this.keys[claim.start + k], token: result.token });
+      }
     }
     return unused;
   }
 
-  private startNext(): void {
-    if (this.next >= this.keys.length) {
-      this.pending = undefined;
-      return;
+  /** Starts claims until {@link AHEAD} are on their way or every key is. */
+  private fill(): void {
+    while (this.pending.length < AHEAD && this.next < this.keys.length) {
+      const start = this.next;
+      const end = Math.min(start + CHUNK, this.keys.length);
+      this.next = end;
+      const results = this.service.claimBatch(this.keys.slice(start, end), this.topic, this.group);
+      // Awaited in order later (ready, drain); a rejection meanwhile is not an unhandled one.
+      results.catch(() => undefined);
+      this.pending.push({ start, end, results });
     }
-    const start = this.next;
-    const end = Math.min(start + CHUNK, this.keys.length);
-    this.next = end;
-    this.pending = {
-      start,
-      end,
-      results: this.service.claimBatch(this.keys.slice(start, end), this.topic),
-    };
   }
 
   private async applyNext(): Promise<void> {
-    const pending = this.pending;
+    const pending = this.pending[0];
     if (pending === undefined) {
       this.readyUntil = Infinity;
       return;
     }
     const results = await pending.results;
-    this.startNext();
+    this.pending.shift();
+    this.fill();
     this.readyUntil = pending.end < this.owners.length ? this.owners[pending.end] : Infinity;
     // null: the store failed under onStoreError 'process' — these take the per-message path.
     if (results === null) return;

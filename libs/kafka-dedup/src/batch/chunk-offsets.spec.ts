@@ -36,6 +36,35 @@ describe('ChunkOffsets', () => {
     expect(t.commits).toHaveLength(1);
   });
 
+  it('does not hold the batch up: one commit on its way at a time, its failure thrown at the next step', async () => {
+    const calls: Array<() => void> = [];
+    const fail = new Error('rebalancing');
+    let rejectNext = false;
+    const payload = {
+      resolveOffset: () => undefined,
+      commitOffsetsIfNecessary: () =>
+        new Promise<void>((resolve, reject) =>
+          calls.push(rejectNext ? () => reject(fail) : resolve),
+        ),
+    };
+    const last = new Map([['t\u00002', 0]]);
+    const offsets = new ChunkOffsets(payload, 't', 2, 1_000, last);
+    offsets.resolve('3');
+    await offsets.commitIfDue(); // started, not awaited
+    expect(calls).toHaveLength(1);
+    last.set('t\u00002', 0);
+    await offsets.commitIfDue(); // the first one is still on its way: none more
+    expect(calls).toHaveLength(1);
+    calls[0]();
+    await offsets.settle();
+    rejectNext = true;
+    last.set('t\u00002', 0);
+    await offsets.commitIfDue();
+    calls[1]();
+    await expect(offsets.settle()).rejects.toBe(fail);
+    await expect(offsets.settle()).resolves.toBeUndefined(); // thrown once
+  });
+
   it('never commits mid-batch with autoCommit off', async () => {
     const t = setup(undefined);
     const offsets = t.make();

@@ -1,6 +1,6 @@
 import type { DedupKey } from '../interfaces/dedup-key.interface';
 import { BatchClaims } from './batch-claims';
-import { keyText } from './batch-messages';
+import { FirstCopies } from './first-copies';
 import type { LearnedPlan, Slot } from './batch-slot';
 
 /**
@@ -19,19 +19,17 @@ export function claimAhead(
   if (!service.enabled || service.store.runInTransaction !== undefined) return undefined;
   const keys: DedupKey[] = [];
   const owners: number[] = [];
-  const first = new Map<string, number>();
+  const first = new FirstCopies();
   for (let i = from; i < slots.length; i++) {
     const context = slots[i].context;
     if (context === null) continue;
     const key = runner.keyOf(plan, context.getMessage() as never, context);
     if (!('scope' in key)) continue; // no id: the handler applies onMissingKey
-    const text = keyText(key.scope, key.id);
-    const original = first.get(text);
+    const original = first.firstOf(key, i);
     if (original !== undefined) {
       slots[i].copyOf = original;
       continue;
     }
-    first.set(text, i);
     keys.push(key);
     owners.push(i);
   }

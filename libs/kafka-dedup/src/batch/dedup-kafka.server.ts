@@ -15,6 +15,14 @@ import { handlerFailure, isRequest, type KafkaJSErrorClass } from './batch-messa
 import { ChunkOffsets } from './chunk-offsets';
 import { InboxBatchTransaction } from './inbox-batch.transaction';
 
+/** Processed ids committed at a time (one store call) in batch mode on a non-transactional store. */
+const COMMIT_STEP = BATCH_CHUNK / 4;
+/**
+ * Commits on their way at most while the handlers go on: a store that falls behind for a moment
+ * stalls them only after this many steps.
+ */
+const COMMITS_RIDING = 3;
+
 /** Options of {@link DedupKafkaServer}: Nest's Kafka options. */
 export type DedupKafkaServerOptions = Required<KafkaOptions>['options'];
 
@@ -111,10 +119,7 @@ export class DedupKafkaServer extends ServerKafka implements PlanSink {
 
   /** @internal */
   async handleBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, heartbeat, isRunning, isStale } = payload;
-    const { topic, partition } = batch;
-    const handler = this.getHandlerByPattern(topic);
-    const slots = this.prepare(batch, payload, handler);
+    const { topic, partition } = payload.batch;
     const offsets = new ChunkOffsets(
       payload,
       topic,
@@ -122,6 +127,21 @@ export class DedupKafkaServer extends ServerKafka implements PlanSink {
       this.commitEveryMs,
       this.offsetCommits,
     );
+    try {
+      await this.runBatch(payload, offsets);
+    } catch (error) {
+      await offsets.settle().catch(() => undefined); // the batch's own failure is what counts
+      throw error;
+    }
+    // Mid-batch offset commits are done before kafkajs commits the batch's end.
+    await offsets.settle();
+  }
+
+  private async runBatch(payload: EachBatchPayload, offsets: ChunkOffsets): Promise<void> {
+    const { batch, heartbeat, isRunning, isStale } = payload;
+    const { topic, partition } = batch;
+    const handler = this.getHandlerByPattern(topic);
+    const slots = this.prepare(batch, payload, handler);
     let learned = this.learnedPlan(topic);
     if (learned && inTransactions(learned)) {
       await this.inTransactions(learned, slots, payload, offsets).run(0);
@@ -134,13 +154,17 @@ export class DedupKafkaServer extends ServerKafka implements PlanSink {
     const toCommit: DedupTokenedKey[] = [];
     let processed: string | undefined;
     let reached = 0;
-    /** The commit of the last half chunk, resolving its offsets once done (one at a time). */
-    let riding: Promise<void> | undefined;
+    /**
+     * Commits on their way, oldest first, each resolving its offsets once it and the ones before it
+     * are done (so offsets only move forward).
+     */
+    const riding: Array<Promise<void>> = [];
     /** Commits the processed ids, then resolves their offsets (a crash between: redelivered, skipped). */
     const flush = async (wait: boolean): Promise<void> => {
-      await riding;
+      await riding[riding.length - 1];
+      riding.length = 0;
       if (learned && toCommit.length > 0) {
-        const commit = learned.runner.service.commitBatch(toCommit.splice(0), topic);
+        const commit = learned.runner.service.commitBatch(toCommit.splice(0), topic, true);
         // At the end of a batch the commit rides ahead of the next batch's claim on the store's
         // connection instead of holding it (commitBatch never rejects). Shutdown waits for it.
         if (wait) await commit;
@@ -160,7 +184,7 @@ export class DedupKafkaServer extends ServerKafka implements PlanSink {
           } catch (error) {
             await flush(true);
             if (learned && slot.claim)
-              await learned.runner.service.releaseBatch([slot.claim], topic);
+              await learned.runner.service.releaseBatch([slot.claim], topic, true);
             slot.claim = undefined;
             throw this.failure(topic, partition, slot.message.offset, error);
           }
@@ -170,14 +194,19 @@ export class DedupKafkaServer extends ServerKafka implements PlanSink {
           }
         }
         processed = slot.message.offset;
-        // A crash repeats at most one chunk: each half chunk's commit rides along while the next
-        // half runs, and is done before the one after it starts.
-        if (toCommit.length >= BATCH_CHUNK / 2) {
-          await riding;
+        // A crash repeats at most one chunk: up to COMMITS_RIDING steps' commits ride along while
+        // the next step runs; the oldest is done before another starts — (COMMITS_RIDING + 1) ×
+        // COMMIT_STEP = BATCH_CHUNK handler calls uncommitted at most.
+        if (toCommit.length >= COMMIT_STEP) {
+          if (riding.length >= COMMITS_RIDING) await riding.shift();
           const upTo = processed;
-          riding = learned!.runner.service
-            .commitBatch(toCommit.splice(0), topic)
-            .then(() => offsets.resolve(upTo));
+          const commit = learned!.runner.service.commitBatch(toCommit.splice(0), topic, true);
+          const before = riding[riding.length - 1];
+          riding.push(
+            (before === undefined ? commit : before.then(() => commit)).then(() =>
+              offsets.resolve(upTo),
+            ),
+          );
           await offsets.commitIfDue();
         }
         if (learning) {
@@ -206,7 +235,8 @@ export class DedupKafkaServer extends ServerKafka implements PlanSink {
           const claim = slots[i].claim;
           if (claim) unreached.push(claim);
         }
-        await learned.runner.service.releaseBatch(unreached, topic);
+        await learned.runner.service.releaseBatch(unreached, topic, true);
+        claims.close();
       }
     }
   }

@@ -3,7 +3,7 @@ import type { HandlerPlan, HandlerRunner, PreClaimContext } from '../dedup.handl
 import type { DedupKey } from '../interfaces/dedup-key.interface';
 import type { DedupKafkaMessage } from '../interfaces/dedup-options.interface';
 import type { BatchTransactionLimits } from '../stores/dedup.store';
-import { keyText } from './batch-messages';
+import { FirstCopies } from './first-copies';
 import type { ChunkOffsets } from './chunk-offsets';
 
 /** A message of the batch as the batch transaction sees it. @internal */
@@ -96,12 +96,11 @@ export class InboxBatchTransaction {
     const service = this.learned.runner.service;
     const keys: DedupKey[] = [];
     const owners: number[] = [];
-    const seen = new Set<string>();
+    const seen = new FirstCopies();
     for (let j = a; j < b; j++) {
       const key = this.keys[j]!;
-      const text = keyText(key.scope, key.id);
-      if (seen.has(text)) continue; // a copy: skipped once its first copy ran (or was done)
-      seen.add(text);
+      // A copy: skipped once its first copy ran (or was done).
+      if (seen.firstOf(key, j) !== undefined) continue;
       keys.push(key);
       owners.push(j);
     }

@@ -2,7 +2,7 @@ import type { ClaimResult, DedupKey, DedupTokenedKey } from '../interfaces/dedup
 import type { DedupStore } from '../stores/dedup.store';
 import type { LastKeyCache } from '../util/last-key.cache';
 import type { TopicCounters } from './dedup.counters';
-import type { LeaseRenewal } from './lease.renewal';
+import { LeaseGroup, type LeaseRenewal } from './lease.renewal';
 import type { StoreFailurePolicy } from './store-failure.policy';
 
 /**
@@ -19,17 +19,38 @@ export class BatchApi {
     private readonly counters: LastKeyCache<string, TopicCounters>,
   ) {}
 
+  /** A group of claims renewed together until {@link closeGroup} (a batch's). */
+  openGroup(): LeaseGroup {
+    const group = new LeaseGroup();
+    this.leases.holdGroup(group);
+    return group;
+  }
+
+  /** Stops renewing the claims of `group` (its batch committed or released them all). */
+  closeGroup(group: LeaseGroup): void {
+    this.leases.dropGroup(group);
+  }
+
   /**
    * Claims the ids of a batch in one store call (`claimMany`). Store failures follow
    * `onStoreError`: `null` (process the batch untracked) or a thrown `DedupStoreError`.
-   * Claimed tokens are held (lease renewal) until {@link commit} / {@link release}.
+   * Claimed tokens are held (lease renewal) until {@link commit} / {@link release} — with `group`,
+   * until the group is closed (nothing per id).
    */
-  async claim(keys: readonly DedupKey[], topic: string): Promise<ClaimResult[] | null> {
+  async claim(
+    keys: readonly DedupKey[],
+    topic: string,
+    group?: LeaseGroup,
+  ): Promise<ClaimResult[] | null> {
     let results: ClaimResult[];
     try {
       results = await this.store.claimMany(keys, this.options.leaseTtl);
     } catch (error) {
       return this.failures.failed('claimMany', topic, error);
+    }
+    if (group !== undefined) {
+      group.chunks.push({ keys, results });
+      return results;
     }
     for (let i = 0; i < results.length; i++) {
       const result = results[i];
@@ -38,10 +59,13 @@ export class BatchApi {
     return results;
   }
 
-  /** Commits processed claims of a batch in one store call; failures are logged, never thrown. */
-  async commit(items: readonly DedupTokenedKey[], topic: string): Promise<void> {
+  /**
+   * Commits processed claims of a batch in one store call; failures are logged, never thrown.
+   * `grouped`: claimed with a group (nothing to stop renewing per id).
+   */
+  async commit(items: readonly DedupTokenedKey[], topic: string, grouped = false): Promise<void> {
     if (items.length === 0) return;
-    for (const item of items) this.leases.unhold(item.token);
+    if (!grouped) for (const item of items) this.leases.unhold(item.token);
     try {
       await this.store.commitMany(items, this.options.ttl);
     } catch (error) {
@@ -50,9 +74,9 @@ export class BatchApi {
   }
 
   /** Releases claims of a batch (failed or never reached); failures are logged, never thrown. */
-  async release(items: readonly DedupTokenedKey[], topic: string): Promise<void> {
+  async release(items: readonly DedupTokenedKey[], topic: string, grouped = false): Promise<void> {
     if (items.length === 0) return;
-    for (const item of items) this.leases.unhold(item.token);
+    if (!grouped) for (const item of items) this.leases.unhold(item.token);
     try {
       await this.store.releaseMany(items);
     } catch (error) {

@@ -1,8 +1,8 @@
 import { DedupStoreError } from '../../errors/dedup.errors';
 import type { DedupKey } from '../../interfaces/dedup-key.interface';
 import type { BatchTransactionBody } from '../dedup.store';
-import { rollback } from './inbox.claim';
 import { inboxContext } from './inbox.context';
+import { pooledTransaction } from './inbox.pooled-transaction';
 import type { PgPoolClientLike, PgPoolLike, PgResultLike } from './inbox.drivers';
 import { claimManySql, unclaimManySql, type InboxTable } from './inbox.sql';
 
@@ -42,7 +42,8 @@ export async function runBatchTransaction(
   body: BatchTransactionBody,
   store: string,
 ): Promise<void> {
-  const texts = keys.map(keyText);
+  const hexes = keys.map((key) => hexOf(key.id));
+  const texts = keys.map((key, i) => `${key.scope}\u0000${hexes[i]}`);
   const sorted = keys
     .map((key, i) => ({ key, text: texts[i] }))
     .sort((a, b) => (a.text < b.text ? -1 : a.text > b.text ? 1 : 0))
@@ -51,9 +52,12 @@ export async function runBatchTransaction(
   let stage = 'claim' as 'claim' | 'handler' | 'commit';
   try {
     await steps.transaction(claimManySql(table, sorted, ttl), async (rows) => {
+      // The new keys; with one scope in the chunk the claim answers only their ids (claimManySql).
+      const byScope = rows.length > 0 && rows[0].scope !== undefined;
       const fresh = new Set<string>();
-      for (const row of rows) fresh.add(`${row.scope as string}\u0000${row.h as string}`);
-      const claimed = texts.map((text) => fresh.has(text));
+      for (const row of rows)
+        fresh.add(byScope ? `${row.scope as string}\u0000${row.h as string}` : (row.h as string));
+      const claimed = keys.map((_, i) => fresh.has(byScope ? texts[i] : hexes[i]));
       stage = 'handler';
       const reached = await steps.run(() => body(claimed));
       stage = 'commit';
@@ -71,36 +75,13 @@ export async function runBatchTransaction(
 export function poolBatchSteps(pool: PgPoolLike): BatchTransactionSteps {
   let client!: PgPoolClientLike;
   return {
-    async transaction(first, body) {
-      client = await pool.connect();
-      let broken: Error | undefined;
-      try {
-        let value;
-        try {
-          // One round trip: BEGIN and the claim of every key go together.
-          const results = (await client.query(`BEGIN; ${first}`)) as PgResultLike[];
-          value = await body(results[results.length - 1].rows);
-        } catch (error) {
-          broken = await rollback(client);
-          throw error;
-        }
-        let commit: PgResultLike;
-        try {
-          commit = (await client.query('COMMIT')) as PgResultLike;
-        } catch (error) {
-          broken = error as Error;
-          throw error;
-        }
-        if (commit.command !== 'COMMIT') {
-          throw new Error(
-            'the transaction was aborted by a statement error a handler caught; nothing was written',
-          );
-        }
-        return value;
-      } finally {
-        client.release(broken);
-      }
-    },
+    transaction: (first, body) =>
+      pooledTransaction(pool, async (checkedOut) => {
+        client = checkedOut;
+        // One round trip: BEGIN and the claim of every key go together.
+        const results = (await client.query(`BEGIN; ${first}`)) as PgResultLike[];
+        return { value: await body(results[results.length - 1].rows), commit: true };
+      }),
     query: async (sql) => rowsOf(await client.query(sql)),
     run: (fn) => inboxContext.run(client, fn),
     // An aborted transaction shows at COMMIT (it answers ROLLBACK).
@@ -119,10 +100,6 @@ export function rowsOf(result: unknown): InboxRow[] {
   return (result as { rows?: InboxRow[] } | undefined)?.rows ?? [];
 }
 
-function keyText(key: DedupKey): string {
-  const hex =
-    typeof key.id === 'string'
-      ? Buffer.from(key.id, 'utf8').toString('hex')
-      : key.id.toString('hex');
-  return `${key.scope}\u0000${hex}`;
+function hexOf(id: string | Buffer): string {
+  return (typeof id === 'string' ? Buffer.from(id, 'utf8') : id).toString('hex');
 }

@@ -145,6 +145,50 @@ describe('PostgresInboxStore on PGlite', () => {
     expect(await store.markIfAbsent(key('m1'), 60_000)).toBe(false);
   });
 
+  it('batch transaction: claims new keys once (one or several scopes, text and binary ids, an empty id), withdraws the unreached', async () => {
+    const run = (keys: DedupKey[], reach = keys.length) => {
+      let seen: readonly boolean[] = [];
+      return store
+        .runBatchInTransaction(keys, 60_000, async (claimed) => {
+          seen = claimed;
+          return reach;
+        })
+        .then(() => seen);
+    };
+    const odd = 'o\'dd\\"id';
+    expect(await run([key('a'), key(''), key(Buffer.from([0, 255])), key(odd)])).toEqual([
+      true,
+      true,
+      true,
+      true,
+    ]);
+    // Done ids, then several scopes in one chunk: only the new ones are claimed.
+    expect(await run([key('a'), key('b'), key('a', 'other'), key(odd, "sc'ope")])).toEqual([
+      false,
+      true,
+      true,
+      true,
+    ]);
+    // The body reaches the first key only: the claims of the later new ones are withdrawn.
+    expect(await run([key('c'), key('d'), key('e', 'other')], 1)).toEqual([true, true, true]);
+    const rows = await pglite.query<{ scope: string; h: string }>(
+      "SELECT scope, encode(id, 'hex') AS h FROM kafka_dedup_inbox ORDER BY scope, h",
+    );
+    const hex = (id: string | Buffer) => Buffer.from(id as string).toString('hex');
+    expect(rows.rows).toEqual(
+      [
+        { scope: 'orders', h: '' },
+        { scope: 'orders', h: hex(Buffer.from([0, 255])) },
+        { scope: 'orders', h: hex('a') },
+        { scope: 'orders', h: hex('b') },
+        { scope: 'orders', h: hex('c') },
+        { scope: 'orders', h: hex(odd) },
+        { scope: 'other', h: hex('a') },
+        { scope: "sc'ope", h: hex(odd) },
+      ].sort((x, y) => (x.scope + x.h < y.scope + y.h ? -1 : 1)),
+    );
+  });
+
   it('sweeps expired records in batches', async () => {
     await pglite.query(
       "INSERT INTO kafka_dedup_inbox (scope, id, expires_at) SELECT 's', int4send(g), now() - interval '1 minute' FROM generate_series(1, 25) g",

@@ -15,7 +15,8 @@ import {
   type BatchTransactionLimits,
 } from '../dedup.store';
 import { poolBatchSteps, runBatchTransaction } from './inbox.batch';
-import { InboxClaim, rollback } from './inbox.claim';
+import { InboxClaim } from './inbox.claim';
+import { pooledTransaction } from './inbox.pooled-transaction';
 import { inboxContext } from './inbox.context';
 import { migratePostgresInbox, verifyInboxTable } from './inbox.migration';
 import { runClaimedTransaction } from './inbox.transaction';
@@ -139,55 +140,22 @@ export class PostgresInboxStore extends DedupStore implements OnModuleInit {
         this.name,
       );
     }
-    let client: PgPoolClientLike;
-    try {
-      client = await this.pool!.connect();
-    } catch (error) {
-      throw this.failure('connect', error);
-    }
-    let broken: Error | undefined;
-    try {
-      let claimed: boolean;
-      try {
-        // One round trip: BEGIN and the (prepared) claim go together.
-        claimed = await this.claimer.begin(client, key, ttl);
-      } catch (error) {
-        broken = await rollback(client);
-        throw this.failure('claim', error);
-      }
-      if (!claimed) {
-        broken = await rollback(client);
-        return DUPLICATE;
-      }
-      let result: T;
-      try {
-        result = await inboxContext.run(client, fn);
-      } catch (error) {
-        broken = await rollback(client);
-        throw error;
-      }
-      let commit: PgResultLike;
-      try {
-        commit = (await client.query('COMMIT')) as PgResultLike;
-      } catch (error) {
-        // Committed or not, the redelivery finds out: a duplicate if it was, processed if not.
-        broken = error as Error;
-        throw this.failure('commit', error);
-      }
-      // COMMIT of a transaction that a caught statement error aborted answers ROLLBACK: nothing
-      // was written, the claim neither; the message must come back rather than count as done.
-      if (commit.command !== 'COMMIT') {
-        throw this.failure(
-          'commit',
-          new Error(
-            'the transaction was aborted by a statement error the handler caught; nothing was written',
-          ),
-        );
-      }
-      return { duplicate: false, result };
-    } finally {
-      client.release(broken);
-    }
+    return pooledTransaction<TransactionOutcome<T>>(
+      this.pool!,
+      async (client) => {
+        let claimed: boolean;
+        try {
+          // One round trip: BEGIN and the (prepared) claim go together.
+          claimed = await this.claimer.begin(client, key, ttl);
+        } catch (error) {
+          throw this.failure('claim', error);
+        }
+        if (!claimed) return { value: DUPLICATE, commit: false };
+        const result = await inboxContext.run(client, fn);
+        return { value: { duplicate: false, result }, commit: true };
+      },
+      (stage, error) => this.failure(stage, error),
+    );
   }
 
   /**
