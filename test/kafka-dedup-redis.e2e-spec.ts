@@ -152,6 +152,39 @@ describe('kafka-dedup with the Redis store (real Kafka, real Redis)', () => {
       expect(taken.status).toBe('claimed');
       expect(b.takeovers).toBe(1);
     });
+
+    it('layout v2 keeps a done id as a fingerprint in a versioned group, reports a duplicate age never under-estimated, and marks ids once', async () => {
+      const store = new RedisDedupStore(
+        { url: REDIS_URL, keyPrefix: prefix, layout: 'v2' },
+        60_000,
+      );
+      stores.push(store);
+      await store.onModuleInit();
+      const remaining: number[] = [];
+      store.onDuplicate = (ms) => remaining.push(ms);
+      const key = { scope: 'store-v2', id: `v2-${Date.now()}` };
+      const claimed = await store.claim(key, 30_000);
+      if (claimed.status !== 'claimed') throw new Error(claimed.status);
+      store.commit(key, claimed.token, 60_000);
+      expect(await store.claim(key, 30_000)).toEqual({ status: 'duplicate' });
+      // The group outlives the record by at most a bucket (16,384 ms for a 60 s window); the
+      // answer takes a bucket off, so the age (ttl - remaining) is never below the truth.
+      expect(remaining).toHaveLength(1);
+      expect(remaining[0]).toBeLessThanOrEqual(60_000);
+      expect(remaining[0]).toBeGreaterThan(60_000 - 16_384 - 1_000);
+      const redis = new Redis(REDIS_URL);
+      try {
+        expect(await redis.exists(`${prefix}store-v2:${key.id}`)).toBe(0);
+        expect((await redis.keys(`${prefix}v2:16384:*`)).length).toBe(1);
+      } finally {
+        redis.disconnect();
+      }
+      expect(await store.markIfAbsent(key, 60_000)).toBe(false);
+      const other = { scope: 'store-v2', id: `${key.id}-b` };
+      expect(await store.markIfAbsent(other, 60_000)).toBe(true);
+      expect(await store.markIfAbsent(other, 60_000)).toBe(false);
+      expect(await store.claim(other, 30_000)).toEqual({ status: 'duplicate' });
+    });
   });
 
   describe('when Redis stops mid-stream', () => {

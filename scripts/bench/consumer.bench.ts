@@ -36,7 +36,7 @@ import type { WorkerCase, WorkerResult } from './consumer.worker';
 /** One benchmark case: a row of the table. */
 interface BenchCase extends Pick<
   WorkerCase,
-  'wrap' | 'store' | 'server' | 'handlerMs' | 'pgWrites' | 'batchTransactions'
+  'wrap' | 'store' | 'server' | 'handlerMs' | 'pgWrites' | 'batchTransactions' | 'redisLayout'
 > {
   name: string;
   description: string;
@@ -84,6 +84,28 @@ const CASES: BenchCase[] = [
     description: 'batch mode (DedupKafkaServer), Redis',
     wrap: 'deduplicate',
     store: 'redis',
+    server: 'batch',
+    handlerMs: 0,
+    baseline: 'none',
+  },
+  // The Redis store's previous layout (`redis.layout: 'v1'`, one key per done id), for the
+  // layout ratios (perMessageOverOld, batchOverOld) in the same run.
+  {
+    name: 'redis-v1',
+    description: '@Deduplicate(), Redis store, layout v1',
+    wrap: 'deduplicate',
+    store: 'redis',
+    redisLayout: 'v1',
+    server: 'standard',
+    handlerMs: 0,
+    baseline: 'none',
+  },
+  {
+    name: 'redis-batch-v1',
+    description: 'batch mode, Redis, layout v1',
+    wrap: 'deduplicate',
+    store: 'redis',
+    redisLayout: 'v1',
     server: 'batch',
     handlerMs: 0,
     baseline: 'none',
@@ -171,6 +193,9 @@ const RATIOS: Record<string, [string, string]> = {
   inboxOverPlainWrites: ['inbox', 'pg-writes'],
   inboxBatchOverPlainWrites: ['inbox-batch', 'pg-writes'],
   inboxBatchOverInbox: ['inbox-batch', 'inbox'],
+  /** Redis layout v2 (the default) over v1, per message and in batch mode. */
+  perMessageOverOld: ['redis', 'redis-v1'],
+  batchOverOld: ['redis-batch', 'redis-batch-v1'],
 };
 
 const args = process.argv.slice(2);
@@ -326,6 +351,7 @@ async function main(): Promise<void> {
           wrap: c.wrap,
           store: c.store,
           server: c.server,
+          redisLayout: c.redisLayout,
           redisUrl: REDIS_URL,
           redisPrefix: `bench-consumer:${RUN}:`,
           pgWrites: c.pgWrites,

@@ -1,6 +1,12 @@
 import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import { DedupOptionsError } from '../../errors/dedup.errors';
 
+/**
+ * How the Redis store keeps done ids: `v1` one key per id (~190 B of Redis memory), `v2` 52-bit
+ * fingerprints in intset groups (~9–30 B). The claims of both look up the done ids of both.
+ */
+export type RedisLayout = 'v1' | 'v2';
+
 /** Redis store settings. */
 export interface DedupRedisOptions {
   /**
@@ -43,6 +49,14 @@ export interface DedupRedisOptions {
    * start naming the setting. @default false
    */
   allowEvictingPolicy?: boolean;
+  /**
+   * How done ids are kept: `'v2'` fingerprints grouped in small Redis sets (~6–20x less memory),
+   * `'v1'` one key per id (the layout of versions without this option). Claims of either layout
+   * see the done ids of both, so replicas of the two layouts can run side by side; replicas of an
+   * earlier version read `v1` records only: upgrade from one with `'v1'` first, then switch to
+   * `'v2'` (README "Redis memory and layouts"). @default 'v2'
+   */
+  layout?: RedisLayout;
 }
 
 const KNOWN = new Set([
@@ -55,6 +69,7 @@ const KNOWN = new Set([
   'startupTimeout',
   'allowDegradedStart',
   'allowEvictingPolicy',
+  'layout',
 ]);
 
 /**
@@ -127,6 +142,9 @@ export function validateRedisOptions(redis: unknown): DedupRedisOptions {
     if (options[name] !== undefined && typeof options[name] !== 'boolean') {
       throw new DedupOptionsError(`redis.${name}`, options[name], 'expected true or false');
     }
+  }
+  if (options.layout !== undefined && options.layout !== 'v1' && options.layout !== 'v2') {
+    throw new DedupOptionsError('redis.layout', options.layout, "expected 'v1' or 'v2'");
   }
   if (
     options.options !== undefined &&

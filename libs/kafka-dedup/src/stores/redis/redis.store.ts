@@ -15,7 +15,11 @@ import { RedisConnectionWatch } from './redis-connection';
 import { probeDuplicateAge } from './redis-duplicate-age';
 import { checkRedisEvictionPolicy, type RedisEvictionPolicy } from './redis-eviction-policy';
 import { OwnerLiveness } from './redis-owner';
+import { layoutScripts } from './layout-v2.scripts';
+import { bucketMs, checkGroupEncoding, GroupPrefixes, layoutParams } from './redis-layout';
 import { RedisWriteBatcher } from './redis-write-batcher';
+import { RedisCommitQueue } from './redis-commit-queue';
+import { RedisSlotBatches } from './redis-slot-batches';
 import { groupBySlot } from './slot-groups';
 import { defineDedupCommands, DONE, type DedupCommands, type RedisKey } from './redis.scripts';
 
@@ -23,11 +27,14 @@ import { defineDedupCommands, DONE, type DedupCommands, type RedisKey } from './
 const OWNER_TTL = 5_000;
 /** Default of `redis.startupTimeout`. */
 const STARTUP_TIMEOUT = 5_000;
+/** The window when the module does not say (the default `ttl`). */
+const WINDOW = 3_600_000;
 
 /**
  * Shared store for many replicas (standalone Redis or Redis Cluster): an atomic claim
- * (`SET key token NX PX lease`), commit and release by compare-and-set on the owner token (Lua), a
- * done record living for the TTL.
+ * (`SET key token NX PX lease`, after a look at the done ids), commit and release by
+ * compare-and-set on the owner token (Lua), a done record living for the TTL: a fingerprint in a
+ * group (`redis.layout: 'v2'`) or the key itself (`'v1'`), see `layout-v2.scripts.ts`.
  *
  * - One blocking round trip per message: `claim` waits for Redis; `commit` is written to the
  *   connection at once but not awaited, so the next message's claim follows it on the same
@@ -57,15 +64,16 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
   private readonly startupTimeout: number;
   private readonly allowDegradedStart: boolean;
   private readonly allowEvictingPolicy: boolean;
+  private readonly layout: 'v1' | 'v2';
+  /** Group key prefix of a claim key (`v2` groups; both layouts read them). */
+  private readonly groups: GroupPrefixes;
   /** Eviction settings read at bootstrap; undefined when Redis did not answer then. */
   evictionPolicy?: RedisEvictionPolicy;
   /** Called with the ms a caught duplicate's original still had to live (its `PTTL`). */
   onDuplicate?: (remainingMs: number) => void;
   private readonly writes: RedisWriteBatcher;
-  /** Queued commits: key, token, key, token… (all with `pendingTtl`). */
-  private pending: RedisKey[] = [];
-  private pendingTtl = 0;
-  private flushScheduled = false;
+  private readonly commits: RedisCommitQueue;
+  private readonly batches: RedisSlotBatches;
   private readonly onCommitFailed = (error: unknown, commits = 1): void => {
     this.backgroundErrors += commits;
     this.warnings.warn(
@@ -78,20 +86,34 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
   /** In-flight claims taken over from an owner that was gone, since start. */
   takeovers = 0;
 
-  constructor(options: DedupRedisOptions = {}) {
+  /**
+   * @param windowMs the longest TTL the store will be given (`ttl`, or `adaptiveTtl.max`): sets the
+   * `v2` bucket length and how far back a claim looks. Replicas sharing a key prefix must agree.
+   */
+  constructor(options: DedupRedisOptions = {}, windowMs = WINDOW) {
     super();
     this.prefix = options.keyPrefix ?? 'kafka-dedup:';
     this.startupTimeout = options.startupTimeout ?? STARTUP_TIMEOUT;
     this.allowDegradedStart = options.allowDegradedStart ?? false;
     this.allowEvictingPolicy = options.allowEvictingPolicy ?? false;
+    this.layout = options.layout ?? 'v2';
     const { client, owned } = createRedisClient(options);
     this.owned = owned;
     this.connection = new RedisConnectionWatch(client, (error) => {
       if (this.owned) this.warnings.warn('connection', `Redis: ${describe(error)}`);
     });
-    this.redis = defineDedupCommands(client);
+    const cluster = isCluster(client);
+    if (cluster) this.slotOf = loadSlotFunction();
+    this.groups = new GroupPrefixes(this.prefix, bucketMs(windowMs), this.slotOf);
+    this.redis = defineDedupCommands(
+      client,
+      layoutScripts(layoutParams(this.layout, windowMs, cluster)),
+    );
     this.writes = new RedisWriteBatcher(client);
-    if (isCluster(client)) this.slotOf = loadSlotFunction();
+    this.commits = new RedisCommitQueue(this.redis, this.groups, this.onCommitFailed);
+    this.batches = new RedisSlotBatches(this.redis, this.groups, this.slotOf, (key) =>
+      this.redisKey(key),
+    );
     this.owner = new OwnerLiveness(client, this.prefix, options.ownerTtl ?? OWNER_TTL);
     this.owner.start();
   }
@@ -146,23 +168,33 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
       await this.close();
       throw error;
     }
+    if (this.layout === 'v2') {
+      await checkGroupEncoding(
+        this.redis,
+        (promise, what) => this.connection.within(promise, this.startupTimeout, what),
+        this.logger,
+      );
+    }
   }
 
   async claim(key: DedupKey, leaseTtl: number): Promise<ClaimResult> {
     const redisKey = this.redisKey(key);
     const token = this.owner.token();
     try {
-      let current: string | null;
+      let current: string | number | null;
       this.writes.sending();
       try {
-        current =
-          this.pending.length === 0
-            ? await this.redis.dedupClaim(redisKey, token, leaseTtl)
-            : await this.commitThenClaim(redisKey, token, leaseTtl);
+        current = this.commits.empty
+          ? await this.redis.dedupClaim(redisKey, token, leaseTtl, this.groups.of(redisKey))
+          : await this.commits.thenClaim(redisKey, token, leaseTtl);
       } finally {
         this.writes.answered();
       }
       if (current === null) return { status: 'claimed', token };
+      if (typeof current === 'number') {
+        this.onDuplicate?.(current);
+        return DUPLICATE;
+      }
       if (current === DONE) {
         probeDuplicateAge(this.redis, redisKey, this.onDuplicate);
         return DUPLICATE;
@@ -182,55 +214,13 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
    */
   commit(key: DedupKey, token: string, ttl: number): void {
     if (this.slotOf !== undefined) {
-      this.redis.dedupCommit(this.redisKey(key), token, ttl, DONE).catch(this.onCommitFailed);
+      const redisKey = this.redisKey(key);
+      this.redis
+        .dedupCommit(redisKey, token, ttl, this.groups.of(redisKey))
+        .catch(this.onCommitFailed);
       return;
     }
-    if (this.pending.length > 0 && ttl !== this.pendingTtl) this.flushCommits();
-    this.pending.push(this.redisKey(key), token);
-    this.pendingTtl = ttl;
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(this.flushCommits);
-    }
-  }
-
-  /** Sends the queued commits (no claim came to carry them). */
-  private readonly flushCommits = (): void => {
-    this.flushScheduled = false;
-    const pending = this.pending;
-    if (pending.length === 0) return;
-    this.pending = [];
-    const n = pending.length / 2;
-    const keys: RedisKey[] = [];
-    const tokens: RedisKey[] = [];
-    for (let i = 0; i < pending.length; i += 2) {
-      keys.push(pending[i]);
-      tokens.push(pending[i + 1]);
-    }
-    this.redis
-      .dedupCommitMany(n, ...keys, this.pendingTtl, DONE, ...tokens)
-      .catch((error: unknown) => this.onCommitFailed(error, n));
-  };
-
-  /** One script: the queued commits, then the claim. */
-  private async commitThenClaim(
-    redisKey: RedisKey,
-    token: string,
-    leaseTtl: number,
-  ): Promise<string | null> {
-    const pending = this.pending;
-    this.pending = [];
-    const n = pending.length / 2;
-    const args: Array<RedisKey | number> = [n + 1, redisKey];
-    for (let i = 0; i < pending.length; i += 2) args.push(pending[i]);
-    args.push(token, leaseTtl, this.pendingTtl, DONE);
-    for (let i = 1; i < pending.length; i += 2) args.push(pending[i]);
-    try {
-      return await this.redis.dedupCommitThenClaim(...args);
-    } catch (error) {
-      this.onCommitFailed(error, n);
-      throw error;
-    }
+    this.commits.add(this.redisKey(key), token, ttl);
   }
 
   async release(key: DedupKey, token: string): Promise<void> {
@@ -242,15 +232,7 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
   }
 
   async renew(claims: readonly DedupTokenedKey[], leaseTtl: number): Promise<void> {
-    if (claims.length === 0) return;
-    await this.perSlot(claims, (keys, group) =>
-      this.redis.dedupRenewMany(
-        keys.length,
-        ...keys,
-        leaseTtl,
-        ...group.map((i) => claims[i].token),
-      ),
-    );
+    await this.batches.renew(claims, leaseTtl);
   }
 
   override async claimMany(keys: readonly DedupKey[], leaseTtl: number): Promise<ClaimResult[]> {
@@ -267,13 +249,17 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
             group.length,
             ...groupKeys,
             leaseTtl,
+            this.groups.of(groupKeys[0]),
             ...group.map((i) => tokens[i]),
           );
           for (let g = 0; g < group.length; g++) {
             const i = group[g];
             const current = answers[g];
             if (current === 0) results[i] = { status: 'claimed', token: tokens[i] };
-            else if (current === DONE) {
+            else if (typeof current === 'number') {
+              results[i] = DUPLICATE;
+              this.onDuplicate?.(current);
+            } else if (current === DONE) {
               results[i] = DUPLICATE;
               probeDuplicateAge(this.redis, redisKeys[i], this.onDuplicate);
             } else {
@@ -297,50 +283,42 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
   }
 
   override async commitMany(items: readonly DedupTokenedKey[], ttl: number): Promise<void> {
-    if (items.length === 0) return;
     try {
-      await this.perSlot(items, (keys, group) =>
-        this.redis.dedupCommitMany(
-          keys.length,
-          ...keys,
-          ttl,
-          DONE,
-          ...group.map((i) => items[i].token),
-        ),
-      );
+      await this.batches.commit(items, ttl);
     } catch (error) {
       throw this.connection.annotate(error);
     }
   }
 
   override async releaseMany(items: readonly DedupTokenedKey[]): Promise<void> {
-    if (items.length === 0) return;
     try {
-      await this.perSlot(items, (keys, group) =>
-        this.redis.dedupReleaseMany(keys.length, ...keys, ...group.map((i) => items[i].token)),
-      );
+      await this.batches.release(items);
     } catch (error) {
       throw this.connection.annotate(error);
     }
   }
 
   async markIfAbsent(key: DedupKey, ttl: number): Promise<boolean> {
-    return (await this.redis.set(this.redisKey(key), DONE, 'PX', ttl, 'NX')) === 'OK';
+    const redisKey = this.redisKey(key);
+    return (await this.redis.dedupMark(redisKey, ttl, this.groups.of(redisKey))) === 1;
   }
 
-  /** Counts this prefix's keys with SCAN (on every master of a cluster): for diagnostics only. */
+  /**
+   * Counts this prefix's keys with SCAN (on every master of a cluster): for diagnostics only. With
+   * the `v2` layout a group of many ids counts once.
+   */
   size(): Promise<number> {
     return countKeys(this.redis, this.prefix);
   }
 
-  // No cleanup(): Redis expires the records itself (PX on every key).
+  // No cleanup(): Redis expires the records itself (PX on every key, a TTL on every group).
 
   /**
    * Deletes this process's liveness record (claims it still holds may be taken over at once) and
    * quits the client the store created; an injected client is left to its owner.
    */
   override async close(): Promise<void> {
-    this.flushCommits();
+    this.commits.flush();
     await this.owner.stop();
     this.warnings.flush();
     this.connection.detach();
@@ -363,22 +341,6 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
     if ((await this.redis.dedupTakeover(redisKey, held, token, leaseTtl)) !== 1) return IN_FLIGHT;
     this.takeovers++;
     return { status: 'claimed', token };
-  }
-
-  /** Runs one multi-key script per hash slot (one in all on a standalone Redis), in parallel. */
-  private async perSlot(
-    items: readonly DedupTokenedKey[],
-    run: (keys: RedisKey[], group: number[]) => Promise<unknown>,
-  ): Promise<void> {
-    const redisKeys = items.map((item) => this.redisKey(item.key));
-    await Promise.all(
-      groupBySlot(redisKeys, this.slotOf).map((group) =>
-        run(
-          group.map((i) => redisKeys[i]),
-          group,
-        ),
-      ),
-    );
   }
 
   private redisKey(key: DedupKey): RedisKey {
