@@ -1,4 +1,5 @@
-import type { GroupPrefixes } from './redis-layout';
+import type { DedupKey } from '../../interfaces/dedup-key.interface';
+import type { RedisIdArgs } from './redis-id-args';
 import type { DedupCommands, RedisKey } from './redis.scripts';
 
 /**
@@ -9,14 +10,14 @@ import type { DedupCommands, RedisKey } from './redis.scripts';
  * @internal
  */
 export class RedisCommitQueue {
-  /** Queued commits: key, token, key, token… (all with `ttl`). */
-  private pending: RedisKey[] = [];
+  /** Queued commits: key, redis key, token, key, redis key, token… (all with `ttl`). */
+  private pending: Array<DedupKey | RedisKey> = [];
   private ttl = 0;
   private scheduled = false;
 
   constructor(
     private readonly redis: DedupCommands,
-    private readonly groups: GroupPrefixes,
+    private readonly args: RedisIdArgs,
     private readonly onFailed: (error: unknown, commits: number) => void,
   ) {}
 
@@ -24,9 +25,9 @@ export class RedisCommitQueue {
     return this.pending.length === 0;
   }
 
-  add(redisKey: RedisKey, token: string, ttl: number): void {
+  add(key: DedupKey, redisKey: RedisKey, token: string, ttl: number): void {
     if (this.pending.length > 0 && ttl !== this.ttl) this.flush();
-    this.pending.push(redisKey, token);
+    this.pending.push(key, redisKey, token);
     this.ttl = ttl;
     if (!this.scheduled) {
       this.scheduled = true;
@@ -40,31 +41,35 @@ export class RedisCommitQueue {
     const pending = this.pending;
     if (pending.length === 0) return;
     this.pending = [];
-    const n = pending.length / 2;
-    const keys: RedisKey[] = [];
-    const tokens: RedisKey[] = [];
-    for (let i = 0; i < pending.length; i += 2) {
-      keys.push(pending[i]);
-      tokens.push(pending[i + 1]);
+    const n = pending.length / 3;
+    const args: Array<RedisKey | number> = [n];
+    for (let i = 1; i < pending.length; i += 3) args.push(pending[i] as RedisKey);
+    const bucket = this.args.commitHead(args, pending[1] as RedisKey);
+    args.push(this.ttl);
+    for (let i = 0; i < pending.length; i += 3) {
+      this.args.commitId(args, pending[i] as DedupKey, pending[i + 2] as string, bucket);
     }
-    this.redis
-      .dedupCommitMany(n, ...keys, this.ttl, this.groups.of(keys[0]), ...tokens)
-      .catch((error: unknown) => this.onFailed(error, n));
+    this.redis.dedupCommitMany(...args).catch((error: unknown) => this.onFailed(error, n));
   };
 
   /** One script: the queued commits, then the claim of `redisKey`. */
   async thenClaim(
+    key: DedupKey,
     redisKey: RedisKey,
     token: string,
     leaseTtl: number,
   ): Promise<string | number | null> {
     const pending = this.pending;
     this.pending = [];
-    const n = pending.length / 2;
+    const n = pending.length / 3;
     const args: Array<RedisKey | number> = [n + 1, redisKey];
-    for (let i = 0; i < pending.length; i += 2) args.push(pending[i]);
-    args.push(token, leaseTtl, this.ttl, this.groups.of(redisKey));
-    for (let i = 1; i < pending.length; i += 2) args.push(pending[i]);
+    for (let i = 1; i < pending.length; i += 3) args.push(pending[i] as RedisKey);
+    const bucket = this.args.commitHead(args, redisKey);
+    args.push(leaseTtl, this.ttl);
+    this.args.claimId(args, key, token);
+    for (let i = 0; i < pending.length; i += 3) {
+      this.args.commitId(args, pending[i] as DedupKey, pending[i + 2] as string, bucket);
+    }
     try {
       return await this.redis.dedupCommitThenClaim(...args);
     } catch (error) {

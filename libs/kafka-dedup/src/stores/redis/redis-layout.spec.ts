@@ -1,17 +1,23 @@
 import { loadSlotFunction } from './redis-client';
-import { bucketMs, GroupPrefixes, layoutParams } from './redis-layout';
+import { bucketMs, GroupPrefixes, shardsPerPrefix } from './redis-layout';
 
 describe('Redis layout v2 settings', () => {
-  it('cuts a window into buckets of a power of two ms, at least a quarter of it', () => {
-    expect(bucketMs(3_600_000)).toBe(1_048_576);
-    expect(bucketMs(4_000)).toBe(1_024);
-    expect(bucketMs(4_100)).toBe(2_048);
+  it('cuts time into buckets at least the window long, at most 25% longer, on a coarse grid', () => {
+    expect(bucketMs(3_600_000)).toBe(3_670_016); // 2^21 x 1.75
+    expect(bucketMs(3_500_000)).toBe(3_670_016); // replicas with close TTLs share buckets
+    expect(bucketMs(60_000)).toBe(65_536);
+    expect(bucketMs(65_537)).toBe(81_920); // 2^16 x 1.25
+    expect(bucketMs(4_096)).toBe(4_096);
     expect(bucketMs(0)).toBe(1);
+    for (const w of [1_000, 7_777, 600_000, 86_400_000]) {
+      expect(bucketMs(w)).toBeGreaterThanOrEqual(w);
+      expect(bucketMs(w)).toBeLessThanOrEqual(w * 1.25);
+    }
   });
 
   it('spreads the ids of a bucket over 32,768 shards, 2 per hash slot on a cluster', () => {
-    expect(layoutParams('v2', 60_000, false).shards).toBe(32_768);
-    expect(layoutParams('v2', 60_000, true).shards).toBe(2);
+    expect(shardsPerPrefix(false)).toBe(32_768);
+    expect(shardsPerPrefix(true)).toBe(2);
   });
 
   it('names the groups with one prefix on a standalone Redis, versioned and with the bucket length', () => {

@@ -5,33 +5,34 @@ import type { RedisLayout } from './redis-options';
 
 /** Groups per time bucket: 2^15 (on a cluster, 2 per hash slot). @internal */
 export const GROUP_SHARDS = 32_768;
-/** Cluster hash slots. */
-const SLOTS = 16_384;
-/** The bucket is about a quarter of the window: a claim looks at 5–6 groups. */
-const BUCKETS_PER_WINDOW = 4;
+/** Cluster hash slots. @internal */
+export const SLOTS = 16_384;
 /** Redis' default `set-max-intset-entries`: a group above it stops being an intset. */
 export const INTSET_ENTRIES = 512;
 
 /**
- * Bucket length for a window: the power of two (ms) at or above a quarter of it, so that replicas
- * whose TTLs differ a little still share buckets. @internal
+ * Bucket length for a window: at least the window (so a claim looks at 2 groups), rounded up to
+ * 2^k x 1, 1.25, 1.5 or 1.75 ms (at most 25% above it) so that replicas whose TTLs differ a little
+ * still share buckets. @internal
  */
 export function bucketMs(windowMs: number): number {
-  return 2 ** Math.ceil(Math.log2(Math.max(1, windowMs / BUCKETS_PER_WINDOW)));
+  const w = Math.max(1, Math.ceil(windowMs));
+  const power = 2 ** Math.floor(Math.log2(w));
+  for (const step of [1, 1.25, 1.5, 1.75, 2]) {
+    const bucket = Math.ceil(power * step);
+    if (bucket >= w) return bucket;
+  }
+  return 2 * power;
 }
 
 /** The script settings of a store. @internal */
-export function layoutParams(
-  layout: RedisLayout,
-  windowMs: number,
-  cluster: boolean,
-): LayoutScriptParams {
-  return {
-    layout,
-    bucketMs: bucketMs(windowMs),
-    shards: cluster ? GROUP_SHARDS / SLOTS : GROUP_SHARDS,
-    windowMs,
-  };
+export function layoutParams(layout: RedisLayout, windowMs: number): LayoutScriptParams {
+  return { layout, bucketMs: bucketMs(windowMs), windowMs };
+}
+
+/** Group shards per group prefix: 32,768 on a standalone Redis, 2 per hash slot on a cluster. */
+export function shardsPerPrefix(cluster: boolean): number {
+  return cluster ? GROUP_SHARDS / SLOTS : GROUP_SHARDS;
 }
 
 /**
@@ -54,9 +55,12 @@ export class GroupPrefixes {
     if (slotOf !== undefined) this.tags = slotTags(slotOf);
   }
 
+  /** The hash slot of the last key given to {@link of} (0 on a standalone Redis). */
+  slot = 0;
+
   of(key: string | Buffer): string {
     if (this.slotOf === undefined) return this.plain;
-    const slot = this.slotOf(key);
+    const slot = (this.slot = this.slotOf(key));
     return (this.bySlot[slot] ??= `${this.keyPrefix}v2:{${this.tags![slot]}}:${this.bucket}:`);
   }
 }

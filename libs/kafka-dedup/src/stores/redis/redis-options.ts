@@ -2,10 +2,11 @@ import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import { DedupOptionsError } from '../../errors/dedup.errors';
 
 /**
- * How the Redis store keeps done ids: `v1` one key per id (~190 B of Redis memory), `v2` 52-bit
- * fingerprints in intset groups (~9–30 B). The claims of both look up the done ids of both.
+ * How the Redis store keeps done ids: `v1` one key per id (~200 B of Redis memory; the layout of
+ * the versions before this option), `v2` 64-bit fingerprints in intset groups (~10–15 B), `dual`
+ * both (for the rolling upgrade from a version before layouts).
  */
-export type RedisLayout = 'v1' | 'v2';
+export type RedisLayout = 'v1' | 'v2' | 'dual';
 
 /** Redis store settings. */
 export interface DedupRedisOptions {
@@ -50,11 +51,11 @@ export interface DedupRedisOptions {
    */
   allowEvictingPolicy?: boolean;
   /**
-   * How done ids are kept: `'v2'` fingerprints grouped in small Redis sets (~6–20x less memory),
-   * `'v1'` one key per id (the layout of versions without this option). Claims of either layout
-   * see the done ids of both, so replicas of the two layouts can run side by side; replicas of an
-   * earlier version read `v1` records only: upgrade from one with `'v1'` first, then switch to
-   * `'v2'` (README "Redis memory and layouts"). @default 'v2'
+   * How done ids are kept: `'v2'` fingerprints grouped in small Redis sets (~15x less memory),
+   * `'v1'` one key per id (the layout and scripts of versions without this option), `'dual'`
+   * both. A `v2` claim also sees `v1` records; a `v1` process (or an earlier version) does not see
+   * `v2` groups, so a rolling upgrade from an earlier version goes through `'dual'`: deploy with
+   * `'dual'`, then with `'v2'` (README "Redis memory and layouts"). @default 'v2'
    */
   layout?: RedisLayout;
 }
@@ -143,8 +144,8 @@ export function validateRedisOptions(redis: unknown): DedupRedisOptions {
       throw new DedupOptionsError(`redis.${name}`, options[name], 'expected true or false');
     }
   }
-  if (options.layout !== undefined && options.layout !== 'v1' && options.layout !== 'v2') {
-    throw new DedupOptionsError('redis.layout', options.layout, "expected 'v1' or 'v2'");
+  if (options.layout !== undefined && !['v1', 'v2', 'dual'].includes(options.layout as string)) {
+    throw new DedupOptionsError('redis.layout', options.layout, "expected 'v1', 'v2' or 'dual'");
   }
   if (
     options.options !== undefined &&

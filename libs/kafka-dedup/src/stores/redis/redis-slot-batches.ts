@@ -1,5 +1,5 @@
 import type { DedupKey, DedupTokenedKey } from '../../interfaces/dedup-key.interface';
-import type { GroupPrefixes } from './redis-layout';
+import type { RedisIdArgs } from './redis-id-args';
 import type { DedupCommands, RedisKey } from './redis.scripts';
 import { groupBySlot } from './slot-groups';
 
@@ -10,32 +10,41 @@ import { groupBySlot } from './slot-groups';
 export class RedisSlotBatches {
   constructor(
     private readonly redis: DedupCommands,
-    private readonly groups: GroupPrefixes,
+    private readonly args: RedisIdArgs,
     private readonly slotOf: ((key: RedisKey) => number) | undefined,
     private readonly redisKey: (key: DedupKey) => RedisKey,
   ) {}
 
   renew(claims: readonly DedupTokenedKey[], leaseTtl: number): Promise<void> {
-    return this.perSlot(claims, (keys, tokens) =>
-      this.redis.dedupRenewMany(keys.length, ...keys, leaseTtl, ...tokens),
+    return this.perSlot(claims, (keys, group) =>
+      this.redis.dedupRenewMany(
+        keys.length,
+        ...keys,
+        leaseTtl,
+        ...group.map((i) => claims[i].token),
+      ),
     );
   }
 
   commit(items: readonly DedupTokenedKey[], ttl: number): Promise<void> {
-    return this.perSlot(items, (keys, tokens) =>
-      this.redis.dedupCommitMany(keys.length, ...keys, ttl, this.groups.of(keys[0]), ...tokens),
-    );
+    return this.perSlot(items, (keys, group) => {
+      const args: Array<RedisKey | number> = [keys.length, ...keys];
+      const bucket = this.args.commitHead(args, keys[0]);
+      args.push(ttl);
+      for (const i of group) this.args.commitId(args, items[i].key, items[i].token, bucket);
+      return this.redis.dedupCommitMany(...args);
+    });
   }
 
   release(items: readonly DedupTokenedKey[]): Promise<void> {
-    return this.perSlot(items, (keys, tokens) =>
-      this.redis.dedupReleaseMany(keys.length, ...keys, ...tokens),
+    return this.perSlot(items, (keys, group) =>
+      this.redis.dedupReleaseMany(keys.length, ...keys, ...group.map((i) => items[i].token)),
     );
   }
 
   private async perSlot(
     items: readonly DedupTokenedKey[],
-    run: (keys: RedisKey[], tokens: string[]) => Promise<unknown>,
+    run: (keys: RedisKey[], group: number[]) => Promise<unknown>,
   ): Promise<void> {
     if (items.length === 0) return;
     const redisKeys = items.map((item) => this.redisKey(item.key));
@@ -43,7 +52,7 @@ export class RedisSlotBatches {
       groupBySlot(redisKeys, this.slotOf).map((group) =>
         run(
           group.map((i) => redisKeys[i]),
-          group.map((i) => items[i].token),
+          group,
         ),
       ),
     );

@@ -46,26 +46,25 @@ return n`;
 export type RedisKey = string | Buffer;
 
 /**
- * The store's scripts as ioredis commands (`defineCommand`). A claim answers null (claimed), a
- * number (done in a `v2` group: about the ms its record still lives), {@link DONE} or the token in
- * flight. @internal
+ * The store's scripts as ioredis commands (`defineCommand`); the arguments of the claim and commit
+ * scripts depend on the layout (`layout-v2.scripts.ts`, built by `RedisIdArgs`). A claim answers
+ * null (claimed), a number (done in a `v2` group: the ms since its bucket began), {@link DONE} or
+ * the token in flight. @internal
  */
 export interface DedupCommands {
-  dedupClaim(
-    key: RedisKey,
-    token: string,
-    leaseTtl: number,
-    groups: string,
-  ): Promise<string | number | null>;
-  dedupCommit(key: RedisKey, token: string, ttl: number, groups: string): Promise<number>;
-  dedupMark(key: RedisKey, ttl: number, groups: string): Promise<number>;
+  /** `(key, ...head, leaseTtl, ...idArgs)` */
+  dedupClaim(...args: Array<RedisKey | number>): Promise<string | number | null>;
+  /** `(key, ...head, ttl, ...idArgs)` */
+  dedupCommit(...args: Array<RedisKey | number>): Promise<number>;
+  /** `(key, ...head, ttl, ...markArgs)` */
+  dedupMark(...args: Array<RedisKey | number>): Promise<number>;
   dedupRelease(key: RedisKey, token: string): Promise<number>;
   dedupTakeover(key: RedisKey, held: string, token: string, leaseTtl: number): Promise<number>;
-  /** `(numberOfKeys, claimKey, ...commitKeys, token, leaseTtl, ttl, groups, ...commitTokens)` */
+  /** `(numberOfKeys, claimKey, ...commitKeys, ...head, leaseTtl, ttl, ...claimIdArgs, ...commitIdArgs)` */
   dedupCommitThenClaim(...args: Array<RedisKey | number>): Promise<string | number | null>;
-  /** `(numberOfKeys, ...keys, leaseTtl, groups, ...tokens)` */
+  /** `(numberOfKeys, ...keys, ...head, leaseTtl, ...idArgs)` */
   dedupClaimMany(...args: Array<RedisKey | number>): Promise<Array<string | number>>;
-  /** `(numberOfKeys, ...keys, ttl, groups, ...tokens)` */
+  /** `(numberOfKeys, ...keys, ...head, ttl, ...idArgs)` */
   dedupCommitMany(...args: Array<RedisKey | number>): Promise<number>;
   /** `(numberOfKeys, ...keys, ...tokens)` */
   dedupReleaseMany(...args: Array<RedisKey | number>): Promise<number>;

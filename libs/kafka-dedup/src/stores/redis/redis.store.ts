@@ -10,13 +10,21 @@ import {
   loadSlotFunction,
   type RedisLike,
 } from './redis-client';
-import type { DedupRedisOptions } from './redis-options';
+import type { DedupRedisOptions, RedisLayout } from './redis-options';
 import { RedisConnectionWatch } from './redis-connection';
 import { probeDuplicateAge } from './redis-duplicate-age';
 import { checkRedisEvictionPolicy, type RedisEvictionPolicy } from './redis-eviction-policy';
 import { OwnerLiveness } from './redis-owner';
 import { layoutScripts } from './layout-v2.scripts';
-import { bucketMs, checkGroupEncoding, GroupPrefixes, layoutParams } from './redis-layout';
+import {
+  bucketMs,
+  checkGroupEncoding,
+  GroupPrefixes,
+  layoutParams,
+  shardsPerPrefix,
+  SLOTS,
+} from './redis-layout';
+import { RedisIdArgs } from './redis-id-args';
 import { RedisWriteBatcher } from './redis-write-batcher';
 import { RedisCommitQueue } from './redis-commit-queue';
 import { RedisSlotBatches } from './redis-slot-batches';
@@ -34,7 +42,8 @@ const WINDOW = 3_600_000;
  * Shared store for many replicas (standalone Redis or Redis Cluster): an atomic claim
  * (`SET key token NX PX lease`, after a look at the done ids), commit and release by
  * compare-and-set on the owner token (Lua), a done record living for the TTL: a fingerprint in a
- * group (`redis.layout: 'v2'`) or the key itself (`'v1'`), see `layout-v2.scripts.ts`.
+ * group (`redis.layout: 'v2'`), the key itself (`'v1'`) or both (`'dual'`), see
+ * `layout-v2.scripts.ts`.
  *
  * - One blocking round trip per message: `claim` waits for Redis; `commit` is written to the
  *   connection at once but not awaited, so the next message's claim follows it on the same
@@ -64,9 +73,11 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
   private readonly startupTimeout: number;
   private readonly allowDegradedStart: boolean;
   private readonly allowEvictingPolicy: boolean;
-  private readonly layout: 'v1' | 'v2';
-  /** Group key prefix of a claim key (`v2` groups; both layouts read them). */
-  private readonly groups: GroupPrefixes;
+  private readonly layout: RedisLayout;
+  /** The layout's script arguments (fingerprints, group prefixes, expiry requests). */
+  private readonly args: RedisIdArgs;
+  /** The TTL of the last commit: a `v2` hit's age is turned into the remaining ms with it. */
+  private lastTtl = 0;
   /** Eviction settings read at bootstrap; undefined when Redis did not answer then. */
   evictionPolicy?: RedisEvictionPolicy;
   /** Called with the ms a caught duplicate's original still had to live (its `PTTL`). */
@@ -104,14 +115,19 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
     });
     const cluster = isCluster(client);
     if (cluster) this.slotOf = loadSlotFunction();
-    this.groups = new GroupPrefixes(this.prefix, bucketMs(windowMs), this.slotOf);
-    this.redis = defineDedupCommands(
-      client,
-      layoutScripts(layoutParams(this.layout, windowMs, cluster)),
+    const bucket = bucketMs(windowMs);
+    this.args = new RedisIdArgs(
+      this.layout,
+      new GroupPrefixes(this.prefix, bucket, this.slotOf),
+      shardsPerPrefix(cluster),
+      bucket,
+      cluster ? SLOTS : 1,
     );
+    if (this.args.compact) client.on('ready', () => this.args.forgetExpiries());
+    this.redis = defineDedupCommands(client, layoutScripts(layoutParams(this.layout, windowMs)));
     this.writes = new RedisWriteBatcher(client);
-    this.commits = new RedisCommitQueue(this.redis, this.groups, this.onCommitFailed);
-    this.batches = new RedisSlotBatches(this.redis, this.groups, this.slotOf, (key) =>
+    this.commits = new RedisCommitQueue(this.redis, this.args, this.onCommitFailed);
+    this.batches = new RedisSlotBatches(this.redis, this.args, this.slotOf, (key) =>
       this.redisKey(key),
     );
     this.owner = new OwnerLiveness(client, this.prefix, options.ownerTtl ?? OWNER_TTL);
@@ -168,7 +184,7 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
       await this.close();
       throw error;
     }
-    if (this.layout === 'v2') {
+    if (this.layout !== 'v1') {
       await checkGroupEncoding(
         this.redis,
         (promise, what) => this.connection.within(promise, this.startupTimeout, what),
@@ -184,15 +200,19 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
       let current: string | number | null;
       this.writes.sending();
       try {
-        current = this.commits.empty
-          ? await this.redis.dedupClaim(redisKey, token, leaseTtl, this.groups.of(redisKey))
-          : await this.commits.thenClaim(redisKey, token, leaseTtl);
+        if (this.commits.empty) {
+          const args: Array<RedisKey | number> = [redisKey];
+          this.args.claimHead(args, redisKey);
+          args.push(leaseTtl);
+          this.args.claimId(args, key, token);
+          current = await this.redis.dedupClaim(...args);
+        } else current = await this.commits.thenClaim(key, redisKey, token, leaseTtl);
       } finally {
         this.writes.answered();
       }
       if (current === null) return { status: 'claimed', token };
       if (typeof current === 'number') {
-        this.onDuplicate?.(current);
+        this.groupHit(current);
         return DUPLICATE;
       }
       if (current === DONE) {
@@ -213,14 +233,17 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
    * logged (rate-limited).
    */
   commit(key: DedupKey, token: string, ttl: number): void {
+    this.lastTtl = ttl;
     if (this.slotOf !== undefined) {
       const redisKey = this.redisKey(key);
-      this.redis
-        .dedupCommit(redisKey, token, ttl, this.groups.of(redisKey))
-        .catch(this.onCommitFailed);
+      const args: Array<RedisKey | number> = [redisKey];
+      const bucket = this.args.commitHead(args, redisKey);
+      args.push(ttl);
+      this.args.commitId(args, key, token, bucket);
+      this.redis.dedupCommit(...args).catch(this.onCommitFailed);
       return;
     }
-    this.commits.add(this.redisKey(key), token, ttl);
+    this.commits.add(key, this.redisKey(key), token, ttl);
   }
 
   async release(key: DedupKey, token: string): Promise<void> {
@@ -244,21 +267,19 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
     try {
       await Promise.all(
         groupBySlot(redisKeys, this.slotOf).map(async (group) => {
-          const groupKeys = group.map((i) => redisKeys[i]);
-          const answers = await this.redis.dedupClaimMany(
-            group.length,
-            ...groupKeys,
-            leaseTtl,
-            this.groups.of(groupKeys[0]),
-            ...group.map((i) => tokens[i]),
-          );
+          const args: Array<RedisKey | number> = [group.length];
+          for (const i of group) args.push(redisKeys[i]);
+          this.args.claimHead(args, redisKeys[group[0]]);
+          args.push(leaseTtl);
+          for (const i of group) this.args.claimId(args, keys[i], tokens[i]);
+          const answers = await this.redis.dedupClaimMany(...args);
           for (let g = 0; g < group.length; g++) {
             const i = group[g];
             const current = answers[g];
             if (current === 0) results[i] = { status: 'claimed', token: tokens[i] };
             else if (typeof current === 'number') {
               results[i] = DUPLICATE;
-              this.onDuplicate?.(current);
+              this.groupHit(current);
             } else if (current === DONE) {
               results[i] = DUPLICATE;
               probeDuplicateAge(this.redis, redisKeys[i], this.onDuplicate);
@@ -283,6 +304,7 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
   }
 
   override async commitMany(items: readonly DedupTokenedKey[], ttl: number): Promise<void> {
+    this.lastTtl = ttl;
     try {
       await this.batches.commit(items, ttl);
     } catch (error) {
@@ -300,7 +322,11 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
 
   async markIfAbsent(key: DedupKey, ttl: number): Promise<boolean> {
     const redisKey = this.redisKey(key);
-    return (await this.redis.dedupMark(redisKey, ttl, this.groups.of(redisKey))) === 1;
+    const args: Array<RedisKey | number> = [redisKey];
+    const bucket = this.args.commitHead(args, redisKey);
+    args.push(ttl);
+    this.args.markId(args, key, bucket);
+    return (await this.redis.dedupMark(...args)) === 1;
   }
 
   /**
@@ -319,6 +345,7 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
    */
   override async close(): Promise<void> {
     this.commits.flush();
+    this.args.stop();
     await this.owner.stop();
     this.warnings.flush();
     this.connection.detach();
@@ -328,6 +355,15 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
     } catch {
       this.redis.disconnect();
     }
+  }
+
+  /**
+   * A `v2` group answered: `ageMs` (since its bucket began) is at least the original's age. Handed
+   * on as the ms left of the last commit's TTL, so the window's age (`ttl - remaining`, with the
+   * largest TTL in force) is never under it; before any commit, as 0 left.
+   */
+  private groupHit(ageMs: number): void {
+    this.onDuplicate?.(Math.max(0, this.lastTtl - ageMs));
   }
 
   /** An in-flight claim held by `held`: taken over when its owner is gone. */
