@@ -8,11 +8,12 @@
  *   the scripts a batch-mode consumer runs) with 60-character ids; `INFO memory` used_memory
  *   before and after, divided by the ids: 1 M and --ids-large (default 10 M) ids on layout v2,
  *   1 M on v1, each on an emptied server (ttl 1 h: every id is live);
+ * - Redis CPU per id in batch mode: `usec` of EVALSHA over the 1 M fill (one `claimMany` and one
+ *   `commitMany` share per id), divided by the ids;
  * - Redis CPU per claim: after the 1 M fill, 20,000 new ids claimed one by one through `claim()`,
  *   then 20,000 through the per-message path (claim, then a commit that rides in the next claim),
- *   `usec_per_call` of EVALSHA in `INFO commandstats` (reset before each); `old` is the `v1` layout,
- *   whose claim also looks at the `v2` groups (the upgrade path), `beforeLayouts` the bare `SET NX`
- *   claim script of versions without `redis.layout`;
+ *   `usec_per_call` of EVALSHA in `INFO commandstats` (reset before each); `old` is the `v1` layout
+ *   (the scripts of the versions before layouts: a bare `SET NX` claim);
  * - consumer throughput, layout v2 ÷ v1, per message and in batch mode: bench:consumer's `redis`,
  *   `redis-v1`, `redis-batch`, `redis-batch-v1` cases, run by this script (--consumer-rounds,
  *   default 3, interleaved; the ratio is the median of the per-round ratios).
@@ -106,12 +107,14 @@ async function usedMemory(redis: Redis): Promise<number> {
   return Number(/used_memory:(\d+)/.exec(info)![1]);
 }
 
-async function evalshaUsecPerCall(redis: Redis): Promise<{ calls: number; usecPerCall: number }> {
+async function evalshaUsecPerCall(
+  redis: Redis,
+): Promise<{ calls: number; usec: number; usecPerCall: number }> {
   const info = await redis.info('commandstats');
-  const line = /cmdstat_evalsha:calls=(\d+),usec=\d+,usec_per_call=([\d.]+)/.exec(info);
+  const line = /cmdstat_evalsha:calls=(\d+),usec=(\d+),usec_per_call=([\d.]+)/.exec(info);
   return line
-    ? { calls: Number(line[1]), usecPerCall: Number(line[2]) }
-    : { calls: 0, usecPerCall: 0 };
+    ? { calls: Number(line[1]), usec: Number(line[2]), usecPerCall: Number(line[3]) }
+    : { calls: 0, usec: 0, usecPerCall: 0 };
 }
 
 /** Fills `n` ids through claimMany + commitMany, a few chunks in flight. */
@@ -147,12 +150,16 @@ async function bytesPerId(url: string, layout: 'v1' | 'v2', n: number): Promise<
   const store = new RedisDedupStore({ url, layout, keyPrefix: 'bench:' }, TTL);
   await store.onModuleInit();
   const before = await usedMemory(admin);
+  await admin.config('RESETSTAT');
   await fill(store, `${layout}m${n}`, n);
   const after = await usedMemory(admin);
   const perId = (after - before) / n;
+  const batchUsec = (await evalshaUsecPerCall(admin)).usec / n;
   log(
-    `${layout}: ${n.toLocaleString('en-US')} live ids, ${(after - before).toLocaleString('en-US')} B: ${perId.toFixed(1)} B/id`,
+    `${layout}: ${n.toLocaleString('en-US')} live ids, ${(after - before).toLocaleString('en-US')} B: ${perId.toFixed(1)} B/id; ` +
+      `Redis CPU of claimMany + commitMany: ${batchUsec.toFixed(2)} µs per id`,
   );
+  if (n === IDS) usecBatch[layout] = Number(batchUsec.toFixed(2));
   if (n === IDS) usec[layout] = await claimCpu(store, admin, layout);
   await store.close();
   admin.disconnect();
@@ -160,28 +167,8 @@ async function bytesPerId(url: string, layout: 'v1' | 'v2', n: number): Promise<
 }
 
 const usec: Record<string, { claim: number; perMessage: number }> = {};
-
-/** The claim script of versions without `redis.layout` (a bare `SET NX`), for reference. */
-const CLAIM_BEFORE_LAYOUTS = `
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return nil end
-return redis.call('GET', KEYS[1])`;
-
-/** usec_per_call of {@link CLAIM_BEFORE_LAYOUTS} over as many new ids. */
-async function claimCpuBeforeLayouts(url: string): Promise<number> {
-  const admin = new Redis(url);
-  admin.defineCommand('claimBefore', { numberOfKeys: 1, lua: CLAIM_BEFORE_LAYOUTS });
-  const claim = (admin as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)
-    .claimBefore;
-  await claim.call(admin, 'bench:warm', 'o:0', LEASE);
-  await admin.config('RESETSTAT');
-  for (let i = 0; i < CPU_SAMPLE; i++) {
-    await claim.call(admin, `bench:${SCOPE}:${idOf('b', i)}`, `o:${i}`, LEASE);
-  }
-  const { usecPerCall } = await evalshaUsecPerCall(admin);
-  admin.disconnect();
-  log(`before layouts: ${usecPerCall} µs per claim script`);
-  return usecPerCall;
-}
+/** Redis CPU (µs of EVALSHA) per id of the 1 M fill: one batch claim and one batch commit. */
+const usecBatch: Record<string, number> = {};
 
 /** Redis CPU of the claim script alone, and of the per-message path (claim + riding commit). */
 async function claimCpu(
@@ -247,15 +234,15 @@ async function main(): Promise<void> {
     const bytesPerId1M = await bytesPerId(redis.url, 'v2', IDS);
     const bytesPerIdLarge = await bytesPerId(redis.url, 'v2', IDS_LARGE);
     const oldBytesPerId1M = await bytesPerId(redis.url, 'v1', IDS);
-    const beforeLayouts = await claimCpuBeforeLayouts(redis.url);
     summary = {
       ...(IDS !== 1_000_000 ? { ids: IDS } : {}),
       bytesPerId1M,
       bytesPerId10M: IDS_LARGE === 10_000_000 ? bytesPerIdLarge : null,
       ...(IDS_LARGE !== 10_000_000 ? { bytesPerIdLarge, idsLarge: IDS_LARGE } : {}),
       oldBytesPerId1M,
-      usecPerClaim: { old: usec.v1?.claim, new: usec.v2?.claim, beforeLayouts },
+      usecPerClaim: { old: usec.v1?.claim, new: usec.v2?.claim },
       usecPerMessageScripts: { old: usec.v1?.perMessage, new: usec.v2?.perMessage },
+      usecPerIdBatch: { old: usecBatch.v1, new: usecBatch.v2 },
     };
   } finally {
     await redis.stop();

@@ -18,7 +18,7 @@ import type { RedisLayout } from './redis-options';
  *
  * The group's expiry (`PEXPIREAT`) is sent only when the Node side asks for it (the first commit of
  * this process to a group in a bucket, and again every minute: `redis-group-expiry.ts`) or when the
- * bucket Node reckoned differs from Redis' own (`TIME`): a commit is a `GET`, a `DEL` and a `SADD`.
+ * bucket Node reckoned differs from Redis' own (`TIME`): a commit is a `GETDEL` and a `SADD`.
  *
  * Returns of a claim: nil when claimed; a number (>= 1) when the id is done in a group: the ms since
  * the start of that group's bucket (Redis' clock), an upper bound of the original's age; `done` for
@@ -137,11 +137,19 @@ end
 `;
 }
 
-/** The commit of `v2`: the claim key goes, the fingerprint stays. */
+/**
+ * The commit of `v2`: the claim key goes (`GETDEL`, Redis >= 6.2), the fingerprint stays. Rarely
+ * the key held something else (our lease ran out and another process claimed the id, or a `v1`
+ * process marked it done): it is put back, for the TTL (an owner that is gone is still taken over
+ * at once, see `redis-owner.ts`), and the commit answers 0.
+ */
 const COMMIT_V2 = `
 local function commit(key, token, ttl, s, m)
-  local v = redis.call('GET', key)
-  if v == token then redis.call('DEL', key) elseif v then return 0 end
+  local v = redis.call('GETDEL', key)
+  if v and v ~= token then
+    redis.call('SET', key, v, 'PX', ttl)
+    return 0
+  end
   remember(s, m)
   return 1
 end
