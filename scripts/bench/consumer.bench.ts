@@ -88,24 +88,25 @@ const CASES: BenchCase[] = [
     handlerMs: 0,
     baseline: 'none',
   },
-  // The Redis store's previous layout (`redis.layout: 'v1'`, one key per done id), for the
-  // layout ratios (perMessageOverOld, batchOverOld) in the same run.
+  // The Redis store's compact layout (`redis.layout: 'v2'`, fingerprints in groups) against the
+  // default `v1` (one key per done id: `redis`, `redis-batch`), for the layout ratios
+  // (perMessageOverOld, batchOverOld) in the same run.
   {
-    name: 'redis-v1',
-    description: '@Deduplicate(), Redis store, layout v1',
+    name: 'redis-v2',
+    description: '@Deduplicate(), Redis store, layout v2',
     wrap: 'deduplicate',
     store: 'redis',
-    redisLayout: 'v1',
+    redisLayout: 'v2',
     server: 'standard',
     handlerMs: 0,
     baseline: 'none',
   },
   {
-    name: 'redis-batch-v1',
-    description: 'batch mode, Redis, layout v1',
+    name: 'redis-batch-v2',
+    description: 'batch mode, Redis, layout v2',
     wrap: 'deduplicate',
     store: 'redis',
-    redisLayout: 'v1',
+    redisLayout: 'v2',
     server: 'batch',
     handlerMs: 0,
     baseline: 'none',
@@ -193,9 +194,11 @@ const RATIOS: Record<string, [string, string]> = {
   inboxOverPlainWrites: ['inbox', 'pg-writes'],
   inboxBatchOverPlainWrites: ['inbox-batch', 'pg-writes'],
   inboxBatchOverInbox: ['inbox-batch', 'inbox'],
-  /** Redis layout v2 (the default) over v1, per message and in batch mode. */
-  perMessageOverOld: ['redis', 'redis-v1'],
-  batchOverOld: ['redis-batch', 'redis-batch-v1'],
+  /** Redis layout v2 over v1 (the default), per message and in batch mode. */
+  perMessageOverOld: ['redis-v2', 'redis'],
+  batchOverOld: ['redis-batch-v2', 'redis-batch'],
+  /** Batch mode on Redis layout v2 against batch mode without dedup. */
+  redisBatchV2OverBatchNone: ['redis-batch-v2', 'batch-none'],
 };
 
 const args = process.argv.slice(2);

@@ -41,7 +41,7 @@ export interface WorkerCase {
   redisUrl?: string;
   redisPrefix?: string;
   /** `redis.layout` of the Redis store (its default when undefined). */
-  redisLayout?: 'v1' | 'v2';
+  redisLayout?: 'v1' | 'v2' | 'dual';
   /**
    * The handler writes one row to `pgTable` (keyed by the event id) in a transaction: its own (BEGIN, INSERT, COMMIT on a
    * pooled client) without dedup, the inbox transaction with `store: 'postgres'`.

@@ -14,8 +14,9 @@
  *   then 20,000 through the per-message path (claim, then a commit that rides in the next claim),
  *   `usec_per_call` of EVALSHA in `INFO commandstats` (reset before each); `old` is the `v1` layout
  *   (the scripts of the versions before layouts: a bare `SET NX` claim);
- * - consumer throughput, layout v2 ÷ v1, per message and in batch mode: bench:consumer's `redis`,
- *   `redis-v1`, `redis-batch`, `redis-batch-v1` cases, run by this script (--consumer-rounds,
+ * - consumer throughput, layout v2 ÷ v1, per message and in batch mode: bench:consumer's
+ *   `redis-v2` ÷ `redis` and `redis-batch-v2` ÷ `redis-batch` (v1 is the default), and batch mode of
+ *   each layout ÷ `batch-none`, run by this script (--consumer-rounds,
  *   default 3, interleaved; the ratio is the median of the per-round ratios).
  * --json prints one line at the end (progress goes to stderr).
  * Run under `flock /tmp/bench.lock` on a shared machine.
@@ -207,7 +208,7 @@ function consumerRatios(): Promise<Record<string, unknown>> {
         join(ROOT, 'scripts', 'bench', 'consumer.bench.ts'),
         '--json',
         '--only',
-        'redis,redis-v1,redis-batch,redis-batch-v1',
+        'batch-none,redis,redis-v2,redis-batch,redis-batch-v2',
         '--rounds',
         String(CONSUMER_ROUNDS),
         ...extra,
@@ -254,6 +255,10 @@ async function main(): Promise<void> {
       batchOverOld: consumer.batchOverOld,
       perMessageOverOldCpu: consumer.perMessageOverOldCpu,
       batchOverOldCpu: consumer.batchOverOldCpu,
+      redisBatchOverBatchNone: {
+        old: consumer.redisBatchOverBatchNone,
+        new: consumer.redisBatchV2OverBatchNone,
+      },
       consumerEventsPerSec: consumer.eventsPerSec,
       consumerRounds: CONSUMER_ROUNDS,
     });
