@@ -107,7 +107,7 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
     this.startupTimeout = options.startupTimeout ?? STARTUP_TIMEOUT;
     this.allowDegradedStart = options.allowDegradedStart ?? false;
     this.allowEvictingPolicy = options.allowEvictingPolicy ?? false;
-    this.layout = options.layout ?? 'v2';
+    this.layout = options.layout ?? 'v1';
     const { client, owned } = createRedisClient(options);
     this.owned = owned;
     this.connection = new RedisConnectionWatch(client, (error) => {
