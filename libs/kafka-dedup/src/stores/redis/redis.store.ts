@@ -118,7 +118,8 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
     const bucket = bucketMs(windowMs);
     this.args = new RedisIdArgs(
       this.layout,
-      new GroupPrefixes(this.prefix, bucket, this.slotOf),
+      // v1 has no groups: no hash-tag table to build.
+      new GroupPrefixes(this.prefix, bucket, this.layout === 'v1' ? undefined : this.slotOf),
       shardsPerPrefix(cluster),
       bucket,
       cluster ? SLOTS : 1,
