@@ -15,7 +15,9 @@ const LOW_BITS = 131_072;
  * shard and member, taken from its 64-bit fingerprint here in Node (the memory store's hash, seeded
  * by the scope: ~0.1 µs for a 60-character id), so the scripts hash nothing. The low 15 bits pick
  * the shard, the other 49 are the member (an integer, so the group stays an intset): 64 bits in
- * all. `v1` sends the token alone, as the versions before layouts did.
+ * all. `v1` sends the token alone, as the versions before layouts did. The fingerprints are kept in
+ * Redis and shared by every replica: changing the hash (`../memory/fingerprint.ts`) or the split
+ * needs a new layout version in the group keys.
  *
  * A group's expiry is asked for (a shard written `e<n>`) on this process's first commit to it in
  * a bucket, and again after {@link EXPIRY_REFRESH_MS} or a reconnection (a group lost to a restart
