@@ -152,6 +152,47 @@ describe('kafka-dedup with the Redis store (real Kafka, real Redis)', () => {
       expect(taken.status).toBe('claimed');
       expect(b.takeovers).toBe(1);
     });
+
+    it('layout v2 keeps a done id as a fingerprint in a versioned group, reports a duplicate age never under-estimated, and marks ids once', async () => {
+      const store = new RedisDedupStore(
+        { url: REDIS_URL, keyPrefix: prefix, layout: 'v2' },
+        60_000,
+      );
+      stores.push(store);
+      await store.onModuleInit();
+      const remaining: number[] = [];
+      store.onDuplicate = (ms) => remaining.push(ms);
+      const key = { scope: 'store-v2', id: `v2-${Date.now()}` };
+      const claimed = await store.claim(key, 30_000);
+      if (claimed.status !== 'claimed') throw new Error(claimed.status);
+      store.commit(key, claimed.token, 60_000);
+      expect(await store.claim(key, 30_000)).toEqual({ status: 'duplicate' });
+      // The answer is the time since the group's bucket began (65,536 ms buckets for a 60 s
+      // window), at least the original's age: handed on as what is left of the 60 s, never more
+      // than the truth, so the age (ttl - remaining) is never under-estimated.
+      expect(remaining).toHaveLength(1);
+      expect(remaining[0]).toBeGreaterThanOrEqual(0);
+      expect(remaining[0]).toBeLessThanOrEqual(60_000);
+      const redis = new Redis(REDIS_URL);
+      try {
+        expect(await redis.exists(`${prefix}store-v2:${key.id}`)).toBe(0);
+        const groups = await redis.keys(`${prefix}v2:65536:*`);
+        expect(groups).toHaveLength(1);
+        expect(await redis.type(groups[0])).toBe('set');
+        expect(await redis.object('ENCODING', groups[0])).toBe('intset');
+        // The group lives until one window after its bucket ends: at most a bucket + the window.
+        const pttl = await redis.pttl(groups[0]);
+        expect(pttl).toBeGreaterThan(60_000);
+        expect(pttl).toBeLessThanOrEqual(65_536 + 60_000);
+      } finally {
+        redis.disconnect();
+      }
+      expect(await store.markIfAbsent(key, 60_000)).toBe(false);
+      const other = { scope: 'store-v2', id: `${key.id}-b` };
+      expect(await store.markIfAbsent(other, 60_000)).toBe(true);
+      expect(await store.markIfAbsent(other, 60_000)).toBe(false);
+      expect(await store.claim(other, 30_000)).toEqual({ status: 'duplicate' });
+    });
   });
 
   describe('when Redis stops mid-stream', () => {

@@ -39,7 +39,7 @@ import type { WorkerCase, WorkerResult } from './consumer.worker';
 /** One benchmark case: a row of the table. */
 interface BenchCase extends Pick<
   WorkerCase,
-  'wrap' | 'store' | 'server' | 'handlerMs' | 'pgWrites' | 'batchTransactions'
+  'wrap' | 'store' | 'server' | 'handlerMs' | 'pgWrites' | 'batchTransactions' | 'redisLayout'
 > {
   name: string;
   description: string;
@@ -87,6 +87,29 @@ const CASES: BenchCase[] = [
     description: 'batch mode (DedupKafkaServer), Redis',
     wrap: 'deduplicate',
     store: 'redis',
+    server: 'batch',
+    handlerMs: 0,
+    baseline: 'none',
+  },
+  // The Redis store's compact layout (`redis.layout: 'v2'`, fingerprints in groups) against the
+  // default `v1` (one key per done id: `redis`, `redis-batch`), for the layout ratios
+  // (perMessageOverOld, batchOverOld) in the same run.
+  {
+    name: 'redis-v2',
+    description: '@Deduplicate(), Redis store, layout v2',
+    wrap: 'deduplicate',
+    store: 'redis',
+    redisLayout: 'v2',
+    server: 'standard',
+    handlerMs: 0,
+    baseline: 'none',
+  },
+  {
+    name: 'redis-batch-v2',
+    description: 'batch mode, Redis, layout v2',
+    wrap: 'deduplicate',
+    store: 'redis',
+    redisLayout: 'v2',
     server: 'batch',
     handlerMs: 0,
     baseline: 'none',
@@ -174,6 +197,11 @@ const RATIOS: Record<string, [string, string]> = {
   inboxOverPlainWrites: ['inbox', 'pg-writes'],
   inboxBatchOverPlainWrites: ['inbox-batch', 'pg-writes'],
   inboxBatchOverInbox: ['inbox-batch', 'inbox'],
+  /** Redis layout v2 over v1 (the default), per message and in batch mode. */
+  perMessageOverOld: ['redis-v2', 'redis'],
+  batchOverOld: ['redis-batch-v2', 'redis-batch'],
+  /** Batch mode on Redis layout v2 against batch mode without dedup. */
+  redisBatchV2OverBatchNone: ['redis-batch-v2', 'batch-none'],
 };
 
 const args = process.argv.slice(2);
@@ -330,6 +358,7 @@ async function main(): Promise<void> {
           wrap: c.wrap,
           store: c.store,
           server: c.server,
+          redisLayout: c.redisLayout,
           redisUrl: REDIS_URL,
           redisPrefix: `bench-consumer:${RUN}:`,
           pgWrites: c.pgWrites,

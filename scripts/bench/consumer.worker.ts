@@ -40,6 +40,8 @@ export interface WorkerCase {
   server: 'standard' | 'batch';
   redisUrl?: string;
   redisPrefix?: string;
+  /** `redis.layout` of the Redis store (its default when undefined). */
+  redisLayout?: 'v1' | 'v2' | 'dual';
   /**
    * The handler writes one row to `pgTable` (keyed by the event id) in a transaction: its own (BEGIN, INSERT, COMMIT on a
    * pooled client) without dedup, the inbox transaction with `store: 'postgres'`.
@@ -161,7 +163,13 @@ function buildApp(
             ttl: 600_000,
             cleanupCron: false,
             ...(spec.store === 'redis'
-              ? { redis: { url: spec.redisUrl, keyPrefix: spec.redisPrefix } }
+              ? {
+                  redis: {
+                    url: spec.redisUrl,
+                    keyPrefix: spec.redisPrefix,
+                    ...(spec.redisLayout ? { layout: spec.redisLayout } : {}),
+                  },
+                }
               : {}),
             ...(spec.store === 'postgres'
               ? { postgres: { pool, batchTransactions: spec.batchTransactions } }

@@ -50,7 +50,8 @@ import { DedupWindow } from './dedup.window';
       useFactory: (options: ResolvedDedupOptions): DedupStore => {
         if (options.store === 'memory')
           return new MemoryDedupStore(options.maxEntries, Date.now, options.memory);
-        if (options.store === 'redis') return new RedisDedupStore(options.redis);
+        if (options.store === 'redis')
+          return new RedisDedupStore(options.redis, redisWindow(options));
         if (options.store === 'postgres') return new PostgresInboxStore(options.postgres!);
         return options.store;
       },
@@ -76,3 +77,8 @@ import { DedupWindow } from './dedup.window';
   ],
 })
 export class DedupModule extends DedupConfigurableModule {}
+
+/** The longest TTL the store will be given: the Redis store's `v2` buckets follow it. */
+function redisWindow(options: ResolvedDedupOptions): number {
+  return Math.max(options.ttl, options.window.adaptiveTtl?.max ?? 0);
+}

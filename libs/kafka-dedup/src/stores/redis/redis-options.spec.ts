@@ -11,6 +11,7 @@ describe('validateRedisOptions', () => {
       validateRedisOptions({ cluster: { nodes: ['127.0.0.1:7000', { host: 'h', port: 7001 }] } }),
     ).toBeDefined();
     expect(validateRedisOptions({ client: { defineCommand: () => undefined } })).toBeDefined();
+    expect(validateRedisOptions({ layout: 'v1' })).toEqual({ layout: 'v1' });
   });
 
   it.each([
@@ -24,6 +25,7 @@ describe('validateRedisOptions', () => {
     [{ keyPrefix: '' }, 'redis.keyPrefix'],
     [{ client: {} }, 'redis.client'],
     [{ sentinel: true }, 'redis.sentinel'],
+    [{ layout: 'v3' }, 'redis.layout'],
   ])('rejects %j naming %s', (options, name) => {
     expect(() => validateRedisOptions(options)).toThrow(DedupOptionsError);
     expect(() => validateRedisOptions(options)).toThrow(`"${name}"`);

@@ -1,6 +1,13 @@
 import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import { DedupOptionsError } from '../../errors/dedup.errors';
 
+/**
+ * How the Redis store keeps done ids: `v1` one key per id (~200 B of Redis memory; the layout of
+ * the versions before this option), `v2` 64-bit fingerprints in intset groups (~10–15 B), `dual`
+ * both (for the rolling upgrade from a version before layouts).
+ */
+export type RedisLayout = 'v1' | 'v2' | 'dual';
+
 /** Redis store settings. */
 export interface DedupRedisOptions {
   /**
@@ -43,6 +50,15 @@ export interface DedupRedisOptions {
    * start naming the setting. @default false
    */
   allowEvictingPolicy?: boolean;
+  /**
+   * How done ids are kept: `'v1'` one key per id (the layout and scripts of versions without this
+   * option), `'v2'` fingerprints grouped in small Redis sets (~15x less Redis memory, ~1.3x the
+   * Redis CPU per message), `'dual'` both. A `v2` claim also sees `v1` records; a `v1` process (or
+   * an earlier version) does not see `v2` groups, so moving a running consumer group to `v2` goes
+   * through `'dual'`: deploy with `'dual'`, then with `'v2'` (README "Redis memory and layouts").
+   * @default 'v1'
+   */
+  layout?: RedisLayout;
 }
 
 const KNOWN = new Set([
@@ -55,6 +71,7 @@ const KNOWN = new Set([
   'startupTimeout',
   'allowDegradedStart',
   'allowEvictingPolicy',
+  'layout',
 ]);
 
 /**
@@ -127,6 +144,9 @@ export function validateRedisOptions(redis: unknown): DedupRedisOptions {
     if (options[name] !== undefined && typeof options[name] !== 'boolean') {
       throw new DedupOptionsError(`redis.${name}`, options[name], 'expected true or false');
     }
+  }
+  if (options.layout !== undefined && !['v1', 'v2', 'dual'].includes(options.layout as string)) {
+    throw new DedupOptionsError('redis.layout', options.layout, "expected 'v1', 'v2' or 'dual'");
   }
   if (
     options.options !== undefined &&

@@ -10,12 +10,24 @@ import {
   loadSlotFunction,
   type RedisLike,
 } from './redis-client';
-import type { DedupRedisOptions } from './redis-options';
+import type { DedupRedisOptions, RedisLayout } from './redis-options';
 import { RedisConnectionWatch } from './redis-connection';
 import { probeDuplicateAge } from './redis-duplicate-age';
 import { checkRedisEvictionPolicy, type RedisEvictionPolicy } from './redis-eviction-policy';
 import { OwnerLiveness } from './redis-owner';
+import { layoutScripts } from './layout-v2.scripts';
+import {
+  bucketMs,
+  checkGroupEncoding,
+  GroupPrefixes,
+  layoutParams,
+  shardsPerPrefix,
+  SLOTS,
+} from './redis-layout';
+import { RedisIdArgs } from './redis-id-args';
 import { RedisWriteBatcher } from './redis-write-batcher';
+import { RedisCommitQueue } from './redis-commit-queue';
+import { RedisSlotBatches } from './redis-slot-batches';
 import { groupBySlot } from './slot-groups';
 import { defineDedupCommands, DONE, type DedupCommands, type RedisKey } from './redis.scripts';
 
@@ -23,11 +35,15 @@ import { defineDedupCommands, DONE, type DedupCommands, type RedisKey } from './
 const OWNER_TTL = 5_000;
 /** Default of `redis.startupTimeout`. */
 const STARTUP_TIMEOUT = 5_000;
+/** The window when the module does not say (the default `ttl`). */
+const WINDOW = 3_600_000;
 
 /**
  * Shared store for many replicas (standalone Redis or Redis Cluster): an atomic claim
- * (`SET key token NX PX lease`), commit and release by compare-and-set on the owner token (Lua), a
- * done record living for the TTL.
+ * (`SET key token NX PX lease`, after a look at the done ids), commit and release by
+ * compare-and-set on the owner token (Lua), a done record living for the TTL: a fingerprint in a
+ * group (`redis.layout: 'v2'`), the key itself (`'v1'`) or both (`'dual'`), see
+ * `layout-v2.scripts.ts`.
  *
  * - One blocking round trip per message: `claim` waits for Redis; `commit` is written to the
  *   connection at once but not awaited, so the next message's claim follows it on the same
@@ -57,15 +73,18 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
   private readonly startupTimeout: number;
   private readonly allowDegradedStart: boolean;
   private readonly allowEvictingPolicy: boolean;
+  private readonly layout: RedisLayout;
+  /** The layout's script arguments (fingerprints, group prefixes, expiry requests). */
+  private readonly args: RedisIdArgs;
+  /** The TTL of the last commit: a `v2` hit's age is turned into the remaining ms with it. */
+  private lastTtl = 0;
   /** Eviction settings read at bootstrap; undefined when Redis did not answer then. */
   evictionPolicy?: RedisEvictionPolicy;
   /** Called with the ms a caught duplicate's original still had to live (its `PTTL`). */
   onDuplicate?: (remainingMs: number) => void;
   private readonly writes: RedisWriteBatcher;
-  /** Queued commits: key, token, key, token… (all with `pendingTtl`). */
-  private pending: RedisKey[] = [];
-  private pendingTtl = 0;
-  private flushScheduled = false;
+  private readonly commits: RedisCommitQueue;
+  private readonly batches: RedisSlotBatches;
   private readonly onCommitFailed = (error: unknown, commits = 1): void => {
     this.backgroundErrors += commits;
     this.warnings.warn(
@@ -78,20 +97,40 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
   /** In-flight claims taken over from an owner that was gone, since start. */
   takeovers = 0;
 
-  constructor(options: DedupRedisOptions = {}) {
+  /**
+   * @param windowMs the longest TTL the store will be given (`ttl`, or `adaptiveTtl.max`): sets the
+   * `v2` bucket length and how far back a claim looks. Replicas sharing a key prefix must agree.
+   */
+  constructor(options: DedupRedisOptions = {}, windowMs = WINDOW) {
     super();
     this.prefix = options.keyPrefix ?? 'kafka-dedup:';
     this.startupTimeout = options.startupTimeout ?? STARTUP_TIMEOUT;
     this.allowDegradedStart = options.allowDegradedStart ?? false;
     this.allowEvictingPolicy = options.allowEvictingPolicy ?? false;
+    this.layout = options.layout ?? 'v1';
     const { client, owned } = createRedisClient(options);
     this.owned = owned;
     this.connection = new RedisConnectionWatch(client, (error) => {
       if (this.owned) this.warnings.warn('connection', `Redis: ${describe(error)}`);
     });
-    this.redis = defineDedupCommands(client);
+    const cluster = isCluster(client);
+    if (cluster) this.slotOf = loadSlotFunction();
+    const bucket = bucketMs(windowMs);
+    this.args = new RedisIdArgs(
+      this.layout,
+      // v1 has no groups: no hash-tag table to build.
+      new GroupPrefixes(this.prefix, bucket, this.layout === 'v1' ? undefined : this.slotOf),
+      shardsPerPrefix(cluster),
+      bucket,
+      cluster ? SLOTS : 1,
+    );
+    if (this.args.compact) client.on('ready', () => this.args.forgetExpiries());
+    this.redis = defineDedupCommands(client, layoutScripts(layoutParams(this.layout, windowMs)));
     this.writes = new RedisWriteBatcher(client);
-    if (isCluster(client)) this.slotOf = loadSlotFunction();
+    this.commits = new RedisCommitQueue(this.redis, this.args, this.onCommitFailed);
+    this.batches = new RedisSlotBatches(this.redis, this.args, this.slotOf, (key) =>
+      this.redisKey(key),
+    );
     this.owner = new OwnerLiveness(client, this.prefix, options.ownerTtl ?? OWNER_TTL);
     this.owner.start();
   }
@@ -146,23 +185,37 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
       await this.close();
       throw error;
     }
+    if (this.layout !== 'v1') {
+      await checkGroupEncoding(
+        this.redis,
+        (promise, what) => this.connection.within(promise, this.startupTimeout, what),
+        this.logger,
+      );
+    }
   }
 
   async claim(key: DedupKey, leaseTtl: number): Promise<ClaimResult> {
     const redisKey = this.redisKey(key);
     const token = this.owner.token();
     try {
-      let current: string | null;
+      let current: string | number | null;
       this.writes.sending();
       try {
-        current =
-          this.pending.length === 0
-            ? await this.redis.dedupClaim(redisKey, token, leaseTtl)
-            : await this.commitThenClaim(redisKey, token, leaseTtl);
+        if (this.commits.empty) {
+          const args: Array<RedisKey | number> = [redisKey];
+          this.args.claimHead(args, redisKey);
+          args.push(leaseTtl);
+          this.args.claimId(args, key, token);
+          current = await this.redis.dedupClaim(...args);
+        } else current = await this.commits.thenClaim(key, redisKey, token, leaseTtl);
       } finally {
         this.writes.answered();
       }
       if (current === null) return { status: 'claimed', token };
+      if (typeof current === 'number') {
+        this.groupHit(current);
+        return DUPLICATE;
+      }
       if (current === DONE) {
         probeDuplicateAge(this.redis, redisKey, this.onDuplicate);
         return DUPLICATE;
@@ -181,56 +234,17 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
    * logged (rate-limited).
    */
   commit(key: DedupKey, token: string, ttl: number): void {
+    this.lastTtl = ttl;
     if (this.slotOf !== undefined) {
-      this.redis.dedupCommit(this.redisKey(key), token, ttl, DONE).catch(this.onCommitFailed);
+      const redisKey = this.redisKey(key);
+      const args: Array<RedisKey | number> = [redisKey];
+      const bucket = this.args.commitHead(args, redisKey);
+      args.push(ttl);
+      this.args.commitId(args, key, token, bucket);
+      this.redis.dedupCommit(...args).catch(this.onCommitFailed);
       return;
     }
-    if (this.pending.length > 0 && ttl !== this.pendingTtl) this.flushCommits();
-    this.pending.push(this.redisKey(key), token);
-    this.pendingTtl = ttl;
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(this.flushCommits);
-    }
-  }
-
-  /** Sends the queued commits (no claim came to carry them). */
-  private readonly flushCommits = (): void => {
-    this.flushScheduled = false;
-    const pending = this.pending;
-    if (pending.length === 0) return;
-    this.pending = [];
-    const n = pending.length / 2;
-    const keys: RedisKey[] = [];
-    const tokens: RedisKey[] = [];
-    for (let i = 0; i < pending.length; i += 2) {
-      keys.push(pending[i]);
-      tokens.push(pending[i + 1]);
-    }
-    this.redis
-      .dedupCommitMany(n, ...keys, this.pendingTtl, DONE, ...tokens)
-      .catch((error: unknown) => this.onCommitFailed(error, n));
-  };
-
-  /** One script: the queued commits, then the claim. */
-  private async commitThenClaim(
-    redisKey: RedisKey,
-    token: string,
-    leaseTtl: number,
-  ): Promise<string | null> {
-    const pending = this.pending;
-    this.pending = [];
-    const n = pending.length / 2;
-    const args: Array<RedisKey | number> = [n + 1, redisKey];
-    for (let i = 0; i < pending.length; i += 2) args.push(pending[i]);
-    args.push(token, leaseTtl, this.pendingTtl, DONE);
-    for (let i = 1; i < pending.length; i += 2) args.push(pending[i]);
-    try {
-      return await this.redis.dedupCommitThenClaim(...args);
-    } catch (error) {
-      this.onCommitFailed(error, n);
-      throw error;
-    }
+    this.commits.add(key, this.redisKey(key), token, ttl);
   }
 
   async release(key: DedupKey, token: string): Promise<void> {
@@ -242,15 +256,7 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
   }
 
   async renew(claims: readonly DedupTokenedKey[], leaseTtl: number): Promise<void> {
-    if (claims.length === 0) return;
-    await this.perSlot(claims, (keys, group) =>
-      this.redis.dedupRenewMany(
-        keys.length,
-        ...keys,
-        leaseTtl,
-        ...group.map((i) => claims[i].token),
-      ),
-    );
+    await this.batches.renew(claims, leaseTtl);
   }
 
   override async claimMany(keys: readonly DedupKey[], leaseTtl: number): Promise<ClaimResult[]> {
@@ -262,18 +268,20 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
     try {
       await Promise.all(
         groupBySlot(redisKeys, this.slotOf).map(async (group) => {
-          const groupKeys = group.map((i) => redisKeys[i]);
-          const answers = await this.redis.dedupClaimMany(
-            group.length,
-            ...groupKeys,
-            leaseTtl,
-            ...group.map((i) => tokens[i]),
-          );
+          const args: Array<RedisKey | number> = [group.length];
+          for (const i of group) args.push(redisKeys[i]);
+          this.args.claimHead(args, redisKeys[group[0]]);
+          args.push(leaseTtl);
+          for (const i of group) this.args.claimId(args, keys[i], tokens[i]);
+          const answers = await this.redis.dedupClaimMany(...args);
           for (let g = 0; g < group.length; g++) {
             const i = group[g];
             const current = answers[g];
             if (current === 0) results[i] = { status: 'claimed', token: tokens[i] };
-            else if (current === DONE) {
+            else if (typeof current === 'number') {
+              results[i] = DUPLICATE;
+              this.groupHit(current);
+            } else if (current === DONE) {
               results[i] = DUPLICATE;
               probeDuplicateAge(this.redis, redisKeys[i], this.onDuplicate);
             } else {
@@ -297,50 +305,48 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
   }
 
   override async commitMany(items: readonly DedupTokenedKey[], ttl: number): Promise<void> {
-    if (items.length === 0) return;
+    this.lastTtl = ttl;
     try {
-      await this.perSlot(items, (keys, group) =>
-        this.redis.dedupCommitMany(
-          keys.length,
-          ...keys,
-          ttl,
-          DONE,
-          ...group.map((i) => items[i].token),
-        ),
-      );
+      await this.batches.commit(items, ttl);
     } catch (error) {
       throw this.connection.annotate(error);
     }
   }
 
   override async releaseMany(items: readonly DedupTokenedKey[]): Promise<void> {
-    if (items.length === 0) return;
     try {
-      await this.perSlot(items, (keys, group) =>
-        this.redis.dedupReleaseMany(keys.length, ...keys, ...group.map((i) => items[i].token)),
-      );
+      await this.batches.release(items);
     } catch (error) {
       throw this.connection.annotate(error);
     }
   }
 
   async markIfAbsent(key: DedupKey, ttl: number): Promise<boolean> {
-    return (await this.redis.set(this.redisKey(key), DONE, 'PX', ttl, 'NX')) === 'OK';
+    const redisKey = this.redisKey(key);
+    const args: Array<RedisKey | number> = [redisKey];
+    const bucket = this.args.commitHead(args, redisKey);
+    args.push(ttl);
+    this.args.markId(args, key, bucket);
+    return (await this.redis.dedupMark(...args)) === 1;
   }
 
-  /** Counts this prefix's keys with SCAN (on every master of a cluster): for diagnostics only. */
+  /**
+   * Counts this prefix's keys with SCAN (on every master of a cluster): for diagnostics only. With
+   * the `v2` layout a group of many ids counts once.
+   */
   size(): Promise<number> {
     return countKeys(this.redis, this.prefix);
   }
 
-  // No cleanup(): Redis expires the records itself (PX on every key).
+  // No cleanup(): Redis expires the records itself (PX on every key, a TTL on every group).
 
   /**
    * Deletes this process's liveness record (claims it still holds may be taken over at once) and
    * quits the client the store created; an injected client is left to its owner.
    */
   override async close(): Promise<void> {
-    this.flushCommits();
+    this.commits.flush();
+    this.args.stop();
     await this.owner.stop();
     this.warnings.flush();
     this.connection.detach();
@@ -350,6 +356,15 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
     } catch {
       this.redis.disconnect();
     }
+  }
+
+  /**
+   * A `v2` group answered: `ageMs` (since its bucket began) is at least the original's age. Handed
+   * on as the ms left of the last commit's TTL, so the window's age (`ttl - remaining`, with the
+   * largest TTL in force) is never under it; before any commit, as 0 left.
+   */
+  private groupHit(ageMs: number): void {
+    this.onDuplicate?.(Math.max(0, this.lastTtl - ageMs));
   }
 
   /** An in-flight claim held by `held`: taken over when its owner is gone. */
@@ -363,22 +378,6 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
     if ((await this.redis.dedupTakeover(redisKey, held, token, leaseTtl)) !== 1) return IN_FLIGHT;
     this.takeovers++;
     return { status: 'claimed', token };
-  }
-
-  /** Runs one multi-key script per hash slot (one in all on a standalone Redis), in parallel. */
-  private async perSlot(
-    items: readonly DedupTokenedKey[],
-    run: (keys: RedisKey[], group: number[]) => Promise<unknown>,
-  ): Promise<void> {
-    const redisKeys = items.map((item) => this.redisKey(item.key));
-    await Promise.all(
-      groupBySlot(redisKeys, this.slotOf).map((group) =>
-        run(
-          group.map((i) => redisKeys[i]),
-          group,
-        ),
-      ),
-    );
   }
 
   private redisKey(key: DedupKey): RedisKey {

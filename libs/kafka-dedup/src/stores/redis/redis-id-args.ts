@@ -1,0 +1,113 @@
+import type { DedupKey } from '../../interfaces/dedup-key.interface';
+import { FP } from '../memory/fingerprint';
+import { KeyFingerprinter } from '../memory/key-fingerprinter';
+import type { GroupPrefixes } from './redis-layout';
+import type { RedisLayout } from './redis-options';
+import type { RedisKey } from './redis.scripts';
+
+/** How often the record of groups whose expiry this process has set is forgotten (ms). */
+const EXPIRY_REFRESH_MS = 60_000;
+/** 2^17: the member takes the high 32 bits of the fingerprint and 17 of the low ones. */
+const LOW_BITS = 131_072;
+
+/**
+ * The script arguments of the layouts (see `layout-v2.scripts.ts`): for `v2` and `dual`, each id's
+ * shard and member, taken from its 64-bit fingerprint here in Node (the memory store's hash, seeded
+ * by the scope: ~0.1 µs for a 60-character id), so the scripts hash nothing. The low 15 bits pick
+ * the shard, the other 49 are the member (an integer, so the group stays an intset): 64 bits in
+ * all. `v1` sends the token alone, as the versions before layouts did. The fingerprints are kept in
+ * Redis and shared by every replica: changing the hash (`../memory/fingerprint.ts`) or the split
+ * needs a new layout version in the group keys.
+ *
+ * A group's expiry is asked for (a shard written `e<n>`) on this process's first commit to it in
+ * a bucket, and again after {@link EXPIRY_REFRESH_MS} or a reconnection (a group lost to a restart
+ * or eviction is recreated by the next `SADD`, without a TTL until then).
+ * @internal
+ */
+export class RedisIdArgs {
+  readonly compact: boolean;
+  private readonly fingerprints = new KeyFingerprinter();
+  private readonly shardNames: string[];
+  /** Per group (slot x shard): the bucket whose expiry this process has set, or -1. */
+  private readonly expirySet: Float64Array;
+  private readonly timer?: NodeJS.Timeout;
+
+  constructor(
+    layout: RedisLayout,
+    private readonly groups: GroupPrefixes,
+    private readonly shards: number,
+    private readonly bucketMs: number,
+    slots: number,
+  ) {
+    this.compact = layout !== 'v1';
+    this.shardNames = this.compact ? Array.from({ length: shards }, (_, i) => String(i)) : [];
+    this.expirySet = new Float64Array(this.compact ? shards * slots : 0).fill(-1);
+    if (this.compact) {
+      this.timer = setInterval(() => this.forgetExpiries(), EXPIRY_REFRESH_MS);
+      this.timer.unref();
+    }
+  }
+
+  /** Every group's expiry is set again on its next commit (after a reconnection). */
+  forgetExpiries(): void {
+    this.expirySet.fill(-1);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /** The head of a claim script: the group prefix of `redisKey`'s slot. */
+  claimHead(out: Array<RedisKey | number>, redisKey: RedisKey): void {
+    if (this.compact) out.push(this.groups.of(redisKey));
+  }
+
+  /** The head of a script that commits: the group prefix and the bucket Node reckons now. */
+  commitHead(out: Array<RedisKey | number>, redisKey: RedisKey): number {
+    if (!this.compact) return 0;
+    const bucket = Math.floor(Date.now() / this.bucketMs);
+    out.push(this.groups.of(redisKey), bucket);
+    return bucket;
+  }
+
+  /** An id's arguments for a claim: its token (and shard, member). */
+  claimId(out: Array<RedisKey | number>, key: DedupKey, token: string): void {
+    out.push(token);
+    if (!this.compact) return;
+    this.fingerprints.fingerprint(key);
+    out.push(this.shardNames[FP[1] & (this.shards - 1)], member());
+  }
+
+  /**
+   * An id's arguments for a commit, in the bucket {@link commitHead} returned and the slot of the
+   * last key it was given (one slot per script).
+   */
+  commitId(out: Array<RedisKey | number>, key: DedupKey, token: string, bucket: number): void {
+    out.push(token);
+    if (!this.compact) return;
+    this.fingerprints.fingerprint(key);
+    this.pushGroup(out, bucket);
+  }
+
+  /** An id's arguments for a mark (no token). */
+  markId(out: Array<RedisKey | number>, key: DedupKey, bucket: number): void {
+    if (!this.compact) return;
+    this.fingerprints.fingerprint(key);
+    this.pushGroup(out, bucket);
+  }
+
+  private pushGroup(out: Array<RedisKey | number>, bucket: number): void {
+    const shard = FP[1] & (this.shards - 1);
+    const index = this.groups.slot * this.shards + shard;
+    if (this.expirySet[index] === bucket) out.push(this.shardNames[shard], member());
+    else {
+      this.expirySet[index] = bucket;
+      out.push(`e${shard}`, member());
+    }
+  }
+}
+
+/** The 49-bit member of the fingerprint in {@link FP}, as decimal text. */
+function member(): string {
+  return String(FP[0] * LOW_BITS + (FP[1] >>> 15));
+}
