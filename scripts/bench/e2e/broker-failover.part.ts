@@ -1,0 +1,216 @@
+/**
+ * Part 4 of `npm run bench:e2e`: user-service (PostgreSQL inbox store) consuming from a 3-broker
+ * KRaft cluster (replication factor 3, min ISR 2) while the bench produces at a steady pace
+ * (`acks: -1`); mid-stream the leader of partition 0 is SIGKILLed (and restarted), then the active
+ * controller. Counted: records acknowledged to the producer, rows written, acknowledged records
+ * without a row (lost, with their ids), duplicate rows, and the longest stall of the consumer.
+ */
+import { Partitioners } from 'kafkajs';
+import { cdcStream } from '../../demo/cdc-events';
+import { createTopic, deleteTopics, kafkaClient, partitionLeaders } from './cdc-producer';
+import type { E2eSize } from './e2e.size';
+import type { FailoverResult } from './e2e.results';
+import {
+  RUN,
+  countRows,
+  createDatabase,
+  say,
+  sleep,
+  until,
+  UserServiceProcess,
+  withPg,
+  round,
+} from './e2e.support';
+import {
+  activeController,
+  CLUSTER_BROKERS,
+  ensureCluster,
+  killNode,
+  startNode,
+  stopCluster,
+} from './kafka-cluster';
+
+/** The longest time without progress while work was waiting, within [from, to) (seconds). */
+export function longestStall(
+  progress: { second: number; rows: number; acknowledged: number }[],
+  from = -Infinity,
+  to = Infinity,
+): number {
+  let longest = 0;
+  let lastMove: number | undefined;
+  let lastRows = -1;
+  for (const p of progress) {
+    if (p.rows !== lastRows || p.rows >= p.acknowledged) {
+      lastRows = p.rows;
+      lastMove = p.second;
+      continue;
+    }
+    if (lastMove !== undefined && p.second >= from && p.second < to)
+      longest = Math.max(longest, p.second - Math.max(lastMove, from));
+  }
+  return round(longest, 2);
+}
+
+export async function runBrokerFailover(size: E2eSize, logDir: string): Promise<FailoverResult> {
+  let started = false;
+  try {
+    started = ensureCluster();
+  } catch (error) {
+    return notRun(`the 3-broker cluster did not start: ${String(error).slice(0, 300)}`);
+  }
+  const kafka = kafkaClient(CLUSTER_BROKERS, `bench-e2e-${RUN}-failover`);
+  const topic = `bench-e2e-${RUN}-failover`;
+  const db = await createDatabase('failover');
+  const records = cdcStream({
+    changes: size.failoverEvents,
+    duplicateRatio: 0,
+    idPrefix: 'f',
+    seed: 5,
+  }).records;
+  const lsnOf = (value: string): string =>
+    String((JSON.parse(value) as { source: { lsn: number } }).source.lsn);
+  const app = new UserServiceProcess(
+    'failover',
+    {
+      DATABASE_URL: db.url,
+      KAFKA_BROKERS: CLUSTER_BROKERS.join(','),
+      CDC_TOPIC: topic,
+      KAFKA_GROUP_ID: `bench-e2e-${RUN}-failover`,
+      KAFKA_DEDUP_STORE: 'postgres',
+      KAFKA_DEDUP_TTL_SECONDS: '900',
+    },
+    logDir,
+  );
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  const acked: string[] = [];
+  let sendErrors = 0;
+  const progress: FailoverResult['progress'] = [];
+  const faults: FailoverResult['faults'] = [];
+  try {
+    await createTopic(kafka, topic, { replicationFactor: 3, minIsr: 2 });
+    await app.start();
+    await producer.connect();
+    await sleep(2000);
+    const t0 = Date.now();
+    const elapsed = (): number => (Date.now() - t0) / 1000;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const rows = await app.handled(topic).catch(() => progress.at(-1)?.rows ?? 0);
+        progress.push({ second: round(elapsed(), 2), rows, acknowledged: acked.length });
+        await sleep(250);
+      }
+    })();
+    const chaos = (async () => {
+      const S = size.failoverSeconds * 1000;
+      await sleep(0.25 * S);
+      const leader = (await partitionLeaders(kafka, topic)).get(0)!;
+      say(`failover: SIGKILL node ${leader} (leader of partition 0)`);
+      killNode(leader);
+      faults.push({
+        what: 'partition leader SIGKILLed',
+        node: leader,
+        atSecond: round(elapsed(), 1),
+        stallSeconds: 0,
+      });
+      await sleep(0.15 * S);
+      say(`failover: node ${leader} started again`);
+      startNode(leader);
+      await sleep(0.25 * S);
+      const controller = activeController() ?? leader;
+      say(`failover: SIGKILL node ${controller} (active controller)`);
+      killNode(controller);
+      faults.push({
+        what: 'active controller SIGKILLed',
+        node: controller,
+        atSecond: round(elapsed(), 1),
+        stallSeconds: 0,
+      });
+      await sleep(0.15 * S);
+      say(`failover: node ${controller} started again`);
+      startNode(controller);
+    })();
+    // steady production: a batch every 100 ms, each awaited (a send stuck in a failover delays the next)
+    const batch = Math.max(1, Math.ceil(records.length / (size.failoverSeconds * 10)));
+    for (let i = 0; i < records.length; i += batch) {
+      const slice = records.slice(i, i + batch);
+      try {
+        await producer.send({ topic, acks: -1, messages: slice });
+        for (const r of slice) acked.push(lsnOf(r.value));
+      } catch (error) {
+        sendErrors++;
+        say(
+          `failover: send failed (${slice.length} records not acknowledged): ${(error as Error).message}`,
+        );
+      }
+      await sleep(
+        Math.max(0, t0 + ((i + batch) / records.length) * size.failoverSeconds * 1000 - Date.now()),
+      );
+    }
+    await chaos;
+    await until(
+      async () => (await app.handled(topic).catch(() => 0)) >= acked.length,
+      120_000,
+      250,
+    );
+    await sleep(2000);
+    sampling = false;
+    await sampler;
+    await app.stop();
+    const counted = await countRows(db.name, topic);
+    const lostIds = await withPg(db.name, async (c) =>
+      (
+        await c.query<{ lsn: string }>(
+          'SELECT lsn::text FROM unnest($1::bigint[]) AS lsn EXCEPT SELECT source_lsn FROM user_events WHERE topic = $2 ORDER BY 1',
+          [acked, topic],
+        )
+      ).rows.map((r) => r.lsn),
+    );
+    for (const f of faults)
+      f.stallSeconds = longestStall(progress, f.atSecond, f.atSecond + 0.3 * size.failoverSeconds);
+    return {
+      ran: true,
+      produced: records.length,
+      acknowledged: acked.length,
+      sendErrors,
+      rows: counted.rows,
+      distinctRows: counted.distinct,
+      lost: lostIds.length,
+      lostIds: lostIds.slice(0, 50).map((lsn) => `source.lsn=${lsn}`),
+      duplicates: counted.rows - counted.distinct,
+      stallSeconds: longestStall(progress),
+      faults,
+      progress: progress.filter((_, i) => i % 2 === 0),
+    };
+  } finally {
+    await producer.disconnect().catch(() => undefined);
+    await app.stop();
+    for (const node of [1, 2, 3]) {
+      try {
+        startNode(node); // a node left down by a failed run comes back before the topic is dropped
+      } catch {
+        // already running
+      }
+    }
+    await deleteTopics(kafka, [topic]);
+    if (started) stopCluster();
+  }
+}
+
+function notRun(note: string): FailoverResult {
+  return {
+    ran: false,
+    note,
+    produced: 0,
+    acknowledged: 0,
+    sendErrors: 0,
+    rows: 0,
+    distinctRows: 0,
+    lost: 0,
+    lostIds: [],
+    duplicates: 0,
+    stallSeconds: 0,
+    faults: [],
+    progress: [],
+  };
+}
