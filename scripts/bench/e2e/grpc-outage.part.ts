@@ -129,7 +129,7 @@ function load(url: string, token: string, rate: number, timeoutMs: number) {
     samples,
     async stop(): Promise<void> {
       clearInterval(timer);
-      await Promise.all([...inFlight]);
+      await Promise.all(inFlight);
     },
   };
 }

@@ -79,12 +79,30 @@ function results(): E2eResults {
       duplicates: 0,
       stallSeconds: 1.5,
       faults: [{ what: 'partition leader SIGKILLed', node: 2, atSecond: 1, stallSeconds: 1.5 }],
-      progress: [0, 1, 2, 3].map((second) => ({ second, rows: second * 25, acknowledged: second * 30 })),
+      progress: [0, 1, 2, 3].map((second) => ({
+        second,
+        rows: second * 25,
+        acknowledged: second * 30,
+      })),
     },
     memory: {
       rows: [
-        { config: 'memory store', ids: 1e6, rssBytes: 3e8, baselineRssBytes: 2.6e8, beforeIdsRssBytes: 2.6e8, bytesPerId: 20 },
-        { config: 'lru-cache', ids: 1e6, rssBytes: 4e8, baselineRssBytes: 2.6e8, beforeIdsRssBytes: 2.6e8, bytesPerId: 140 },
+        {
+          config: 'memory store',
+          ids: 1e6,
+          rssBytes: 3e8,
+          baselineRssBytes: 2.6e8,
+          beforeIdsRssBytes: 2.6e8,
+          bytesPerId: 20,
+        },
+        {
+          config: 'lru-cache',
+          ids: 1e6,
+          rssBytes: 4e8,
+          baselineRssBytes: 2.6e8,
+          beforeIdsRssBytes: 2.6e8,
+          bytesPerId: 140,
+        },
       ],
       extrapolated360M: { 'memory store': 7.2, 'lru-cache': 50.4 },
     },
@@ -120,7 +138,12 @@ describe('bench:e2e report', () => {
     expect(svg.match(/<g class="mark-line role-mark/g)).toHaveLength(2);
     expect(svg.match(/<g class="mark-rect role-mark/g)).toHaveLength(1);
     expect(svg.match(/aria-roledescription="rect mark"/g)).toHaveLength(2);
-    for (const text of ['pool (defaults)', 'grpc-js round_robin + retryPolicy', 'one killed', chart.title])
+    for (const text of [
+      'pool (defaults)',
+      'grpc-js round_robin + retryPolicy',
+      'one killed',
+      chart.title,
+    ])
       expect(svg).toContain(text);
   }, 30_000);
 
