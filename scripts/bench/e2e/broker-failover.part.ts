@@ -5,6 +5,7 @@
  * controller. Counted: records acknowledged to the producer, rows written, acknowledged records
  * without a row (lost, with their ids), duplicate rows, and the longest stall of the consumer.
  */
+import { spawnSync } from 'node:child_process';
 import { Partitioners } from 'kafkajs';
 import { cdcStream } from '../../demo/cdc-events';
 import { createTopic, deleteTopics, kafkaClient, partitionLeaders } from './cdc-producer';
@@ -148,10 +149,11 @@ export async function runBrokerFailover(size: E2eSize, logDir: string): Promise<
       );
     }
     await chaos;
+    // drained: a row for every acknowledged record (bounded: a lost one is reported, not awaited)
     await until(
-      async () => (await app.handled(topic).catch(() => 0)) >= acked.length,
-      120_000,
-      250,
+      async () => (await countRows(db.name, topic)).distinct >= acked.length,
+      60_000,
+      1000,
     );
     await sleep(2000);
     sampling = false;
@@ -161,11 +163,15 @@ export async function runBrokerFailover(size: E2eSize, logDir: string): Promise<
     const lostIds = await withPg(db.name, async (c) =>
       (
         await c.query<{ lsn: string }>(
-          'SELECT lsn::text FROM unnest($1::bigint[]) AS lsn EXCEPT SELECT source_lsn FROM user_events WHERE topic = $2 ORDER BY 1',
+          'SELECT lsn::text AS lsn FROM (SELECT unnest($1::bigint[]) AS lsn EXCEPT SELECT source_lsn FROM user_events WHERE topic = $2) AS missing ORDER BY 1',
           [acked, topic],
         )
       ).rows.map((r) => r.lsn),
     );
+    // Where a lost record is: still in the topic (consumed past without a row) or not there at all
+    // (acknowledged to the producer, then gone from the log).
+    const inTopic = lostIds.length > 0 ? lsnsInTopic(topic) : new Set<string>();
+    const lostInTopic = lostIds.filter((lsn) => inTopic.has(lsn)).length;
     for (const f of faults)
       f.stallSeconds = longestStall(progress, f.atSecond, f.atSecond + 0.3 * size.failoverSeconds);
     return {
@@ -176,7 +182,13 @@ export async function runBrokerFailover(size: E2eSize, logDir: string): Promise<
       rows: counted.rows,
       distinctRows: counted.distinct,
       lost: lostIds.length,
-      lostIds: lostIds.slice(0, 50).map((lsn) => `source.lsn=${lsn}`),
+      lostIds: lostIds
+        .slice(0, 50)
+        .map(
+          (lsn) =>
+            `source.lsn=${lsn}${inTopic.has(lsn) ? ' (in the topic)' : ' (not in the topic)'}`,
+        ),
+      lostInTopic,
       duplicates: counted.rows - counted.distinct,
       stallSeconds: longestStall(progress),
       faults,
@@ -197,6 +209,28 @@ export async function runBrokerFailover(size: E2eSize, logDir: string): Promise<
   }
 }
 
+/** The source positions of every record in `topic` now (kcat reads it to the end, bounded). */
+function lsnsInTopic(topic: string): Set<string> {
+  const out = spawnSync(
+    'kcat',
+    [
+      '-b',
+      CLUSTER_BROKERS.join(','),
+      '-t',
+      topic,
+      '-C',
+      '-o',
+      'beginning',
+      '-e',
+      '-q',
+      '-f',
+      '%s\\n',
+    ],
+    { encoding: 'utf8', timeout: 60_000, maxBuffer: 512 * 2 ** 20 },
+  );
+  return new Set([...(out.stdout ?? '').matchAll(/"lsn":(\d+)/g)].map((m) => m[1]));
+}
+
 function notRun(note: string): FailoverResult {
   return {
     ran: false,
@@ -208,6 +242,7 @@ function notRun(note: string): FailoverResult {
     distinctRows: 0,
     lost: 0,
     lostIds: [],
+    lostInTopic: 0,
     duplicates: 0,
     stallSeconds: 0,
     faults: [],

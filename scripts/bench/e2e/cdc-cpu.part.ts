@@ -109,7 +109,7 @@ async function runOnce(
     const drained = await until(
       async () => (await app.handled(topic).catch(() => 0)) >= produced,
       Math.max(120_000, produced * 5),
-      200,
+      500,
     );
     const seconds = (Date.now() - t0) / 1000;
     const cpu = {

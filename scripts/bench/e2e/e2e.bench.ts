@@ -43,6 +43,7 @@ const SKIPPED_FAILOVER: FailoverResult = {
   distinctRows: 0,
   lost: 0,
   lostIds: [],
+  lostInTopic: 0,
   duplicates: 0,
   stallSeconds: 0,
   faults: [],

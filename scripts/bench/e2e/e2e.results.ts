@@ -80,11 +80,16 @@ export interface FailoverResult {
   distinctRows: number;
   lost: number;
   lostIds: string[];
+  /** Of the lost: still in the topic (consumed past without a row); the rest are gone from the log. */
+  lostInTopic: number;
   duplicates: number;
   /** Longest time with no row written while records were waiting, over the run. */
   stallSeconds: number;
   faults: { what: string; node: number; atSecond: number; stallSeconds: number }[];
-  /** Rows written over time, for the chart. */
+  /**
+   * Over time, for the chart: records handled by the app (`rows`: written, or skipped as
+   * duplicates of a redelivery) and acknowledged to the producer.
+   */
   progress: { second: number; rows: number; acknowledged: number }[];
 }
 

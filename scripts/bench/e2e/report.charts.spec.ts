@@ -76,6 +76,7 @@ function results(): E2eResults {
       distinctRows: 100,
       lost: 0,
       lostIds: [],
+      lostInTopic: 0,
       duplicates: 0,
       stallSeconds: 1.5,
       faults: [{ what: 'partition leader SIGKILLed', node: 2, atSecond: 1, stallSeconds: 1.5 }],

@@ -201,7 +201,11 @@ export function reportCharts(results: E2eResults): Chart[] {
     const f = results.failover;
     const values = f.progress.flatMap((p) => [
       { second: p.second, count: p.acknowledged, series: 'acknowledged to the producer' },
-      { second: p.second, count: p.rows, series: 'handled by user-service' },
+      {
+        second: p.second,
+        count: p.rows,
+        series: 'handled by user-service (redeliveries included)',
+      },
     ]);
     charts.push({
       name: 'failover',
