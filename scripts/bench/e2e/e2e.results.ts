@@ -102,7 +102,10 @@ export interface MemoryRow {
   baselineRssBytes: number;
   /** Resident memory of this process before the ids were added. */
   beforeIdsRssBytes: number;
+  /** (RSS with the ids − RSS before them) ÷ ids: what the machine gives the process. */
   bytesPerId: number;
+  /** The same from V8's heap used + external (typed arrays) after a full GC: what is live. */
+  liveBytesPerId: number;
 }
 
 /** Everything one run measured. */

@@ -18,6 +18,8 @@ interface WorkerOut {
   ids: number;
   appRss: number;
   rss: number;
+  appLive: number;
+  live: number;
 }
 
 function runWorker(spec: object): Promise<WorkerOut> {
@@ -88,6 +90,7 @@ export async function runMemory(
         baselineRssBytes: baseline.rss,
         beforeIdsRssBytes: out.appRss,
         bytesPerId: round((out.rss - out.appRss) / ids, 1),
+        liveBytesPerId: round((out.live - out.appLive) / ids, 1),
       };
       rows.push(row);
       say(

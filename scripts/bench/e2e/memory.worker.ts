@@ -45,7 +45,9 @@ async function main(): Promise<void> {
   await service.start();
   await new Promise((r) => setTimeout(r, 1500));
   gc();
+  const live = (): number => process.memoryUsage().heapUsed + process.memoryUsage().external;
   const appRss = process.memoryUsage().rss;
+  const appLive = live();
   // ids as the CDC handler's keys are: the source position (lsn, txId) of each change
   const id = (i: number): string => `${1_000_000 + i * 8}:${5000 + Math.floor(i / 3)}`;
   let keep: unknown;
@@ -59,9 +61,16 @@ async function main(): Promise<void> {
   }
   gc();
   const rss = process.memoryUsage().rss;
-  process.stdout.write(
-    `MEMORY_RESULT ${JSON.stringify({ ...spec, env: undefined, appRss, rss, kept: keep ? 1 : 0 })}\n`,
-  );
+  const result = {
+    ...spec,
+    env: undefined,
+    appRss,
+    rss,
+    appLive,
+    live: live(),
+    kept: keep ? 1 : 0,
+  };
+  process.stdout.write(`MEMORY_RESULT ${JSON.stringify(result)}\n`);
   await service.app.close();
   process.exit(0);
 }

@@ -95,6 +95,7 @@ function results(): E2eResults {
           baselineRssBytes: 2.6e8,
           beforeIdsRssBytes: 2.6e8,
           bytesPerId: 20,
+          liveBytesPerId: 19,
         },
         {
           config: 'lru-cache',
@@ -103,6 +104,7 @@ function results(): E2eResults {
           baselineRssBytes: 2.6e8,
           beforeIdsRssBytes: 2.6e8,
           bytesPerId: 140,
+          liveBytesPerId: 120,
         },
       ],
       extrapolated360M: { 'memory store': 7.2, 'lru-cache': 50.4 },
