@@ -31,25 +31,37 @@ import {
   stopCluster,
 } from './kafka-cluster';
 
-/** The longest time without progress while work was waiting, within [from, to) (seconds). */
-export function longestStall(
-  progress: { second: number; rows: number; acknowledged: number }[],
-  from = -Infinity,
-  to = Infinity,
-): number {
-  let longest = 0;
-  let lastMove: number | undefined;
-  let lastRows = -1;
-  for (const p of progress) {
-    if (p.rows !== lastRows || p.rows >= p.acknowledged) {
-      lastRows = p.rows;
-      lastMove = p.second;
-      continue;
+type Progress = { second: number; rows: number; acknowledged: number }[];
+
+/**
+ * Periods without progress while acknowledged records waited: from the last sample that moved to
+ * the next one that did (or to the last sample, if the run ended stalled).
+ */
+export function stallPeriods(progress: Progress): { start: number; end: number }[] {
+  const periods: { start: number; end: number }[] = [];
+  let since = progress[0]?.second ?? 0;
+  let lastRows = progress[0]?.rows ?? 0;
+  for (const p of progress.slice(1)) {
+    if (p.rows >= p.acknowledged)
+      since = p.second; // nothing waiting: idle, not stalled
+    else if (p.rows !== lastRows) {
+      periods.push({ start: since, end: p.second });
+      since = p.second;
     }
-    if (lastMove !== undefined && p.second >= from && p.second < to)
-      longest = Math.max(longest, p.second - Math.max(lastMove, from));
+    lastRows = p.rows;
   }
-  return round(longest, 2);
+  const last = progress.at(-1);
+  if (last && last.rows < last.acknowledged && last.second > since)
+    periods.push({ start: since, end: last.second });
+  return periods;
+}
+
+/** The longest stall (seconds) of those overlapping [from, to), each counted whole. */
+export function longestStall(progress: Progress, from = -Infinity, to = Infinity): number {
+  const lengths = stallPeriods(progress)
+    .filter((p) => p.end > from && p.start < to)
+    .map((p) => p.end - p.start);
+  return round(Math.max(0, ...lengths), 2);
 }
 
 export async function runBrokerFailover(size: E2eSize, logDir: string): Promise<FailoverResult> {
@@ -172,8 +184,9 @@ export async function runBrokerFailover(size: E2eSize, logDir: string): Promise<
     // (acknowledged to the producer, then gone from the log).
     const inTopic = lostIds.length > 0 ? lsnsInTopic(topic) : new Set<string>();
     const lostInTopic = lostIds.filter((lsn) => inTopic.has(lsn)).length;
-    for (const f of faults)
-      f.stallSeconds = longestStall(progress, f.atSecond, f.atSecond + 0.3 * size.failoverSeconds);
+    faults.forEach((f, i) => {
+      f.stallSeconds = longestStall(progress, f.atSecond, faults[i + 1]?.atSecond ?? Infinity);
+    });
     return {
       ran: true,
       produced: records.length,

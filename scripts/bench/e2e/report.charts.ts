@@ -106,6 +106,14 @@ export function reportCharts(results: E2eResults): Chart[] {
       total: r.cpuPer100k,
       label: `${r.cpuPer100k.toFixed(1)} s${r.cpuRatio !== null && r.config !== 'none' ? ` (${r.cpuRatio.toFixed(2)}x)` : ''} · ${r.duplicateRows.toLocaleString('en-US')} dup rows`,
     }));
+    // the issue's targets, against no dedup of the same run
+    const none = cdc.find((r) => r.config === 'none');
+    const targets = none
+      ? [
+          { at: none.cpuPer100k * 0.85, label: 'target memory ≤ 0.85x' },
+          { at: none.cpuPer100k * 0.5, label: 'target inbox batch ≤ 0.5x' },
+        ]
+      : [];
     charts.push({
       name: 'cdc-cpu',
       title: 'CPU seconds per 100,000 CDC events, by dedup configuration',
@@ -138,6 +146,27 @@ export function reportCharts(results: E2eResults): Chart[] {
             encoding: {
               y: { field: 'config', type: 'nominal', sort: null },
               x: { field: 'total', type: 'quantitative' },
+              text: { field: 'label' },
+            },
+          },
+          {
+            data: { values: targets },
+            mark: { type: 'rule', strokeDash: [5, 3], color: '#333' },
+            encoding: { x: { field: 'at', type: 'quantitative' } },
+          },
+          {
+            data: { values: targets },
+            mark: {
+              type: 'text',
+              align: 'center',
+              baseline: 'bottom',
+              dy: -2,
+              fontSize: 10,
+              color: '#333',
+            },
+            encoding: {
+              x: { field: 'at', type: 'quantitative' },
+              y: { value: 0 },
               text: { field: 'label' },
             },
           },
@@ -233,16 +262,22 @@ export function reportCharts(results: E2eResults): Chart[] {
             },
           },
           {
-            data: { values: f.faults.map((x) => ({ ...x, label: `${x.what} (node ${x.node})` })) },
+            data: { values: f.faults },
             mark: { type: 'rule', strokeDash: [4, 3], color: '#c00' },
             encoding: { x: { field: 'atSecond', type: 'quantitative' } },
           },
           {
-            data: { values: f.faults.map((x) => ({ ...x, label: `${x.what} (node ${x.node})` })) },
-            mark: { type: 'text', align: 'left', dx: 3, dy: 10, fontSize: 10, color: '#c00' },
+            data: {
+              values: f.faults.map((x, i) => ({
+                ...x,
+                label: `${x.what} (node ${x.node}) · longest stall after it ${x.stallSeconds} s`,
+                labelY: 10 + 14 * i,
+              })),
+            },
+            mark: { type: 'text', align: 'left', dx: 3, fontSize: 10, color: '#c00' },
             encoding: {
               x: { field: 'atSecond', type: 'quantitative' },
-              y: { value: 0 },
+              y: { field: 'labelY', type: 'quantitative', scale: null },
               text: { field: 'label' },
             },
           },
@@ -327,6 +362,8 @@ export async function renderSvg(spec: ChartSpec, title?: string): Promise<string
     ...(title ? { title: { text: title, anchor: 'start', fontSize: 14 } } : {}),
     background: 'white',
     padding: 12,
+    // no label cut short with an ellipsis: a reader needs every configuration's whole name
+    config: { legend: { labelLimit: 0, titleLimit: 0 }, axis: { labelLimit: 0 } },
     ...spec,
   };
   const compiled = vegaLite.compile(full as never).spec;

@@ -173,7 +173,7 @@ export function reportMarkdown(r: E2eResults, charts: Chart[], resultsFile: stri
     );
     for (const x of f.faults)
       out.push(
-        `- ${x.what} (node ${x.node}) at ${x.atSecond} s: longest stall in the 30% of the run after it ${x.stallSeconds} s`,
+        `- ${x.what} (node ${x.node}) at ${x.atSecond} s: longest stall from it to the next fault (or the end) ${x.stallSeconds} s`,
       );
     if (f.lost > 0)
       out.push(
