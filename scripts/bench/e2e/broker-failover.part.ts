@@ -182,7 +182,7 @@ export async function runBrokerFailover(size: E2eSize, logDir: string): Promise<
     );
     // Where a lost record is: still in the topic (consumed past without a row) or not there at all
     // (acknowledged to the producer, then gone from the log).
-    const inTopic = lostIds.length > 0 ? lsnsInTopic(topic) : new Set<string>();
+    const inTopic = lsnsInTopic(topic);
     const lostInTopic = lostIds.filter((lsn) => inTopic.has(lsn)).length;
     faults.forEach((f, i) => {
       f.stallSeconds = longestStall(progress, f.atSecond, faults[i + 1]?.atSecond ?? Infinity);
@@ -202,6 +202,7 @@ export async function runBrokerFailover(size: E2eSize, logDir: string): Promise<
             `source.lsn=${lsn}${inTopic.has(lsn) ? ' (in the topic)' : ' (not in the topic)'}`,
         ),
       lostInTopic,
+      recordsInTopic: inTopic.size,
       duplicates: counted.rows - counted.distinct,
       stallSeconds: longestStall(progress),
       faults,
@@ -256,6 +257,7 @@ function notRun(note: string): FailoverResult {
     lost: 0,
     lostIds: [],
     lostInTopic: 0,
+    recordsInTopic: 0,
     duplicates: 0,
     stallSeconds: 0,
     faults: [],

@@ -44,6 +44,7 @@ const SKIPPED_FAILOVER: FailoverResult = {
   lost: 0,
   lostIds: [],
   lostInTopic: 0,
+  recordsInTopic: 0,
   duplicates: 0,
   stallSeconds: 0,
   faults: [],

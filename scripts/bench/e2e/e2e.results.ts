@@ -82,6 +82,8 @@ export interface FailoverResult {
   lostIds: string[];
   /** Of the lost: still in the topic (consumed past without a row); the rest are gone from the log. */
   lostInTopic: number;
+  /** Distinct records in the topic at the end (read back with kcat). */
+  recordsInTopic: number;
   duplicates: number;
   /** Longest time with no row written while records were waiting, over the run. */
   stallSeconds: number;

@@ -32,7 +32,7 @@ export const SIZES: Record<'quick' | 'full', E2eSize> = {
     name: 'full',
     cdcEvents: 100_000,
     cdcRounds: 1,
-    scaleOutEvents: 30_000,
+    scaleOutEvents: 20_000,
     outageRate: 100,
     outagePhaseSeconds: 6,
     failoverEvents: 30_000,

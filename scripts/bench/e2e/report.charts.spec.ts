@@ -77,6 +77,7 @@ function results(): E2eResults {
       lost: 0,
       lostIds: [],
       lostInTopic: 0,
+      recordsInTopic: 0,
       duplicates: 0,
       stallSeconds: 1.5,
       faults: [{ what: 'partition leader SIGKILLed', node: 2, atSecond: 1, stallSeconds: 1.5 }],

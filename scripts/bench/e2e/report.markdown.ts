@@ -168,7 +168,7 @@ export function reportMarkdown(r: E2eResults, charts: Chart[], resultsFile: stri
     );
     out.push('| ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     out.push(
-      `| ${num(f.produced)} | ${num(f.acknowledged)} | ${f.sendErrors} | ${num(f.rows)} | ${f.lost} | ${f.duplicates} | ${f.stallSeconds} |`,
+      `| ${num(f.produced)} | ${num(f.acknowledged)} | ${f.sendErrors} | ${num(f.recordsInTopic)} | ${num(f.rows)} | ${f.lost} | ${f.duplicates} | ${f.stallSeconds} |`,
       '',
     );
     for (const x of f.faults)
@@ -193,7 +193,7 @@ export function reportMarkdown(r: E2eResults, charts: Chart[], resultsFile: stri
     'Resident memory of the built app (in one process, on PostgreSQL, its Kafka consumer running) after N live ids were added ' +
       'to its memory store (`KAFKA_DEDUP_MAX_ENTRIES=N`), vs the same app with dedup off and an lru-cache@11 (`max: N`, a TTL) ' +
       'holding the same keys (`scope\\0lsn:txId`, ~35 characters). Bytes per id = RSS added by the ids (same process, after a full GC) ÷ N; V8 keeps pages it has used, so the live figure ' +
-      '(heap used + external buffers, after the GC) is given beside it. ' +
+      '(V8 heap used + external buffers after a full GC, against the app without dedup: the memory store allocates its table when the app starts) is given beside it. ' +
       `Extrapolated to the original design's ${num(NOTE_IDS)} ids (its estimate: ${NOTE_BYTES / 1e9} GB in process).`,
     '',
   );
