@@ -8,12 +8,13 @@
  * failover on a 3-broker KRaft cluster, (5) resident memory per live id. Writes
  * bench/results/<date>.json, bench/REPORT.md and its SVG charts (Vega-Lite); prints a table per
  * part and, with --json, one JSON line. `--quick` (or BENCH_E2E_SIZE=quick): a small smoke run that
- * writes to .cache/bench-e2e-quick instead. Started by scripts/bench-e2e.sh (services, build).
+ * writes to .cache/bench-e2e-quick instead. `--from bench/results/<date>.json`: only writes the report
+ * and charts again from saved results (nothing measured). Started by scripts/bench-e2e.sh.
  * Run under `flock /tmp/bench.lock` on a shared machine.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { runBrokerFailover } from './broker-failover.part';
 import { runCdcCpu } from './cdc-cpu.part';
 import type { E2eResults, FailoverResult } from './e2e.results';
@@ -51,7 +52,25 @@ const SKIPPED_FAILOVER: FailoverResult = {
   progress: [],
 };
 
+/** `--from FILE`: the report and charts again from saved results, next to them. */
+async function rerender(file: string): Promise<void> {
+  const results = JSON.parse(readFileSync(file, 'utf8')) as E2eResults;
+  const outDir = dirname(dirname(file));
+  const charts = reportCharts(results);
+  for (const chart of charts)
+    writeFileSync(join(outDir, `${chart.name}.svg`), await renderSvg(chart.spec, chart.title));
+  writeFileSync(
+    join(outDir, 'REPORT.md'),
+    reportMarkdown(results, charts, `results/${basename(file)}`),
+  );
+  say(
+    `wrote ${relative(ROOT, join(outDir, 'REPORT.md'))} and ${charts.length} charts from ${file}`,
+  );
+}
+
 async function main(): Promise<void> {
+  const fromAt = args.indexOf('--from');
+  if (fromAt >= 0) return rerender(args[fromAt + 1]);
   assertBuilt();
   const started = Date.now();
   const outDir =

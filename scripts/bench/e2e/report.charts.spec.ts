@@ -138,10 +138,10 @@ describe('bench:e2e report', () => {
     const chart = reportCharts(results()).find((c) => c.name === 'outage-success')!;
     const svg = await renderSvg(chart.spec, chart.title);
     expect(svg.startsWith('<svg')).toBe(true);
-    // one line per client (vega draws each series in a group of its own), over the phase bands
+    // a panel per client: its line over the 2 phase bands
     expect(svg.match(/<g class="mark-line role-mark/g)).toHaveLength(2);
-    expect(svg.match(/<g class="mark-rect role-mark/g)).toHaveLength(1);
-    expect(svg.match(/aria-roledescription="rect mark"/g)).toHaveLength(2);
+    expect(svg.match(/<g class="mark-rect role-mark/g)).toHaveLength(2);
+    expect(svg.match(/aria-roledescription="rect mark"/g)).toHaveLength(4);
     for (const text of [
       'pool (defaults)',
       'grpc-js round_robin + retryPolicy',

@@ -15,7 +15,7 @@ export interface Chart {
 }
 
 const WIDTH = 560;
-const CLIENT_COLORS = { domain: [] as string[], range: ['#1b9e77', '#7570b3', '#d95f02'] };
+const CLIENT_COLORS = { range: ['#1b9e77', '#7570b3', '#d95f02'] };
 
 /** Phase spans (first to last second) of the outage schedule, from the first client's seconds. */
 function phaseSpans(results: E2eResults): { phase: string; start: number; end: number }[] {
@@ -29,6 +29,7 @@ function phaseSpans(results: E2eResults): { phase: string; start: number; end: n
   return spans;
 }
 
+/** One panel per client (lines at 100% would hide each other), the phases as shaded bands. */
 function outageLayer(
   results: E2eResults,
   field: 'successRate' | 'p99Ms',
@@ -40,9 +41,10 @@ function outageLayer(
     field === 'successRate'
       ? { field, type: 'quantitative', title, axis: { format: '%' }, scale: { domain: [0, 1] } }
       : { field, type: 'quantitative', title, scale: { type: 'log' } };
-  return {
+  const panel = (client: string, i: number): ChartSpec => ({
+    title: { text: client, fontSize: 12, anchor: 'start', color: CLIENT_COLORS.range[i % 3] },
     width: WIDTH,
-    height: 260,
+    height: 150,
     layer: [
       {
         data: { values: spans },
@@ -60,32 +62,34 @@ function outageLayer(
       },
       {
         data: { values: spans },
-        mark: { type: 'text', angle: 0, dy: -4, baseline: 'bottom', fontSize: 10, color: '#333' },
+        mark: {
+          type: 'text',
+          align: 'left',
+          dx: 2,
+          baseline: 'bottom',
+          fontSize: 10,
+          color: '#333',
+        },
         encoding: {
           x: { field: 'start', type: 'quantitative' },
-          y: { value: 12 },
+          y: { value: 148 },
           text: { field: 'phase' },
         },
       },
       {
-        data: { values: results.outage.seconds.filter((s) => s[field] !== null) },
-        mark: { type: 'line', point: true, strokeWidth: 2 },
+        data: {
+          values: results.outage.seconds.filter((s) => s.client === client && s[field] !== null),
+        },
+        mark: { type: 'line', point: true, strokeWidth: 2, color: CLIENT_COLORS.range[i % 3] },
         encoding: {
           x: { field: 'second', type: 'quantitative' },
           y,
-          color: {
-            field: 'client',
-            type: 'nominal',
-            title: 'client',
-            scale: { ...CLIENT_COLORS, domain: clients },
-            legend: { orient: 'bottom', direction: 'vertical' },
-          },
           tooltip: [{ field: 'client' }, { field: 'phase' }, { field: field }],
         },
       },
     ],
-    resolve: { scale: { color: 'independent' } },
-  };
+  });
+  return { vconcat: clients.map(panel), spacing: 18 };
 }
 
 /** Every chart of the report, for what the results hold. */

@@ -164,9 +164,9 @@ export function reportMarkdown(r: E2eResults, charts: Chart[], resultsFile: stri
     );
     out.push(image(charts, 'failover'));
     out.push(
-      '| produced | acknowledged | send errors | rows | lost | duplicate rows | longest stall s |',
+      '| produced | acknowledged | send errors | distinct records in the topic at the end | rows | lost | duplicate rows | longest stall s |',
     );
-    out.push('| ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    out.push('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     out.push(
       `| ${num(f.produced)} | ${num(f.acknowledged)} | ${f.sendErrors} | ${num(f.recordsInTopic)} | ${num(f.rows)} | ${f.lost} | ${f.duplicates} | ${f.stallSeconds} |`,
       '',
