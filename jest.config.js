@@ -1,8 +1,8 @@
-/** Unit tests: *.spec.ts next to the source in apps/ and libs/. */
+/** Unit tests: *.spec.ts next to the source in apps/, libs/ and scripts/. */
 module.exports = {
   moduleFileExtensions: ['js', 'json', 'ts'],
   rootDir: '.',
-  roots: ['<rootDir>/apps/', '<rootDir>/libs/'],
+  roots: ['<rootDir>/apps/', '<rootDir>/libs/', '<rootDir>/scripts/'],
   testRegex: '.*\\.spec\\.ts$',
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] },
   testEnvironment: 'node',

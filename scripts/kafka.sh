@@ -2,6 +2,10 @@
 # Runs a real single-node Apache Kafka broker (KRaft) on 127.0.0.1:9092 without Docker.
 # The broker jars come from Maven Central (scripts/kafka/pom.xml) into .cache/ (git-ignored).
 #   scripts/kafka.sh fetch|start|stop|status|logs
+# A 3-broker KRaft cluster (each node broker + controller, replication factor 3, min ISR 2) from the
+# same jars, on other ports (KAFKA_CLUSTER_PORT, default 19092: brokers 19092-19094, controllers
+# 19192-19194), its data in .cache/kafka-cluster (bench:e2e's broker failover):
+#   scripts/kafka.sh cluster-start|cluster-stop|cluster-status|cluster-reset
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -146,6 +150,111 @@ stop() {
   log "stopped (pid $pid)"
 }
 
+
+# ---- 3-node cluster -------------------------------------------------------------------------
+CLUSTER_DIR="${KAFKA_CLUSTER_DIR:-$ROOT/.cache/kafka-cluster}"
+CLUSTER_PORT="${KAFKA_CLUSTER_PORT:-19092}"
+CLUSTER_NODES=3
+
+node_port() { echo $((CLUSTER_PORT + $1 - 1)); }
+node_controller_port() { echo $((CLUSTER_PORT + 100 + $1 - 1)); }
+node_dir() { echo "$CLUSTER_DIR/node-$1"; }
+node_pid() { cat "$(node_dir "$1")/kafka.pid" 2>/dev/null; }
+node_running() { local p; p="$(node_pid "$1")"; [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
+
+cluster_write_config() {
+  local n=$1 dir voters=""
+  dir="$(node_dir "$n")"
+  mkdir -p "$dir/data"
+  for i in $(seq 1 $CLUSTER_NODES); do
+    voters="$voters${voters:+,}$i@127.0.0.1:$(node_controller_port "$i")"
+  done
+  cat >"$dir/server.properties" <<CONF
+process.roles=broker,controller
+node.id=$n
+controller.quorum.voters=$voters
+listeners=PLAINTEXT://127.0.0.1:$(node_port "$n"),CONTROLLER://127.0.0.1:$(node_controller_port "$n")
+advertised.listeners=PLAINTEXT://127.0.0.1:$(node_port "$n")
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+log.dirs=$dir/data
+num.partitions=3
+offsets.topic.replication.factor=3
+offsets.topic.num.partitions=3
+transaction.state.log.replication.factor=3
+transaction.state.log.min.isr=2
+share.coordinator.state.topic.replication.factor=3
+share.coordinator.state.topic.min.isr=2
+default.replication.factor=3
+min.insync.replicas=2
+unclean.leader.election.enable=false
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=true
+replica.lag.time.max.ms=10000
+CONF
+  sed -e "s#$LOG#$dir/kafka.log#" "$LOG4J" >"$dir/log4j2.properties"
+}
+
+cluster_java_opts() {
+  echo "-Xms256m -Xmx384m -XX:+UseG1GC -Djava.awt.headless=true -Dlog4j2.configurationFile=$(node_dir "$1")/log4j2.properties"
+}
+
+# Starts node $1 (formatted on first start) without waiting.
+cluster_node_start() {
+  local n=$1 dir
+  dir="$(node_dir "$n")"
+  node_running "$n" && return 0
+  cluster_write_config "$n"
+  # shellcheck disable=SC2046
+  if [ ! -f "$dir/data/meta.properties" ]; then
+    java $(cluster_java_opts "$n") -cp "$LIBS/*" kafka.tools.StorageTool format \
+      -t "$(cat "$CLUSTER_DIR/cluster.id")" -c "$dir/server.properties" -g >>"$dir/kafka.log" 2>&1
+  fi
+  # shellcheck disable=SC2046
+  nohup java $(cluster_java_opts "$n") -cp "$LIBS/*" kafka.Kafka "$dir/server.properties" >>"$dir/kafka.out" 2>&1 &
+  echo $! >"$dir/kafka.pid"
+  log "cluster node $n (pid $!) on 127.0.0.1:$(node_port "$n")"
+}
+
+cluster_start() {
+  fetch
+  command -v java >/dev/null || { log "Java 17+ is required"; exit 1; }
+  mkdir -p "$CLUSTER_DIR"
+  write_config # the single broker's log4j file is the template of the nodes'
+  if [ ! -f "$CLUSTER_DIR/cluster.id" ]; then
+    java -cp "$LIBS/*" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1 >"$CLUSTER_DIR/cluster.id"
+  fi
+  for n in $(seq 1 $CLUSTER_NODES); do cluster_node_start "$n"; done
+  local started=$SECONDS
+  for n in $(seq 1 $CLUSTER_NODES); do
+    until kcat -b "127.0.0.1:$(node_port "$n")" -L -m 2 2>/dev/null | grep -q "$CLUSTER_NODES brokers"; do
+      if ! node_running "$n" || [ $((SECONDS - started)) -ge "$START_TIMEOUT" ]; then
+        log "cluster node $n did not come up; last log lines:"
+        tail -n 30 "$(node_dir "$n")/kafka.log" "$(node_dir "$n")/kafka.out" >&2 || true
+        cluster_stop
+        exit 1
+      fi
+      sleep 0.5
+    done
+  done
+  log "cluster ready in $((SECONDS - started))s: 127.0.0.1:$(node_port 1),127.0.0.1:$(node_port 2),127.0.0.1:$(node_port 3)"
+}
+
+cluster_stop() {
+  for n in $(seq 1 $CLUSTER_NODES); do
+    local pid
+    pid="$(node_pid "$n")"
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+      kill "$pid"
+      for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+      kill -9 "$pid" 2>/dev/null || true
+      log "cluster node $n stopped (pid $pid)"
+    fi
+    rm -f "$(node_dir "$n")/kafka.pid"
+  done
+}
+
 case "${1:-}" in
   fetch) fetch ;;
   start) start ;;
@@ -154,5 +263,13 @@ case "${1:-}" in
     if is_running; then echo "running (pid $(cat "$PID_FILE")) on 127.0.0.1:$PORT"; else echo "stopped"; exit 3; fi ;;
   logs) tail -n "${2:-100}" "$LOG" ;;
   reset) stop; rm -rf "$DATA_DIR" ;;
-  *) echo "usage: $0 fetch|start|stop|status|logs [n]|reset" >&2; exit 2 ;;
+  cluster-start) cluster_start ;;
+  cluster-node-start) cluster_node_start "${2:?node number}" ;;
+  cluster-stop) cluster_stop ;;
+  cluster-status)
+    for n in $(seq 1 $CLUSTER_NODES); do
+      if node_running "$n"; then echo "node $n running (pid $(node_pid "$n")) on 127.0.0.1:$(node_port "$n")"; else echo "node $n stopped"; fi
+    done ;;
+  cluster-reset) cluster_stop; rm -rf "$CLUSTER_DIR" ;;
+  *) echo "usage: $0 fetch|start|stop|status|logs [n]|reset|cluster-start|cluster-node-start N|cluster-stop|cluster-status|cluster-reset" >&2; exit 2 ;;
 esac

@@ -38,5 +38,5 @@ export function dedupOptions(
       },
     };
   }
-  return { ...common, store };
+  return { ...common, store, maxEntries: config.get('dedupMaxEntries', { infer: true }) };
 }

@@ -161,8 +161,25 @@ describe('validateUserServiceEnv', () => {
     );
   });
 
-  it('keeps the memory store selectable', () => {
-    expect(validateUserServiceEnv({ KAFKA_DEDUP_STORE: 'memory' }).dedupStore).toBe('memory');
+  it('keeps the memory store selectable, its size from KAFKA_DEDUP_MAX_ENTRIES', () => {
+    expect(validateUserServiceEnv({ KAFKA_DEDUP_STORE: 'memory' })).toMatchObject({
+      dedupStore: 'memory',
+      dedupMaxEntries: 1_000_000,
+    });
+    expect(validateUserServiceEnv({ KAFKA_DEDUP_MAX_ENTRIES: '5000000' }).dedupMaxEntries).toBe(
+      5_000_000,
+    );
+    expect(() => validateUserServiceEnv({ KAFKA_DEDUP_MAX_ENTRIES: '0' })).toThrow(
+      /KAFKA_DEDUP_MAX_ENTRIES="0"/,
+    );
+  });
+
+  it('calls auth through the pool unless AUTH_CLIENT=grpc-js (the benchmark baseline)', () => {
+    expect(validateUserServiceEnv({}).authClient).toBe('pool');
+    expect(validateUserServiceEnv({ AUTH_CLIENT: 'grpc-js' }).authClient).toBe('grpc-js');
+    expect(() => validateUserServiceEnv({ AUTH_CLIENT: 'envoy' })).toThrow(
+      /AUTH_CLIENT="envoy" \(expected one of pool, grpc-js\)/,
+    );
   });
 
   it('accepts a PostgreSQL DATABASE_URL and the Redis store', () => {

@@ -33,7 +33,14 @@ export interface UserServiceConfig extends AuthTargetConfig {
   dedupRedisUrl: string;
   dedupCleanupCron: string;
   grpcPoolSize: number;
+  /**
+   * `pool` (default): auth calls go through the gRPC pool; `grpc-js`: through one plain grpc-js
+   * channel with `round_robin` and a `retryPolicy` (the baseline `npm run bench:e2e` compares with).
+   */
+  authClient: 'pool' | 'grpc-js';
   authTimeoutMs: number;
+  /** Memory store: most live ids its table holds (`maxEntries`). */
+  dedupMaxEntries: number;
   /** Set: node-postgres on this server. Unset: embedded PGlite in {@link pgliteDataDir}. */
   databaseUrl?: string;
   /** `memory://` (nothing kept) or a directory. */
@@ -61,8 +68,10 @@ export const USER_SERVICE_ENV_DEFAULTS = {
   KAFKA_DEDUP_BATCH_TRANSACTIONS: 'false',
   KAFKA_DEDUP_REDIS_URL: 'redis://127.0.0.1:6379',
   KAFKA_DEDUP_CLEANUP_CRON: '0 */10 * * * *',
+  KAFKA_DEDUP_MAX_ENTRIES: 1_000_000,
   ...AUTH_TARGET_ENV_DEFAULTS,
   GRPC_POOL_SIZE: 3,
+  AUTH_CLIENT: 'pool',
   AUTH_TIMEOUT_MS: 2500,
   PGLITE_DATA_DIR: 'memory://',
   DEBUG_EVENT_LOOP_STALL_MS: 0,
@@ -114,6 +123,8 @@ export function validateUserServiceEnv(env: Record<string, unknown>): UserServic
     dedupRedisUrl: r.url('KAFKA_DEDUP_REDIS_URL', ['redis:', 'rediss:']) ?? D.KAFKA_DEDUP_REDIS_URL,
     dedupCleanupCron: r.string('KAFKA_DEDUP_CLEANUP_CRON', D.KAFKA_DEDUP_CLEANUP_CRON),
     grpcPoolSize,
+    authClient: r.oneOf('AUTH_CLIENT', D.AUTH_CLIENT, ['pool', 'grpc-js'] as const),
+    dedupMaxEntries: r.int('KAFKA_DEDUP_MAX_ENTRIES', D.KAFKA_DEDUP_MAX_ENTRIES, 1, 2 ** 31 - 1),
     authTimeoutMs: r.int('AUTH_TIMEOUT_MS', D.AUTH_TIMEOUT_MS, 10, 60_000),
     databaseUrl: r.url('DATABASE_URL', ['postgres:', 'postgresql:']),
     pgliteDataDir: r.string('PGLITE_DATA_DIR', D.PGLITE_DATA_DIR),

@@ -1,0 +1,6 @@
+/** `auth.v1.VerifyTokenResponse`. */
+export interface VerifiedToken {
+  valid: boolean;
+  subject: string;
+  instance: string;
+}
