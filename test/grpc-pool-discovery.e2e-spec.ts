@@ -7,7 +7,7 @@ import { Dnsmasq } from '../scripts/support/dnsmasq';
 import { EchoProcess } from '../scripts/support/echo-process';
 import { EchoBackend, type EchoClient } from '../scripts/support/grpc-backend';
 import { startPool } from './support/grpc-pool-app';
-import { freePort } from '../scripts/support/haproxy';
+import { freePort } from '../scripts/support/free-port';
 import { metricValue } from './support/metrics';
 import { families, promtoolCheck } from './support/promtool';
 import { makeTestPki } from './support/tls';

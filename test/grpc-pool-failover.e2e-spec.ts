@@ -5,7 +5,8 @@ import type { EchoClient } from '../scripts/support/grpc-backend';
 import { EchoProcess } from '../scripts/support/echo-process';
 import { startPool } from './support/grpc-pool-app';
 import { metricValue } from './support/metrics';
-import { freePort, Haproxy } from '../scripts/support/haproxy';
+import { freePort } from '../scripts/support/free-port';
+import { Haproxy } from '../scripts/support/haproxy';
 import { GRPC_POOL_METRICS } from '@nest-resilience/grpc-pool';
 
 interface LoadResult {

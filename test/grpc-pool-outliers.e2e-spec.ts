@@ -4,7 +4,8 @@ import type { EchoClient } from '../scripts/support/grpc-backend';
 import { EchoProcess } from '../scripts/support/echo-process';
 import { startPool } from './support/grpc-pool-app';
 import { load, quantile } from './support/grpc-load';
-import { freePort, Haproxy } from '../scripts/support/haproxy';
+import { freePort } from '../scripts/support/free-port';
+import { Haproxy } from '../scripts/support/haproxy';
 import { metricValue } from './support/metrics';
 import { sleep, waitFor } from './support/wait';
 

@@ -16,7 +16,7 @@ import {
 } from '@nest-resilience/grpc-pool';
 import { ECHO_PROTO, EchoBackend, type EchoClient } from '../scripts/support/grpc-backend';
 import { startPool } from './support/grpc-pool-app';
-import { freePort } from '../scripts/support/haproxy';
+import { freePort } from '../scripts/support/free-port';
 import { metricValue } from './support/metrics';
 import { families, promtoolCheck } from './support/promtool';
 import { register } from 'prom-client';

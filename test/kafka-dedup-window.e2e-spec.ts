@@ -12,7 +12,7 @@ import {
   type DedupModuleOptions,
 } from '@nest-resilience/kafka-dedup';
 import { CapturingLogger, SideEffects, startConsumer } from './support/dedup-consumer';
-import { freePort } from './support/free-port';
+import { freePort } from '../scripts/support/free-port';
 import { createTopic, uniqueTopic, waitForGroup } from './support/kcat';
 import { KcatStream } from './support/kcat-stream';
 import { metricValue } from './support/metrics';

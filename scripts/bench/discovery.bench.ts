@@ -30,7 +30,7 @@ import { Logger } from '@nestjs/common';
 import type { GrpcPoolOptions } from '@nest-resilience/grpc-pool';
 import { Dnsmasq } from '../support/dnsmasq';
 import { EchoProcess } from '../support/echo-process';
-import { freePort } from '../support/haproxy';
+import { freePort } from '../support/free-port';
 import { benchClient, type BenchClient, type Kind } from './discovery.clients';
 import {
   byServer,

@@ -34,7 +34,8 @@ import { NestFactory } from '@nestjs/core';
 import { GrpcPool, GrpcPoolModule, getGrpcPoolToken } from '@nest-resilience/grpc-pool';
 import { ECHO_PROTO, ROUND_ROBIN_WITH_RETRIES, type EchoClient } from '../support/grpc-backend';
 import { EchoProcess } from '../support/echo-process';
-import { freePort, Haproxy } from '../support/haproxy';
+import { freePort } from '../support/free-port';
+import { Haproxy } from '../support/haproxy';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: number): number => {

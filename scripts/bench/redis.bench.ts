@@ -23,9 +23,9 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { freePort } from '../support/free-port';
 import { RedisDedupStore, type DedupKey, type DedupTokenedKey } from '@nest-resilience/kafka-dedup';
 
 const args = process.argv.slice(2);
@@ -54,17 +54,6 @@ const log = (line: string): void => (JSON_OUTPUT ? console.error(line) : console
 const HEAD = randomBytes(20).toString('hex');
 const idOf = (phase: string, i: number): string =>
   `${HEAD.slice(0, 40 - phase.length)}${phase}-${String(i).padStart(19, '0')}`;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function startRedis(): Promise<{ url: string; stop: () => Promise<void> }> {
   const port = await freePort();

@@ -12,7 +12,6 @@
  * an invariant fails.
  */
 import { mkdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { signToken } from '../../apps/auth-service/src/auth-token';
@@ -22,6 +21,7 @@ import { cdcEnvelope, cdcStream, type CdcRecord } from './cdc-events';
 import { countDemoRows } from './demo-database';
 import { printDemoReport, type DemoReport } from './demo-report';
 import { metricSum } from './prometheus-text';
+import { freePort } from '../support/free-port';
 
 const ROOT = join(__dirname, '../..');
 const JSON_OUT = process.argv.includes('--json');
@@ -45,17 +45,6 @@ const say = (line: string): void => {
   );
 };
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function main(): Promise<number> {
   mkdirSync(WORK_DIR, { recursive: true });

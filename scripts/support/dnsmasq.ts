@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './haproxy';
+import { freePort } from './free-port';
 
 /**
  * A real DNS server on loopback: dnsmasq (Debian `dnsmasq-base`) answering from a hosts file,

@@ -74,15 +74,3 @@ function canConnect(port: number): Promise<boolean> {
     socket.on('error', () => resolve(false));
   });
 }
-
-/** A free loopback port (bound then released). */
-export async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}

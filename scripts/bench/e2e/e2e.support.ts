@@ -4,10 +4,10 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { DemoProcess } from '../../demo/app-process';
 import { metricSum } from '../../demo/prometheus-text';
+import { freePort } from '../../support/free-port';
 
 export const ROOT = join(__dirname, '..', '..', '..');
 export const USER_MAIN = join(ROOT, 'dist/apps/user-service/apps/user-service/src/main.js');
@@ -27,17 +27,6 @@ export function say(line: string): void {
   process.stderr.write(
     `[bench:e2e ${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s] ${line}\n`,
   );
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Waits (bounded) until `check` holds; returns whether it did. */

@@ -8,6 +8,7 @@
 import { join } from 'node:path';
 import { signToken } from '../../../apps/auth-service/src/auth-token';
 import { DemoProcess } from '../../demo/app-process';
+import { freePort } from '../../support/free-port';
 import type { E2eSize } from './e2e.size';
 import type { OutagePhase, OutageSecond } from './e2e.results';
 import {
@@ -15,7 +16,6 @@ import {
   BROKER,
   RUN,
   createDatabase,
-  freePort,
   quantile,
   round,
   say,

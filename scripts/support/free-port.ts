@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 
-/** A loopback TCP port free right now (the OS picks it), for a private server a test starts. */
+/** A TCP port free on 127.0.0.1 right now (the kernel's pick for port 0). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
