@@ -245,7 +245,8 @@ function lsnsInTopic(topic: string): Set<string> {
   return new Set([...(out.stdout ?? '').matchAll(/"lsn":(\d+)/g)].map((m) => m[1]));
 }
 
-function notRun(note: string): FailoverResult {
+/** The result of a failover part that did not run, saying why. */
+export function notRun(note: string): FailoverResult {
   return {
     ran: false,
     note,

@@ -15,9 +15,9 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
-import { runBrokerFailover } from './broker-failover.part';
+import { notRun, runBrokerFailover } from './broker-failover.part';
 import { runCdcCpu } from './cdc-cpu.part';
-import type { E2eResults, FailoverResult } from './e2e.results';
+import type { E2eResults } from './e2e.results';
 import { sizeFrom } from './e2e.size';
 import { assertBuilt, dropDatabases, ROOT, RUN, say } from './e2e.support';
 import { OUTAGE_PHASES, runGrpcOutage } from './grpc-outage.part';
@@ -34,23 +34,7 @@ const ONLY = onlyAt >= 0 ? args[onlyAt + 1].split(',') : undefined;
 const runs = (part: string): boolean => !ONLY || ONLY.includes(part);
 const print = (line: string): void => (JSON_OUT ? console.error(line) : console.log(line));
 
-const SKIPPED_FAILOVER: FailoverResult = {
-  ran: false,
-  note: 'not selected (--only)',
-  produced: 0,
-  acknowledged: 0,
-  sendErrors: 0,
-  rows: 0,
-  distinctRows: 0,
-  lost: 0,
-  lostIds: [],
-  lostInTopic: 0,
-  recordsInTopic: 0,
-  duplicates: 0,
-  stallSeconds: 0,
-  faults: [],
-  progress: [],
-};
+const SKIPPED_FAILOVER = notRun('not selected (--only)');
 
 /** `--from FILE`: the report and charts again from saved results, next to them. */
 async function rerender(file: string): Promise<void> {

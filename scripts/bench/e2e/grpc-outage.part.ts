@@ -210,24 +210,7 @@ export async function runGrpcOutage(
             sent: list.length,
             ok: ok.length,
             successRate: round(ok.length / list.length, 4),
-            p50Ms: list.length
-              ? round(
-                  quantile(
-                    list.map((s) => s.ms),
-                    0.5,
-                  ),
-                  1,
-                )
-              : null,
-            p99Ms: list.length
-              ? round(
-                  quantile(
-                    list.map((s) => s.ms),
-                    0.99,
-                  ),
-                  1,
-                )
-              : null,
+            ...latencyOf(list),
           });
         }
         for (const { phase } of OUTAGE_PHASES) {
@@ -239,24 +222,7 @@ export async function runGrpcOutage(
             sent: list.length,
             ok,
             successRate: list.length ? round(ok / list.length, 4) : 0,
-            p50Ms: list.length
-              ? round(
-                  quantile(
-                    list.map((s) => s.ms),
-                    0.5,
-                  ),
-                  1,
-                )
-              : null,
-            p99Ms: list.length
-              ? round(
-                  quantile(
-                    list.map((s) => s.ms),
-                    0.99,
-                  ),
-                  1,
-                )
-              : null,
+            ...latencyOf(list),
           };
           out.phases.push(row);
           say(
@@ -272,4 +238,14 @@ export async function runGrpcOutage(
     await fleet.stop();
   }
   return out;
+}
+
+/** p50 and p99 of the samples' latencies, in ms (null for none). */
+function latencyOf(list: readonly { ms: number }[]): {
+  p50Ms: number | null;
+  p99Ms: number | null;
+} {
+  if (list.length === 0) return { p50Ms: null, p99Ms: null };
+  const ms = list.map((s) => s.ms);
+  return { p50Ms: round(quantile(ms, 0.5), 1), p99Ms: round(quantile(ms, 0.99), 1) };
 }
