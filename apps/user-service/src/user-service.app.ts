@@ -3,7 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import { Partitioners, type Consumer } from 'kafkajs';
-import { DedupKafkaServer } from '@nest-resilience/kafka-dedup';
+import { BinarySafeServerKafka, DedupKafkaServer } from '@nest-resilience/kafka-dedup';
 import { repoFile } from '../../shared/repo-file';
 import { AppModule } from './app.module';
 import { CDC_PARTITIONS_IN_FLIGHT } from './cdc/dedup.options';
@@ -61,10 +61,11 @@ export async function createUserServiceApp(
     run: { partitionsConsumedConcurrently: CDC_PARTITIONS_IN_FLIGHT },
   };
   const kafka = app.connectMicroservice<MicroserviceOptions>(
-    // KAFKA_DEDUP_BATCH_TRANSACTIONS: batch mode, one inbox transaction per chunk of a batch
+    // KAFKA_DEDUP_BATCH_TRANSACTIONS: batch mode, one inbox transaction per chunk of a batch;
+    // otherwise Nest's server per message, binary-safe ids, each topic's handler looked up once
     get('dedupBatchTransactions')
       ? { strategy: new DedupKafkaServer(kafkaOptions) }
-      : { transport: Transport.KAFKA, options: kafkaOptions },
+      : { strategy: new BinarySafeServerKafka(kafkaOptions) },
     { inheritAppConfig: true },
   );
   app.connectMicroservice<MicroserviceOptions>({

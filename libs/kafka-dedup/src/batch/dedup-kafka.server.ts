@@ -1,4 +1,4 @@
-import { ServerKafka, type KafkaOptions, type ReadPacket } from '@nestjs/microservices';
+import type { KafkaOptions, ReadPacket } from '@nestjs/microservices';
 import type { Batch, EachBatchPayload } from 'kafkajs';
 import {
   PreClaimContext,
@@ -7,7 +7,7 @@ import {
   type PlanSink,
 } from '../dedup.handler-plan';
 import type { DedupTokenedKey } from '../interfaces/dedup-key.interface';
-import { BinarySafeKafkaParser } from '../keys/binary-safe-kafka-parser';
+import { BinarySafeServerKafka } from '../keys/binary-safe-kafka-parser';
 import { BATCH_CHUNK } from './batch-claims';
 import { claimAhead } from './claim-ahead';
 import { MIXED, Slot, type LearnedPlan } from './batch-slot';
@@ -26,8 +26,6 @@ const COMMITS_RIDING = 3;
 /** Options of {@link DedupKafkaServer}: Nest's Kafka options. */
 export type DedupKafkaServerOptions = Required<KafkaOptions>['options'];
 
-type Handler = NonNullable<ReturnType<ServerKafka['getHandlerByPattern']>>;
-
 /**
  * Batch mode for high-volume topics: Nest's Kafka server on kafkajs `eachBatch`. The ids of a
  * batch are claimed in one store call (`claimMany`) and committed in one more (`commitMany`);
@@ -39,17 +37,16 @@ type Handler = NonNullable<ReturnType<ServerKafka['getHandlerByPattern']>>;
  * heartbeats, lease renewal and dedup commits keep going during a long batch; offsets are resolved
  * only for processed messages. Topics whose handler has no `@Deduplicate()` run unchanged.
  *
- * Headers and keys that are not valid UTF-8 stay Buffers, as with `BinarySafeServerKafka`. It
- * also resolves each topic's handler once (Nest's server parses every topic as JSON per
- * message to look for object patterns, throwing each time).
+ * It extends `BinarySafeServerKafka`: headers and keys that are not valid UTF-8 stay Buffers, and
+ * each topic's handler is resolved once (Nest's server parses every topic as JSON per message to
+ * look for object patterns, throwing each time).
  *
  * @example
  * app.connectMicroservice({
  *   strategy: new DedupKafkaServer({ client: { brokers: ['127.0.0.1:9092'] }, consumer: { groupId: 'users' } }),
  * });
  */
-export class DedupKafkaServer extends ServerKafka implements PlanSink {
-  private readonly routes = new Map<string, Handler | null>();
+export class DedupKafkaServer extends BinarySafeServerKafka implements PlanSink {
   private readonly learned = new Map<string, LearnedPlan | typeof MIXED>();
   private kafkaJSError?: KafkaJSErrorClass;
   private readonly heartbeatEveryMs: number;
@@ -63,27 +60,11 @@ export class DedupKafkaServer extends ServerKafka implements PlanSink {
 
   constructor(options: DedupKafkaServerOptions) {
     super(options);
-    // Binary ids stay raw bytes, as with BinarySafeServerKafka (no two ids collapse into one text).
-    this.parser = new BinarySafeKafkaParser(options?.parser);
     // kafkajs' heartbeat() only talks to the broker once per heartbeatInterval; checking the
     // clock first keeps an await per message out of the loop.
     this.heartbeatEveryMs = options?.consumer?.heartbeatInterval ?? 3_000;
     const run = options?.run;
     this.commitEveryMs = run?.autoCommit === false ? undefined : (run?.autoCommitInterval ?? 1_000);
-  }
-
-  override addHandler(...args: Parameters<ServerKafka['addHandler']>): void {
-    this.routes.clear();
-    super.addHandler(...args);
-  }
-
-  override getHandlerByPattern(pattern: string): Handler | null {
-    let handler = this.routes.get(pattern);
-    if (handler === undefined) {
-      handler = super.getHandlerByPattern(pattern);
-      this.routes.set(pattern, handler);
-    }
-    return handler;
   }
 
   override async createClient<T = unknown>(): Promise<T> {
@@ -96,7 +77,9 @@ export class DedupKafkaServer extends ServerKafka implements PlanSink {
     return super.createClient<T>();
   }
 
-  override async bindEvents(consumer: Parameters<ServerKafka['bindEvents']>[0]): Promise<void> {
+  override async bindEvents(
+    consumer: Parameters<BinarySafeServerKafka['bindEvents']>[0],
+  ): Promise<void> {
     const topics = [...this.messageHandlers.keys()];
     if (topics.length > 0) {
       await consumer.subscribe({ ...this.options.subscribe, topics });
@@ -288,7 +271,11 @@ export class DedupKafkaServer extends ServerKafka implements PlanSink {
   }
 
   /** Parses the batch's events into contexts; requests keep Nest's own request path. */
-  private prepare(batch: Batch, payload: EachBatchPayload, handler: Handler | null): Slot[] {
+  private prepare(
+    batch: Batch,
+    payload: EachBatchPayload,
+    handler: ReturnType<BinarySafeServerKafka['getHandlerByPattern']>,
+  ): Slot[] {
     const { topic, partition } = batch;
     const slots: Slot[] = [];
     for (let i = 0; i < batch.messages.length; i++) {

@@ -14,16 +14,39 @@ export class BinarySafeKafkaParser extends KafkaParser {
   }
 }
 
+type Handler = NonNullable<ReturnType<ServerKafka['getHandlerByPattern']>>;
+
 /**
  * Nest's `ServerKafka` with {@link BinarySafeKafkaParser}: binary event ids reach the
  * deduplicator as their raw bytes. Use it as a custom transport strategy.
+ *
+ * It also resolves each topic's handler once: Nest's server looks a topic up twice per message and
+ * each look-up first tries `JSON.parse` on the topic name (for object patterns), which throws for
+ * every ordinary topic: a SyntaxError built and caught (~5 µs each on a 2-core test machine) for an
+ * answer that only changes when a handler is added.
  *
  * @example
  * app.connectMicroservice({ strategy: new BinarySafeServerKafka({ client: { brokers }, consumer: { groupId } }) });
  */
 export class BinarySafeServerKafka extends ServerKafka {
+  private readonly routes = new Map<string, Handler | null>();
+
   constructor(options: Required<KafkaOptions>['options']) {
     super(options);
     this.parser = new BinarySafeKafkaParser(options?.parser);
+  }
+
+  override addHandler(...args: Parameters<ServerKafka['addHandler']>): void {
+    this.routes.clear();
+    super.addHandler(...args);
+  }
+
+  override getHandlerByPattern(pattern: string): Handler | null {
+    let handler = this.routes.get(pattern);
+    if (handler === undefined) {
+      handler = super.getHandlerByPattern(pattern);
+      this.routes.set(pattern, handler);
+    }
+    return handler;
   }
 }
