@@ -179,6 +179,7 @@ export async function runCdcCpu(size: E2eSize, logDir: string): Promise<CdcCpuRo
       cpuPer100k: round(median(values)),
       cpuPer100kRange: [round(Math.min(...values)), round(Math.max(...values))],
       cpuRatio: ratios.length ? round(median(ratios), 3) : null,
+      cpuRatios: ratios.map((x) => round(x, 3)),
       rows: mid.rows,
       duplicateRows: Math.max(...list.map((x) => x.duplicateRows)),
       rounds: list.length,

@@ -30,6 +30,8 @@ export interface CdcCpuRow {
   cpuPer100kRange: [number, number];
   /** Median over rounds of (this ÷ no dedup) in the same round. */
   cpuRatio: number | null;
+  /** Each round's (this ÷ no dedup), in round order (absent in results written before it). */
+  cpuRatios?: number[];
   rows: number;
   duplicateRows: number;
   rounds: number;
