@@ -3,6 +3,7 @@ export interface E2eSize {
   name: 'quick' | 'full';
   /** Part 1: produced records per configuration (about 1/6 of them redelivered copies). */
   cdcEvents: number;
+  /** Part 1: rounds of every configuration (`--rounds N`); one round alone moves a ratio by ±0.1. */
   cdcRounds: number;
   /** Part 2: produced records per group size. */
   scaleOutEvents: number;
@@ -31,7 +32,7 @@ export const SIZES: Record<'quick' | 'full', E2eSize> = {
   full: {
     name: 'full',
     cdcEvents: 100_000,
-    cdcRounds: 1,
+    cdcRounds: 3,
     scaleOutEvents: 20_000,
     outageRate: 100,
     outagePhaseSeconds: 6,

@@ -118,20 +118,9 @@ export function reportCharts(results: E2eResults): Chart[] {
           { at: none.cpuPer100k * 0.5, label: 'target inbox batch ≤ 0.5x', side: 'left' },
         ]
       : [];
-    // the floor of a per-message store: no dedup's CPU for the unique events only (copies free)
-    const floor =
-      none && none.produced > 0 && none.unique > 0
-        ? [
-            {
-              at: (none.cpuPer100k * none.unique) / none.produced,
-              label: `floor ${(none.unique / none.produced).toFixed(2)}x`,
-              side: 'left',
-            },
-          ]
-        : [];
     /** A line's label above the plot, on the line's `side` (labels of close lines stay apart). */
     const lineLabels = (side: 'left' | 'right', color: string) => ({
-      data: { values: [...targets, ...floor].filter((t) => t.side === side) },
+      data: { values: targets.filter((t) => t.side === side) },
       mark: {
         type: 'text',
         align: side === 'right' ? 'left' : 'right',
@@ -185,11 +174,6 @@ export function reportCharts(results: E2eResults): Chart[] {
           {
             data: { values: targets },
             mark: { type: 'rule', strokeDash: [5, 3], color: '#333' },
-            encoding: { x: { field: 'at', type: 'quantitative' } },
-          },
-          {
-            data: { values: floor },
-            mark: { type: 'rule', strokeDash: [2, 2], color: '#555' },
             encoding: { x: { field: 'at', type: 'quantitative' } },
           },
           lineLabels('right', '#333'),
