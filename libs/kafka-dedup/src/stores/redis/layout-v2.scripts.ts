@@ -8,7 +8,7 @@ import type { RedisLayout } from './redis-options';
  * - `v1`: the claim key itself turns into `done` for the TTL (~200 B per id). These are the
  *   scripts of the versions before layouts, unchanged: a `v1` claim is one `SET NX`.
  * - `v2`: the claim key is deleted and the id's 64-bit fingerprint (computed in Node, see
- *   `redis-fingerprint.ts`: a shard number and a 49-bit integer member) joins a group: a Redis set
+ *   `redis-id-args.ts`: a shard number and a 49-bit integer member) joins a group: a Redis set
  *   `<groupPrefix><bucket % 4>:<shard>` of integers (an intset: 8 B per id), one per (time bucket,
  *   shard), expiring as a whole one window after its bucket ends. A bucket is at least the window
  *   long, so a claim looks at 2 groups (the newest first, stopping at a hit), then `SET NX`.
@@ -16,13 +16,16 @@ import type { RedisLayout } from './redis-options';
  * - `dual`: writes both records (the `v1` key and the `v2` group member) and reads both, for the
  *   rolling upgrade from a version before layouts (README "Redis memory and layouts").
  *
- * The group's expiry (`PEXPIREAT`) is sent only when the Node side asks for it (the first commit of
- * this process to a group in a bucket, and again every minute: `redis-group-expiry.ts`) or when the
- * bucket Node reckoned differs from Redis' own (`TIME`): a commit is a `GETDEL` and a `SADD`.
+ * The bucket is Node's (by Redis' clock, see `redis-id-args.ts`): no `TIME` in the scripts, and no
+ * Lua closures (each costs Redis about as much as a look-up). The group's expiry (`PEXPIREAT`) is
+ * sent only when Node asks for it (the first commit of this process to a group in a bucket, and
+ * again every minute): a commit is a `GETDEL` and a `SADD`; a batch of commits one `MGET` and one
+ * `DEL` for all the keys, and a `SADD` each.
  *
- * Returns of a claim: nil when claimed; a number (>= 1) when the id is done in a group: the ms since
- * the start of that group's bucket (Redis' clock), an upper bound of the original's age; `done` for
- * a `v1` record; else the token of the claim in flight.
+ * Returns of a claim: nil when claimed; 1 when the id is done in the group of the claim's bucket
+ * (or of the next one), 2 in the previous bucket's group (Node turns it into the time since that
+ * bucket began, an upper bound of the original's age); `done` for a `v1` record; else the token of
+ * the claim in flight.
  * @internal
  */
 export interface LayoutScriptParams {
@@ -35,17 +38,17 @@ export interface LayoutScriptParams {
 
 /**
  * The scripts a layout defines (the others are shared: see `redis.scripts.ts`). ARGV: a head (`v2`,
- * `dual`: the group prefix `gp`, and for scripts that commit `nb`, the bucket Node reckons now),
- * the scalars, then the per-id arguments: `token` (`v1`) or `token, shard, member`. A shard
- * starting with `e` asks for the group's expiry to be (re)set.
+ * `dual`: the group prefix `gp` and `nb`, the bucket Node reckons x 4 + the look-up flags), the
+ * scalars, then the per-id arguments: `token` (`v1`) or `token, shard, member`. A shard starting
+ * with `e` asks for the group's expiry to be (re)set.
  * @internal
  */
 export interface LayoutScripts {
-  /** KEYS[1]; ARGV: [gp], leaseTtl, id args. */
+  /** KEYS[1]; ARGV: [gp, nb], leaseTtl, id args. */
   claim: string;
   /** KEYS[1]; ARGV: [gp, nb], ttl, id args → 1 committed, 0 another owner holds it. */
   commit: string;
-  /** KEYS[1..n]; ARGV: [gp], leaseTtl, id args x n → per key 0 when claimed, else as a claim. */
+  /** KEYS[1..n]; ARGV: [gp, nb], leaseTtl, id args x n → per key 0 when claimed, else as a claim. */
   claimMany: string;
   /** KEYS[1..n]; ARGV: [gp, nb], ttl, id args x n → how many were committed. */
   commitMany: string;
