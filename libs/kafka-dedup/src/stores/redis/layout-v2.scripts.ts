@@ -8,7 +8,7 @@ import type { RedisLayout } from './redis-options';
  * - `v1`: the claim key itself turns into `done` for the TTL (~200 B per id). These are the
  *   scripts of the versions before layouts, unchanged: a `v1` claim is one `SET NX`.
  * - `v2`: the claim key is deleted and the id's 64-bit fingerprint (computed in Node, see
- *   `redis-fingerprint.ts`: a shard number and a 49-bit integer member) joins a group: a Redis set
+ *   `redis-id-args.ts`: a shard number and a 49-bit integer member) joins a group: a Redis set
  *   `<groupPrefix><bucket % 4>:<shard>` of integers (an intset: 8 B per id), one per (time bucket,
  *   shard), expiring as a whole one window after its bucket ends. A bucket is at least the window
  *   long, so a claim looks at 2 groups (the newest first, stopping at a hit), then `SET NX`.
@@ -16,13 +16,16 @@ import type { RedisLayout } from './redis-options';
  * - `dual`: writes both records (the `v1` key and the `v2` group member) and reads both, for the
  *   rolling upgrade from a version before layouts (README "Redis memory and layouts").
  *
- * The group's expiry (`PEXPIREAT`) is sent only when the Node side asks for it (the first commit of
- * this process to a group in a bucket, and again every minute: `redis-group-expiry.ts`) or when the
- * bucket Node reckoned differs from Redis' own (`TIME`): a commit is a `GETDEL` and a `SADD`.
+ * The bucket is Node's (by Redis' clock, see `redis-id-args.ts`): no `TIME` in the scripts, and no
+ * Lua closures (each costs Redis about as much as a look-up). The group's expiry (`PEXPIREAT`) is
+ * sent only when Node asks for it (the first commit of this process to a group in a bucket, and
+ * again every minute): a commit is a `GETDEL` and a `SADD`; a batch of commits one `MGET` and one
+ * `DEL` for all the keys, and a `SADD` each.
  *
- * Returns of a claim: nil when claimed; a number (>= 1) when the id is done in a group: the ms since
- * the start of that group's bucket (Redis' clock), an upper bound of the original's age; `done` for
- * a `v1` record; else the token of the claim in flight.
+ * Returns of a claim: nil when claimed; 1 when the id is done in the group of the claim's bucket
+ * (or of the next one), 2 in the previous bucket's group (Node turns it into the time since that
+ * bucket began, an upper bound of the original's age); `done` for a `v1` record; else the token of
+ * the claim in flight.
  * @internal
  */
 export interface LayoutScriptParams {
@@ -35,17 +38,17 @@ export interface LayoutScriptParams {
 
 /**
  * The scripts a layout defines (the others are shared: see `redis.scripts.ts`). ARGV: a head (`v2`,
- * `dual`: the group prefix `gp`, and for scripts that commit `nb`, the bucket Node reckons now),
- * the scalars, then the per-id arguments: `token` (`v1`) or `token, shard, member`. A shard
- * starting with `e` asks for the group's expiry to be (re)set.
+ * `dual`: the group prefix `gp` and `nb`, the bucket Node reckons x 4 + the look-up flags), the
+ * scalars, then the per-id arguments: `token` (`v1`) or `token, shard, member`. A shard starting
+ * with `e` asks for the group's expiry to be (re)set.
  * @internal
  */
 export interface LayoutScripts {
-  /** KEYS[1]; ARGV: [gp], leaseTtl, id args. */
+  /** KEYS[1]; ARGV: [gp, nb], leaseTtl, id args. */
   claim: string;
   /** KEYS[1]; ARGV: [gp, nb], ttl, id args → 1 committed, 0 another owner holds it. */
   commit: string;
-  /** KEYS[1..n]; ARGV: [gp], leaseTtl, id args x n → per key 0 when claimed, else as a claim. */
+  /** KEYS[1..n]; ARGV: [gp, nb], leaseTtl, id args x n → per key 0 when claimed, else as a claim. */
   claimMany: string;
   /** KEYS[1..n]; ARGV: [gp, nb], ttl, id args x n → how many were committed. */
   commitMany: string;
@@ -101,113 +104,141 @@ return 0`,
 };
 
 /**
- * `v2` / `dual` prelude: the clock, the two live groups' prefixes and the look-up. `gp` is ARGV[1];
- * `nb` (the bucket Node reckoned, for the commits) ARGV[2] where the script has it.
+ * `v2` / `dual` prelude: the bucket and look-up flags Node reckoned (`ARGV[2]` = bucket x 4 +
+ * flags: 1 = look at the previous bucket's group, 2 = at the next one's; see `redis-id-args.ts`)
+ * and the group prefixes. No `TIME` and no Lua closures: every `redis.call` and closure costs
+ * Redis ~1–2 µs per script, as much as a look-up (`INFO commandstats`, see the README).
  */
-function prelude(bucketMs: number, windowMs: number, withNodeBucket: boolean): string {
+function prelude(bucketMs: number, windowMs: number): string {
   return `
-local B, W = ${bucketMs}, ${windowMs}
-local t = redis.call('TIME')
-local now = t[1] * 1000 + math.floor(t[2] / 1000)
-local b = math.floor(now / B)
+local x = tonumber(ARGV[2])
+local l = x % 4
+local b = (x - l) / 4
 local gp = ARGV[1]
 local g1 = gp .. string.char(48 + b % ${RING}) .. ':'
-local g0 = false
-if now - W < b * B then g0 = gp .. string.char(48 + (b - 1) % ${RING}) .. ':' end
-local until_ = (b + 1) * B + W
-local stale = ${withNodeBucket ? 'tonumber(ARGV[2]) ~= b' : 'false'}
-local function seen(s, m)
-  if redis.call('SISMEMBER', g1 .. s, m) == 1 then return now - b * B + 1 end
-  if g0 and redis.call('SISMEMBER', g0 .. s, m) == 1 then return now - (b - 1) * B + 1 end
-  return false
-end
-local function claim(key, token, lease, s, m)
-  local r = seen(s, m)
-  if r then return r end
-  if redis.call('SET', key, token, 'NX', 'PX', lease) then return false end
-  return redis.call('GET', key)
-end
-local function remember(s, m)
-  local e = string.byte(s, 1) == 101
-  if e then s = string.sub(s, 2) end
-  local g = g1 .. s
-  redis.call('SADD', g, m)
-  if e or stale then redis.call('PEXPIREAT', g, until_) end
-end
+local g0 = gp .. string.char(48 + (b + ${RING - 1}) % ${RING}) .. ':'
+local g2 = gp .. string.char(48 + (b + 1) % ${RING}) .. ':'
+local until_ = (b + 1) * ${bucketMs} + ${windowMs + clockMarginMs(bucketMs)}
 `;
 }
 
 /**
- * The commit of `v2`: the claim key goes (`GETDEL`, Redis >= 6.2), the fingerprint stays. Rarely
- * the key held something else (our lease ran out and another process claimed the id, or a `v1`
- * process marked it done): it is put back, for the TTL (an owner that is gone is still taken over
- * at once, see `redis-owner.ts`), and the commit answers 0.
+ * Lua of one claim: sets `r` to false (claimed), 1 (done in the current or next bucket's group), 2
+ * (done in the previous bucket's group) or the claim key's value (a token in flight, `done`).
  */
-const COMMIT_V2 = `
-local function commit(key, token, ttl, s, m)
-  local v = redis.call('GETDEL', key)
-  if v and v ~= token then
-    redis.call('SET', key, v, 'PX', ttl)
-    return 0
-  end
-  remember(s, m)
-  return 1
-end
-local function mark(key, ttl, s, m)
-  if redis.call('EXISTS', key) == 1 or seen(s, m) then return 0 end
-  remember(s, m)
-  return 1
-end
-`;
+function claimLua(key: string, token: string, lease: string, s: string, m: string): string {
+  return `
+local s, m = ${s}, ${m}
+if redis.call('SISMEMBER', g1 .. s, m) == 1 then r = 1
+elseif l % 2 == 1 and redis.call('SISMEMBER', g0 .. s, m) == 1 then r = 2
+elseif l >= 2 and redis.call('SISMEMBER', g2 .. s, m) == 1 then r = 1
+elseif redis.call('SET', ${key}, ${token}, 'NX', 'PX', ${lease}) then r = false
+else r = redis.call('GET', ${key}) end`;
+}
 
-/** The commit of `dual`: the claim key turns into a `v1` record and the fingerprint joins a group. */
-const COMMIT_DUAL = `
-local function commit(key, token, ttl, s, m)
-  local v = redis.call('GET', key)
-  if v == token or v == false then
-    redis.call('SET', key, 'done', 'PX', ttl)
-    remember(s, m)
-    return 1
+/** Lua adding member `m` to shard `s`'s group of the bucket (and its expiry when `s` = `e<n>`). */
+const REMEMBER = `
+if string.byte(s, 1) == 101 then
+  local g = g1 .. string.sub(s, 2)
+  redis.call('SADD', g, m)
+  redis.call('PEXPIREAT', g, until_)
+else redis.call('SADD', g1 .. s, m) end`;
+
+/**
+ * Lua of the `v2` commits of KEYS[first..#KEYS] (id args from `ARGV[3 * i + shift]`), counted in
+ * `n`. One id: `GETDEL` (a key that held another token — our lease ran out and another process
+ * claimed the id, or a `v1` process marked it done — is put back for the TTL and not counted).
+ * More: one `MGET` and one `DEL` per 1,000 keys for all of them (a key holding another token is
+ * left alone), then a `SADD` each.
+ */
+function commitV2(first: number, ttl: string, shift: number): string {
+  return `
+if #KEYS == ${first} then
+  local a = 3 * ${first} + ${shift}
+  local v = redis.call('GETDEL', KEYS[${first}])
+  if v and v ~= ARGV[a] then redis.call('SET', KEYS[${first}], v, 'PX', ${ttl})
+  else
+    local s, m = ARGV[a + 1], ARGV[a + 2]${REMEMBER}
+    n = n + 1
   end
-  return 0
-end
-local function mark(key, ttl, s, m)
-  if seen(s, m) then return 0 end
-  if not redis.call('SET', key, 'done', 'PX', ttl, 'NX') then return 0 end
-  remember(s, m)
-  return 1
-end
-`;
+else
+  for c = ${first}, #KEYS, 1000 do
+    local last = math.min(#KEYS, c + 999)
+    local vs = redis.call('MGET', unpack(KEYS, c, last))
+    local gone = {}
+    for i = c, last do
+      local v, a = vs[i - c + 1], 3 * i + ${shift}
+      if v == false or v == ARGV[a] then
+        if v then gone[#gone + 1] = KEYS[i] end
+        local s, m = ARGV[a + 1], ARGV[a + 2]${REMEMBER}
+        n = n + 1
+      end
+    end
+    if #gone > 0 then redis.call('DEL', unpack(gone)) end
+  end
+end`;
+}
+
+/** Lua of the `dual` commits: each claim key turns into a `v1` record, each fingerprint joins a group. */
+function commitDual(first: number, ttl: string, shift: number): string {
+  return `
+for i = ${first}, #KEYS do
+  local a = 3 * i + ${shift}
+  local v = redis.call('GET', KEYS[i])
+  if v == ARGV[a] or v == false then
+    redis.call('SET', KEYS[i], 'done', 'PX', ${ttl})
+    local s, m = ARGV[a + 1], ARGV[a + 2]${REMEMBER}
+    n = n + 1
+  end
+end`;
+}
+
+/**
+ * Margin for the clocks of the replicas and Redis masters (ms): Node reckons the bucket from its
+ * own clock, kept aligned with Redis' (`TIME`, see `redis-id-args.ts`); within this margin of a
+ * bucket's end a claim also looks at the next bucket's group, within it of the window's start at
+ * the previous one's, and groups live this much longer. 2 s, at most a quarter of a bucket.
+ * @internal
+ */
+export function clockMarginMs(bucketMs: number): number {
+  return Math.min(2_000, Math.floor(bucketMs / 4));
+}
 
 /** Builds a layout's scripts for one store's settings. @internal */
 export function layoutScripts({ layout, bucketMs, windowMs }: LayoutScriptParams): LayoutScripts {
   if (layout === 'v1') return V1;
-  const body = layout === 'dual' ? COMMIT_DUAL : COMMIT_V2;
-  const withNb = prelude(bucketMs, windowMs, true) + body;
-  const noNb = prelude(bucketMs, windowMs, false) + body;
+  const head = prelude(bucketMs, windowMs);
+  const commits = layout === 'dual' ? commitDual : commitV2;
+  const markV2 = `if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end`;
+  const markDual = `if redis.call('SET', KEYS[1], 'done', 'PX', ARGV[3], 'NX') == false then return 0 end`;
   return {
-    claim: `${noNb}return claim(KEYS[1], ARGV[3], ARGV[2], ARGV[4], ARGV[5])`,
-    commit: `${withNb}return commit(KEYS[1], ARGV[4], ARGV[3], ARGV[5], ARGV[6])`,
-    claimMany: `${noNb}
+    claim: `${head}local r${claimLua('KEYS[1]', 'ARGV[4]', 'ARGV[3]', 'ARGV[5]', 'ARGV[6]')}
+if r then return r end
+return nil`,
+    commit: `${head}local n = 0${commits(1, 'ARGV[3]', 1)}
+return n`,
+    claimMany: `${head}
 local out = {}
 for i = 1, #KEYS do
-  local a = 3 * i
-  out[i] = claim(KEYS[i], ARGV[a], ARGV[2], ARGV[a + 1], ARGV[a + 2]) or 0
+  local a, r = 3 * i + 1${claimLua('KEYS[i]', 'ARGV[a]', 'ARGV[3]', 'ARGV[a + 1]', 'ARGV[a + 2]')}
+  out[i] = r or 0
 end
 return out`,
-    commitMany: `${withNb}
-local n = 0
-for i = 1, #KEYS do
-  local a = 3 * i + 1
-  n = n + commit(KEYS[i], ARGV[a], ARGV[3], ARGV[a + 1], ARGV[a + 2])
-end
+    commitMany: `${head}local n = 0${commits(1, 'ARGV[3]', 1)}
 return n`,
-    commitThenClaim: `${withNb}
-for i = 2, #KEYS do
-  local a = 3 * i + 2
-  commit(KEYS[i], ARGV[a], ARGV[4], ARGV[a + 1], ARGV[a + 2])
+    commitThenClaim: `${head}local n = 0
+if #KEYS > 1 then${commits(2, 'ARGV[4]', 2)}
 end
-return claim(KEYS[1], ARGV[5], ARGV[3], ARGV[6], ARGV[7])`,
-    mark: `${withNb}return mark(KEYS[1], ARGV[3], ARGV[4], ARGV[5])`,
+local r${claimLua('KEYS[1]', 'ARGV[5]', 'ARGV[3]', 'ARGV[6]', 'ARGV[7]')}
+if r then return r end
+return nil`,
+    mark: `${head}
+local s, m = ARGV[4], ARGV[5]
+local t = string.byte(s, 1) == 101 and string.sub(s, 2) or s
+if redis.call('SISMEMBER', g1 .. t, m) == 1
+  or (l % 2 == 1 and redis.call('SISMEMBER', g0 .. t, m) == 1)
+  or (l >= 2 and redis.call('SISMEMBER', g2 .. t, m) == 1) then return 0 end
+${layout === 'dual' ? markDual : markV2}${REMEMBER}
+return 1`,
   };
 }

@@ -14,6 +14,8 @@ export class RedisCommitQueue {
   private pending: Array<DedupKey | RedisKey> = [];
   private ttl = 0;
   private scheduled = false;
+  /** The bucket of the last {@link thenClaim} (set before it awaits: read it right after the call). */
+  bucket = 0;
 
   constructor(
     private readonly redis: DedupCommands,
@@ -44,7 +46,7 @@ export class RedisCommitQueue {
     const n = pending.length / 3;
     const args: Array<RedisKey | number> = [n];
     for (let i = 1; i < pending.length; i += 3) args.push(pending[i] as RedisKey);
-    const bucket = this.args.commitHead(args, pending[1] as RedisKey);
+    const bucket = this.args.head(args, pending[1] as RedisKey);
     args.push(this.ttl);
     for (let i = 0; i < pending.length; i += 3) {
       this.args.commitId(args, pending[i] as DedupKey, pending[i + 2] as string, bucket);
@@ -64,7 +66,7 @@ export class RedisCommitQueue {
     const n = pending.length / 3;
     const args: Array<RedisKey | number> = [n + 1, redisKey];
     for (let i = 1; i < pending.length; i += 3) args.push(pending[i] as RedisKey);
-    const bucket = this.args.commitHead(args, redisKey);
+    const bucket = (this.bucket = this.args.head(args, redisKey));
     args.push(leaseTtl, this.ttl);
     this.args.claimId(args, key, token);
     for (let i = 0; i < pending.length; i += 3) {

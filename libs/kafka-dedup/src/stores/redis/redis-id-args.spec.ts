@@ -7,8 +7,7 @@ describe('RedisIdArgs', () => {
   it('sends the token alone for v1 (the scripts of the versions before layouts)', () => {
     const args = new RedisIdArgs('v1', new GroupPrefixes('p:', 1_000), 32_768, 1_000, 1);
     const out: Array<string | number | Buffer> = [];
-    args.claimHead(out, 'p:g/orders:order-42');
-    expect(args.commitHead(out, 'p:g/orders:order-42')).toBe(0);
+    expect(args.head(out, 'p:g/orders:order-42')).toBe(0);
     args.claimId(out, key, 'o:1');
     args.commitId(out, key, 'o:1', 0);
     args.markId(out, key, 0);
@@ -19,7 +18,8 @@ describe('RedisIdArgs', () => {
   it('sends a stable shard and 49-bit integer member for v2, the group expiry once per bucket', () => {
     const args = new RedisIdArgs('v2', new GroupPrefixes('p:', 1_000), 32_768, 1_000, 1);
     const claim: Array<string | number | Buffer> = [];
-    args.claimHead(claim, 'p:g/orders:order-42');
+    args.head(claim, 'p:g/orders:order-42');
+    claim.splice(1, 1); // the bucket: see the next test
     args.claimId(claim, key, 'o:1');
     expect(claim[0]).toBe('p:v2:1000:');
     expect(claim[1]).toBe('o:1');
@@ -52,6 +52,53 @@ describe('RedisIdArgs', () => {
     const afterReconnect: Array<string | number | Buffer> = [];
     args.markId(afterReconnect, key, 8);
     expect(afterReconnect).toEqual([`e${shard}`, claim[3]]);
+    args.stop();
+  });
+
+  it("reckons the bucket by Redis' clock and says which other groups a claim looks at", async () => {
+    const redisAhead = 5_000;
+    const args = new RedisIdArgs(
+      'v2',
+      new GroupPrefixes('p:', 1_000),
+      32_768,
+      100_000, // bucket
+      1,
+      80_000, // window
+      () => {
+        const ms = Date.now() + redisAhead;
+        return Promise.resolve([String(Math.floor(ms / 1_000)), String((ms % 1_000) * 1_000)]);
+      },
+    );
+    await args.syncClock();
+    expect(Math.abs(args.now() - (Date.now() + redisAhead))).toBeLessThan(50);
+    const realNow = Date.now;
+    const at = (redisMs: number): number[] => {
+      Date.now = () => redisMs - redisAhead;
+      try {
+        const out: Array<string | number | Buffer> = [];
+        const bucket = args.head(out, 'p:g/orders:1');
+        const x = out[1] as number;
+        return [bucket, x - bucket * 4];
+      } finally {
+        Date.now = realNow;
+      }
+    };
+    const b = 17_000_000;
+    const start = b * 100_000;
+    // Early in the bucket the window reaches into the previous one: flag 1.
+    expect(at(start + 10)).toEqual([b, 1]);
+    // Past the window + the 2 s clock margin: the current group alone.
+    expect(at(start + 82_001)).toEqual([b, 0]);
+    // Within the margin of the bucket's end: the next bucket's group too (flag 2).
+    expect(at(start + 98_000)).toEqual([b, 2]);
+    // A hit in the previous bucket's group is at least as old as the time since that bucket began.
+    Date.now = () => start + 10 - redisAhead;
+    try {
+      expect(args.hitAge(2, b)).toBe(100_011);
+      expect(args.hitAge(1, b)).toBe(11);
+    } finally {
+      Date.now = realNow;
+    }
     args.stop();
   });
 

@@ -1,6 +1,7 @@
 import type { DedupKey } from '../../interfaces/dedup-key.interface';
 import { FP } from '../memory/fingerprint';
 import { KeyFingerprinter } from '../memory/key-fingerprinter';
+import { clockMarginMs } from './layout-v2.scripts';
 import type { GroupPrefixes } from './redis-layout';
 import type { RedisLayout } from './redis-options';
 import type { RedisKey } from './redis.scripts';
@@ -22,6 +23,13 @@ const LOW_BITS = 131_072;
  * A group's expiry is asked for (a shard written `e<n>`) on this process's first commit to it in
  * a bucket, and again after {@link EXPIRY_REFRESH_MS} or a reconnection (a group lost to a restart
  * or eviction is recreated by the next `SADD`, without a TTL until then).
+ *
+ * The bucket is reckoned here, from this process's clock corrected by Redis' (`TIME` at bootstrap,
+ * after a reconnection and every {@link EXPIRY_REFRESH_MS}), so the scripts call no `TIME`: every
+ * replica names buckets by Redis' clock within the round trip of its last `TIME`. The head of a
+ * script carries the bucket x 4 + which other groups a claim looks at: 1 the previous bucket's
+ * (while the window reaches into it), 2 the next one's (within the clock margin of the bucket's
+ * end, where a replica whose clock is ahead may already write there).
  * @internal
  */
 export class RedisIdArgs {
@@ -31,19 +39,32 @@ export class RedisIdArgs {
   /** Per group (slot x shard): the bucket whose expiry this process has set, or -1. */
   private readonly expirySet: Float64Array;
   private readonly timer?: NodeJS.Timeout;
+  private readonly marginMs: number;
+  /** Redis' clock minus this process's (ms), from the last `TIME`. */
+  private offsetMs = 0;
 
+  /**
+   * @param windowMs the longest TTL (how far back a claim looks)
+   * @param time Redis' `TIME` (`[seconds, microseconds]`), to align the buckets with Redis' clock
+   */
   constructor(
     layout: RedisLayout,
     private readonly groups: GroupPrefixes,
     private readonly shards: number,
     private readonly bucketMs: number,
     slots: number,
+    private readonly windowMs = bucketMs,
+    private readonly time?: () => Promise<ArrayLike<string | number>>,
   ) {
     this.compact = layout !== 'v1';
+    this.marginMs = clockMarginMs(bucketMs);
     this.shardNames = this.compact ? Array.from({ length: shards }, (_, i) => String(i)) : [];
     this.expirySet = new Float64Array(this.compact ? shards * slots : 0).fill(-1);
     if (this.compact) {
-      this.timer = setInterval(() => this.forgetExpiries(), EXPIRY_REFRESH_MS);
+      this.timer = setInterval(() => {
+        this.forgetExpiries();
+        void this.syncClock();
+      }, EXPIRY_REFRESH_MS);
       this.timer.unref();
     }
   }
@@ -53,21 +74,58 @@ export class RedisIdArgs {
     this.expirySet.fill(-1);
   }
 
+  /**
+   * Reads Redis' clock (`TIME`) and keeps its offset from this process's; an answer slower than a
+   * second, or none, leaves the last offset. Never throws.
+   */
+  async syncClock(): Promise<void> {
+    if (!this.compact || this.time === undefined) return;
+    try {
+      const sent = Date.now();
+      const [seconds, micros] = Array.from(await this.time());
+      const received = Date.now();
+      if (received - sent > 1_000) return;
+      this.offsetMs =
+        Number(seconds) * 1_000 +
+        Math.floor(Number(micros) / 1_000) -
+        Math.round((sent + received) / 2);
+    } catch {
+      // Not connected: the last offset stays (the next reconnection syncs again).
+    }
+  }
+
   stop(): void {
     if (this.timer) clearInterval(this.timer);
   }
 
-  /** The head of a claim script: the group prefix of `redisKey`'s slot. */
-  claimHead(out: Array<RedisKey | number>, redisKey: RedisKey): void {
-    if (this.compact) out.push(this.groups.of(redisKey));
+  /** Redis' time as this process reckons it (ms). */
+  now(): number {
+    return Date.now() + this.offsetMs;
   }
 
-  /** The head of a script that commits: the group prefix and the bucket Node reckons now. */
-  commitHead(out: Array<RedisKey | number>, redisKey: RedisKey): number {
+  /**
+   * The head of a claim or commit script (`v2`, `dual`): the group prefix of `redisKey`'s slot and
+   * the bucket x 4 + the look-up flags; returns the bucket (0 for `v1`, which has no head).
+   */
+  head(out: Array<RedisKey | number>, redisKey: RedisKey): number {
     if (!this.compact) return 0;
-    const bucket = Math.floor(Date.now() / this.bucketMs);
-    out.push(this.groups.of(redisKey), bucket);
+    const now = this.now();
+    const bucket = Math.floor(now / this.bucketMs);
+    const start = bucket * this.bucketMs;
+    const flags =
+      (now - this.windowMs - this.marginMs < start ? 1 : 0) +
+      (now + this.marginMs >= start + this.bucketMs ? 2 : 0);
+    out.push(this.groups.of(redisKey), bucket * 4 + flags);
     return bucket;
+  }
+
+  /**
+   * The ms since the bucket of a group that held the id began (at least the original's age): `hit`
+   * is a claim's answer, 1 (the current bucket, or the next one within the clock margin) or 2 (the
+   * previous), `bucket` the one {@link head} returned.
+   */
+  hitAge(hit: number, bucket: number): number {
+    return Math.max(1, this.now() - (bucket - (hit - 1)) * this.bucketMs + 1);
   }
 
   /** An id's arguments for a claim: its token (and shard, member). */
@@ -79,7 +137,7 @@ export class RedisIdArgs {
   }
 
   /**
-   * An id's arguments for a commit, in the bucket {@link commitHead} returned and the slot of the
+   * An id's arguments for a commit, in the bucket {@link head} returned and the slot of the
    * last key it was given (one slot per script).
    */
   commitId(out: Array<RedisKey | number>, key: DedupKey, token: string, bucket: number): void {

@@ -29,7 +29,7 @@ export class RedisSlotBatches {
   commit(items: readonly DedupTokenedKey[], ttl: number): Promise<void> {
     return this.perSlot(items, (keys, group) => {
       const args: Array<RedisKey | number> = [keys.length, ...keys];
-      const bucket = this.args.commitHead(args, keys[0]);
+      const bucket = this.args.head(args, keys[0]);
       args.push(ttl);
       for (const i of group) this.args.commitId(args, items[i].key, items[i].token, bucket);
       return this.redis.dedupCommitMany(...args);

@@ -123,8 +123,15 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
       shardsPerPrefix(cluster),
       bucket,
       cluster ? SLOTS : 1,
+      windowMs,
+      () => client.time(),
     );
-    if (this.args.compact) client.on('ready', () => this.args.forgetExpiries());
+    if (this.args.compact) {
+      client.on('ready', () => {
+        this.args.forgetExpiries();
+        void this.args.syncClock();
+      });
+    }
     this.redis = defineDedupCommands(client, layoutScripts(layoutParams(this.layout, windowMs)));
     this.writes = new RedisWriteBatcher(client);
     this.commits = new RedisCommitQueue(this.redis, this.args, this.onCommitFailed);
@@ -186,6 +193,7 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
       throw error;
     }
     if (this.layout !== 'v1') {
+      await this.args.syncClock();
       await checkGroupEncoding(
         this.redis,
         (promise, what) => this.connection.within(promise, this.startupTimeout, what),
@@ -199,21 +207,26 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
     const token = this.owner.token();
     try {
       let current: string | number | null;
+      let bucket: number;
       this.writes.sending();
       try {
         if (this.commits.empty) {
           const args: Array<RedisKey | number> = [redisKey];
-          this.args.claimHead(args, redisKey);
+          bucket = this.args.head(args, redisKey);
           args.push(leaseTtl);
           this.args.claimId(args, key, token);
           current = await this.redis.dedupClaim(...args);
-        } else current = await this.commits.thenClaim(key, redisKey, token, leaseTtl);
+        } else {
+          const answer = this.commits.thenClaim(key, redisKey, token, leaseTtl);
+          bucket = this.commits.bucket;
+          current = await answer;
+        }
       } finally {
         this.writes.answered();
       }
       if (current === null) return { status: 'claimed', token };
       if (typeof current === 'number') {
-        this.groupHit(current);
+        this.groupHit(current, bucket);
         return DUPLICATE;
       }
       if (current === DONE) {
@@ -238,7 +251,7 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
     if (this.slotOf !== undefined) {
       const redisKey = this.redisKey(key);
       const args: Array<RedisKey | number> = [redisKey];
-      const bucket = this.args.commitHead(args, redisKey);
+      const bucket = this.args.head(args, redisKey);
       args.push(ttl);
       this.args.commitId(args, key, token, bucket);
       this.redis.dedupCommit(...args).catch(this.onCommitFailed);
@@ -270,7 +283,7 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
         groupBySlot(redisKeys, this.slotOf).map(async (group) => {
           const args: Array<RedisKey | number> = [group.length];
           for (const i of group) args.push(redisKeys[i]);
-          this.args.claimHead(args, redisKeys[group[0]]);
+          const bucket = this.args.head(args, redisKeys[group[0]]);
           args.push(leaseTtl);
           for (const i of group) this.args.claimId(args, keys[i], tokens[i]);
           const answers = await this.redis.dedupClaimMany(...args);
@@ -280,7 +293,7 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
             if (current === 0) results[i] = { status: 'claimed', token: tokens[i] };
             else if (typeof current === 'number') {
               results[i] = DUPLICATE;
-              this.groupHit(current);
+              this.groupHit(current, bucket);
             } else if (current === DONE) {
               results[i] = DUPLICATE;
               probeDuplicateAge(this.redis, redisKeys[i], this.onDuplicate);
@@ -324,7 +337,7 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
   async markIfAbsent(key: DedupKey, ttl: number): Promise<boolean> {
     const redisKey = this.redisKey(key);
     const args: Array<RedisKey | number> = [redisKey];
-    const bucket = this.args.commitHead(args, redisKey);
+    const bucket = this.args.head(args, redisKey);
     args.push(ttl);
     this.args.markId(args, key, bucket);
     return (await this.redis.dedupMark(...args)) === 1;
@@ -359,12 +372,14 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
   }
 
   /**
-   * A `v2` group answered: `ageMs` (since its bucket began) is at least the original's age. Handed
-   * on as the ms left of the last commit's TTL, so the window's age (`ttl - remaining`, with the
-   * largest TTL in force) is never under it; before any commit, as 0 left.
+   * A `v2` group answered (`hit`: 1 the current bucket's, 2 the previous one's, of the claim's
+   * `bucket`): the time since that bucket began is at least the original's age. Handed on as the
+   * ms left of the last commit's TTL, so the window's age (`ttl - remaining`, with the largest TTL
+   * in force) is never under it; before any commit, as 0 left.
    */
-  private groupHit(ageMs: number): void {
-    this.onDuplicate?.(Math.max(0, this.lastTtl - ageMs));
+  private groupHit(hit: number, bucket: number): void {
+    if (this.onDuplicate === undefined) return;
+    this.onDuplicate(Math.max(0, this.lastTtl - this.args.hitAge(hit, bucket)));
   }
 
   /** An in-flight claim held by `held`: taken over when its owner is gone. */
