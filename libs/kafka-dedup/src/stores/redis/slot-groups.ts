@@ -8,8 +8,8 @@ export function groupBySlot<K extends string | Buffer>(
   slotOf: ((key: K) => number) | undefined,
 ): number[][] {
   if (slotOf === undefined || keys.length <= 1) {
-    const all = new Array<number>(keys.length);
-    for (let i = 0; i < all.length; i++) all[i] = i;
+    const all: number[] = [];
+    for (let i = 0; i < keys.length; i++) all.push(i);
     return [all];
   }
   const groups = new Map<number, number[]>();
