@@ -70,6 +70,11 @@ export class BatchClaims {
     this.service.closeLeaseGroup(this.group);
   }
 
+  /** Whether the claim state of slot `index` (and every slot before it) is known: no wait. */
+  isReady(index: number): boolean {
+    return index < this.readyUntil;
+  }
+
   /** Waits until the claim state of slot `index` (and every slot before it) is known. */
   async ready(index: number): Promise<void> {
     while (index >= this.readyUntil) await this.applyNext();

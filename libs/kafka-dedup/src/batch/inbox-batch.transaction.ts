@@ -18,8 +18,8 @@ export interface ChunkHost {
   dispatch(slot: TransactionSlot): Promise<void>;
   /** Logs a failure and answers what to throw to kafkajs so it redelivers from `offset`. */
   failure(topic: string, partition: number, offset: string, error: unknown): Error;
-  /** Heartbeats when one is due. */
-  beat(): Promise<void>;
+  /** Heartbeats when one is due: a promise then, else nothing to wait for. */
+  beat(): Promise<void> | undefined;
 }
 
 /**
@@ -78,7 +78,8 @@ export class InboxBatchTransaction {
           throw this.host.failure(this.topic, this.partition, slot.message.offset, error);
         }
         this.offsets.resolve(slot.message.offset);
-        await this.host.beat();
+        const beat = this.host.beat();
+        if (beat !== undefined) await beat;
         i++;
         continue;
       }
@@ -134,7 +135,8 @@ export class InboxBatchTransaction {
               throw STOP;
             }
             processed++;
-            await this.host.beat();
+            const beat = this.host.beat();
+            if (beat !== undefined) await beat;
           }
           reached = b;
           return keys.length;

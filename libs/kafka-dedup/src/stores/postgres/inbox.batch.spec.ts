@@ -125,4 +125,80 @@ describe('runBatchTransaction (one transaction per chunk)', () => {
     ).rejects.toMatchObject({ name: 'DedupStoreError', operation: 'claim' });
     expect(body).not.toHaveBeenCalled();
   });
+
+  /** Steps answering the claim with `rows`, as PostgreSQL would; records the claim's SQL. */
+  function claimAnswering(rows: InboxRow[]) {
+    const sql: string[] = [];
+    const steps: BatchTransactionSteps = {
+      transaction: async (first, body) => {
+        sql.push(first);
+        return body(rows);
+      },
+      query: async (): Promise<InboxRow[]> => [],
+      run: (fn) => fn(),
+      check: async () => undefined,
+    };
+    return { steps, sql };
+  }
+
+  it('one scope: the claim answers ids only; every key new, some new, none new', async () => {
+    const keys = ['c', 'a', 'b'].map((id) => ({ scope: 's', id }));
+    for (const [fresh, expected] of [
+      [
+        ['a', 'b', 'c'],
+        [true, true, true],
+      ],
+      [
+        ['c', 'b'],
+        [true, false, true],
+      ],
+      [[], [false, false, false]],
+    ] as Array<[string[], boolean[]]>) {
+      const { steps, sql } = claimAnswering(fresh.map((id) => ({ h: hex(id) })));
+      let claimed: readonly boolean[] = [];
+      await runBatchTransaction(
+        steps,
+        table,
+        keys,
+        1_000,
+        async (c) => {
+          claimed = c;
+          return keys.length;
+        },
+        'postgres',
+      );
+      expect(claimed).toEqual(expected);
+      // Sorted by id: a, b, c.
+      expect(sql[0]).toContain(`'{"${hex('a')}","${hex('b')}","${hex('c')}"}'::text[]`);
+    }
+  });
+
+  it('several scopes: an id new in one scope and done in another is told apart', async () => {
+    const keys = [
+      { scope: 't2', id: 'x' },
+      { scope: 't1', id: 'x' },
+      { scope: 't1', id: Buffer.from([0xff, 0x00]) },
+    ];
+    const { steps, sql } = claimAnswering([
+      { scope: 't1', h: hex('x') },
+      { scope: 't1', h: 'ff00' },
+    ]);
+    let claimed: readonly boolean[] = [];
+    await runBatchTransaction(
+      steps,
+      table,
+      keys,
+      1_000,
+      async (c) => {
+        claimed = c;
+        return keys.length;
+      },
+      'postgres',
+    );
+    expect(claimed).toEqual([false, true, true]);
+    // Sorted by scope, then id: t1/x (78), t1/ff00, t2/x.
+    expect(sql[0]).toContain(
+      `ARRAY['t1', 't1', 't2']::text[], '{"${hex('x')}","ff00","${hex('x')}"}'`,
+    );
+  });
 });

@@ -43,21 +43,35 @@ export async function runBatchTransaction(
   store: string,
 ): Promise<void> {
   const hexes = keys.map((key) => hexOf(key.id));
-  const texts = keys.map((key, i) => `${key.scope}\u0000${hexes[i]}`);
-  const sorted = keys
-    .map((key, i) => ({ key, text: texts[i] }))
-    .sort((a, b) => (a.text < b.text ? -1 : a.text > b.text ? 1 : 0))
-    .map((entry) => entry.key);
+  const first = keys[0]?.scope;
+  const oneScope = keys.every((key) => key.scope === first);
+  // One scope (a topic's chunk): the hex ids alone order the keys and name the claimed rows.
+  const texts = oneScope ? hexes : keys.map((key, i) => `${key.scope}\u0000${hexes[i]}`);
+  const order = keys.map((_, i) => i).sort((a, b) => compare(texts[a], texts[b]));
+  const sorted = order.map((i) => keys[i]);
   // Read after the transaction's callback: declared wide so TS does not narrow it.
   let stage = 'claim' as 'claim' | 'handler' | 'commit';
   try {
-    await steps.transaction(claimManySql(table, sorted, ttl), async (rows) => {
-      // The new keys; with one scope in the chunk the claim answers only their ids (claimManySql).
-      const byScope = rows.length > 0 && rows[0].scope !== undefined;
-      const fresh = new Set<string>();
-      for (const row of rows)
-        fresh.add(byScope ? `${row.scope as string}\u0000${row.h as string}` : (row.h as string));
-      const claimed = keys.map((_, i) => fresh.has(byScope ? texts[i] : hexes[i]));
+    const claim = claimManySql(
+      table,
+      sorted,
+      ttl,
+      order.map((i) => hexes[i]),
+    );
+    await steps.transaction(claim, async (rows) => {
+      // The keys are distinct: as many rows as keys means every key is new (the usual chunk).
+      let claimed: boolean[];
+      if (rows.length === keys.length) claimed = keys.map(() => true);
+      else {
+        // The new keys; with one scope in the chunk the claim answers only their ids (claimManySql).
+        const byScope = rows.length > 0 && rows[0].scope !== undefined;
+        const fresh = new Set<string>();
+        for (const row of rows)
+          fresh.add(byScope ? `${row.scope as string}\u0000${row.h as string}` : (row.h as string));
+        const named =
+          byScope && oneScope ? keys.map((key, i) => `${key.scope}\u0000${hexes[i]}`) : texts;
+        claimed = keys.map((_, i) => fresh.has(byScope ? named[i] : hexes[i]));
+      }
       stage = 'handler';
       const reached = await steps.run(() => body(claimed));
       stage = 'commit';
@@ -98,6 +112,10 @@ export function rowsOf(result: unknown): InboxRow[] {
       : (result as InboxRow[]);
   }
   return (result as { rows?: InboxRow[] } | undefined)?.rows ?? [];
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function hexOf(id: string | Buffer): string {

@@ -120,10 +120,16 @@ export function claimInTransactionSql(table: InboxTable, key: DedupKey, ttl: num
  * CPU per event in `npm run bench:consumer -- --only inbox-batch`). Literal values, so it shares one round trip with `BEGIN`. Rows are inserted in the
  * order of `keys` (`ORDER BY` the array position): the caller sorts them the same way in every
  * transaction, so two transactions claiming common ids lock them in one order (no deadlock).
+ * `hexes`: the ids already as hex (`hexes[i]` of `keys[i]`), when the caller has them.
  * @internal
  */
-export function claimManySql(table: InboxTable, keys: readonly DedupKey[], ttl: number): string {
-  const { from, scope } = keySet(keys);
+export function claimManySql(
+  table: InboxTable,
+  keys: readonly DedupKey[],
+  ttl: number,
+  hexes?: readonly string[],
+): string {
+  const { from, scope } = keySet(keys, hexes);
   return (
     `INSERT INTO ${table.sql} (scope, id, expires_at) ` +
     `SELECT ${scope}, decode(u.h, 'hex'), ${expiresIn(ttl)} FROM ${from} ORDER BY u.n ` +
@@ -144,8 +150,11 @@ export function unclaimManySql(table: InboxTable, keys: readonly DedupKey[]): st
  * `keys` as a set-returning `FROM` item `u(h, n)` (hex id, position) — `u(s, h, n)` when the keys
  * have several scopes — and the SQL of a row's scope: the one scope's literal, or `u.s`.
  */
-function keySet(keys: readonly DedupKey[]): { from: string; scope: string } {
-  const hex = keys.map((k) => `"${hexOf(k.id)}"`).join(',');
+function keySet(
+  keys: readonly DedupKey[],
+  hexes?: readonly string[],
+): { from: string; scope: string } {
+  const hex = keys.length === 0 ? '' : `"${(hexes ?? keys.map((k) => hexOf(k.id))).join('","')}"`;
   const first = keys[0]?.scope ?? '';
   if (keys.every((k) => k.scope === first)) {
     return {

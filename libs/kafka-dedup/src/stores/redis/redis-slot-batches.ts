@@ -48,8 +48,14 @@ export class RedisSlotBatches {
   ): Promise<void> {
     if (items.length === 0) return;
     const redisKeys = items.map((item) => this.redisKey(item.key));
+    const groups = groupBySlot(redisKeys, this.slotOf);
+    // One group (a standalone Redis, or one slot) holds every index in order: the keys as they are.
+    if (groups.length === 1) {
+      await run(redisKeys, groups[0]);
+      return;
+    }
     await Promise.all(
-      groupBySlot(redisKeys, this.slotOf).map((group) =>
+      groups.map((group) =>
         run(
           group.map((i) => redisKeys[i]),
           group,

@@ -7,8 +7,11 @@ export function groupBySlot<K extends string | Buffer>(
   keys: readonly K[],
   slotOf: ((key: K) => number) | undefined,
 ): number[][] {
-  const all = Array.from({ length: keys.length }, (_, i) => i);
-  if (slotOf === undefined || keys.length <= 1) return [all];
+  if (slotOf === undefined || keys.length <= 1) {
+    const all: number[] = [];
+    for (let i = 0; i < keys.length; i++) all.push(i);
+    return [all];
+  }
   const groups = new Map<number, number[]>();
   for (let i = 0; i < keys.length; i++) {
     const slot = slotOf(keys[i]);
