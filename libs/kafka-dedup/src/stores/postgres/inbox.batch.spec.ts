@@ -141,6 +141,20 @@ describe('runBatchTransaction (one transaction per chunk)', () => {
     return { steps, sql };
   }
 
+  /** What a batch transaction over `keys` tells its body was claimed. */
+  async function claimedBy(
+    steps: BatchTransactionSteps,
+    keys: Parameters<typeof runBatchTransaction>[2],
+  ): Promise<readonly boolean[]> {
+    let claimed: readonly boolean[] = [];
+    const body = async (c: readonly boolean[]) => {
+      claimed = c;
+      return keys.length;
+    };
+    await runBatchTransaction(steps, table, keys, 1_000, body, 'postgres');
+    return claimed;
+  }
+
   it('one scope: the claim answers ids only; every key new, some new, none new', async () => {
     const keys = ['c', 'a', 'b'].map((id) => ({ scope: 's', id }));
     for (const [fresh, expected] of [
@@ -155,19 +169,7 @@ describe('runBatchTransaction (one transaction per chunk)', () => {
       [[], [false, false, false]],
     ] as Array<[string[], boolean[]]>) {
       const { steps, sql } = claimAnswering(fresh.map((id) => ({ h: hex(id) })));
-      let claimed: readonly boolean[] = [];
-      await runBatchTransaction(
-        steps,
-        table,
-        keys,
-        1_000,
-        async (c) => {
-          claimed = c;
-          return keys.length;
-        },
-        'postgres',
-      );
-      expect(claimed).toEqual(expected);
+      expect(await claimedBy(steps, keys)).toEqual(expected);
       // Sorted by id: a, b, c.
       expect(sql[0]).toContain(`'{"${hex('a')}","${hex('b')}","${hex('c')}"}'::text[]`);
     }
@@ -183,19 +185,7 @@ describe('runBatchTransaction (one transaction per chunk)', () => {
       { scope: 't1', h: hex('x') },
       { scope: 't1', h: 'ff00' },
     ]);
-    let claimed: readonly boolean[] = [];
-    await runBatchTransaction(
-      steps,
-      table,
-      keys,
-      1_000,
-      async (c) => {
-        claimed = c;
-        return keys.length;
-      },
-      'postgres',
-    );
-    expect(claimed).toEqual([false, true, true]);
+    expect(await claimedBy(steps, keys)).toEqual([false, true, true]);
     // Sorted by scope, then id: t1/x (78), t1/ff00, t2/x.
     expect(sql[0]).toContain(
       `ARRAY['t1', 't1', 't2']::text[], '{"${hex('x')}","ff00","${hex('x')}"}'`,
