@@ -1,5 +1,6 @@
 import { GroupPrefixes } from './redis-layout';
-import { RedisIdArgs } from './redis-id-args';
+import { member, RedisIdArgs } from './redis-id-args';
+import { FP } from '../memory/fingerprint';
 
 describe('RedisIdArgs', () => {
   const key = { scope: 'g/orders', id: 'order-42' };
@@ -41,13 +42,13 @@ describe('RedisIdArgs', () => {
 
     const first: Array<string | number | Buffer> = [];
     args.commitId(first, key, 'o:1', 7);
-    expect(first).toEqual(['o:1', `e${shard}`, claim[3]]);
+    expect(first).toEqual([`e${shard}`, claim[3]]); // v2 commits carry no token
     const again: Array<string | number | Buffer> = [];
     args.commitId(again, key, 'o:1', 7);
-    expect(again).toEqual(['o:1', String(shard), claim[3]]);
+    expect(again).toEqual([String(shard), claim[3]]);
     const nextBucket: Array<string | number | Buffer> = [];
     args.commitId(nextBucket, key, 'o:1', 8);
-    expect(nextBucket[1]).toBe(`e${shard}`);
+    expect(nextBucket[0]).toBe(`e${shard}`);
     args.forgetExpiries();
     const afterReconnect: Array<string | number | Buffer> = [];
     args.markId(afterReconnect, key, 8);
@@ -112,5 +113,25 @@ describe('RedisIdArgs', () => {
     }
     for (const n of counts) expect(Math.abs(n - 10_000)).toBeLessThan(500);
     args.stop();
+  });
+});
+
+describe('member', () => {
+  it('prints the 49-bit member as String() would, also around 10^8 and at 2^49 - 1', () => {
+    const cases: Array<[number, number]> = [
+      [0, 0],
+      [0, 0xffffffff],
+      [762, 0x7fff], // just under 10^8
+      [763, 0], // 10^8 + small
+      [0xffffffff, 0xffffffff], // 2^49 - 1
+    ];
+    for (let i = 0; i < 2_000; i++) {
+      cases.push([(Math.random() * 2 ** 32) >>> 0, (Math.random() * 2 ** 32) >>> 0]);
+    }
+    for (const [high, low] of cases) {
+      FP[0] = high;
+      FP[1] = low;
+      expect(member()).toBe(String(high * 131_072 + (low >>> 15)));
+    }
   });
 });

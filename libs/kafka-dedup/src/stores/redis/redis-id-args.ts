@@ -34,6 +34,8 @@ const LOW_BITS = 131_072;
  */
 export class RedisIdArgs {
   readonly compact: boolean;
+  /** Whether a commit carries the claim's token (`v1`, `dual`: compare-and-set on the claim key). */
+  private readonly tokenAtCommit: boolean;
   private readonly fingerprints = new KeyFingerprinter();
   private readonly shardNames: string[];
   /** Per group (slot x shard): the bucket whose expiry this process has set, or -1. */
@@ -57,6 +59,7 @@ export class RedisIdArgs {
     private readonly time?: () => Promise<ArrayLike<string | number>>,
   ) {
     this.compact = layout !== 'v1';
+    this.tokenAtCommit = layout !== 'v2';
     this.marginMs = clockMarginMs(bucketMs);
     this.shardNames = this.compact ? Array.from({ length: shards }, (_, i) => String(i)) : [];
     this.expirySet = new Float64Array(this.compact ? shards * slots : 0).fill(-1);
@@ -138,10 +141,11 @@ export class RedisIdArgs {
 
   /**
    * An id's arguments for a commit, in the bucket {@link head} returned and the slot of the
-   * last key it was given (one slot per script).
+   * last key it was given (one slot per script): the token (`v1`, `dual`), the shard and member
+   * (`v2`, `dual`). A `v2` commit compares no token (`layout-v2.scripts.ts`).
    */
   commitId(out: Array<RedisKey | number>, key: DedupKey, token: string, bucket: number): void {
-    out.push(token);
+    if (this.tokenAtCommit) out.push(token);
     if (!this.compact) return;
     this.fingerprints.fingerprint(key);
     this.pushGroup(out, bucket);
@@ -165,7 +169,19 @@ export class RedisIdArgs {
   }
 }
 
-/** The 49-bit member of the fingerprint in {@link FP}, as decimal text. */
-function member(): string {
-  return String(FP[0] * LOW_BITS + (FP[1] >>> 15));
+/** Zeros to pad the low 8 digits of a member. */
+const PAD = ['', '0', '00', '000', '0000', '00000', '000000', '0000000'];
+
+/**
+ * The 49-bit member of the fingerprint in {@link FP}, as decimal text. Written as two small
+ * integers (above and below 10^8): V8 prints those ~2.5x faster than one number above 2^31
+ * (~130 vs ~320–400 ns here), and every id needs it at claim and again at commit.
+ * @internal
+ */
+export function member(): string {
+  const n = FP[0] * LOW_BITS + (FP[1] >>> 15);
+  if (n < 1e8) return String(n);
+  const high = Math.floor(n / 1e8);
+  const low = String(n - high * 1e8);
+  return String(high) + PAD[8 - low.length] + low;
 }
