@@ -24,7 +24,11 @@
  * event (process user + system) is reported too: it is what a busy shared machine disturbs least.
  * So is the store server's: PostgreSQL's (every `postgres` process) for the PostgreSQL cases, the
  * Redis server's (the `redis-server` on REDIS_URL's port) for the Redis cases — whole case, per
- * event, an upper bound when others use the same server meanwhile.
+ * event, an upper bound when others use the same server meanwhile. Each Redis case runs under its
+ * own key prefix, and its keys are deleted after it: otherwise a later case runs among its
+ * predecessors' keys (hundreds of thousands, a larger keyspace to look up in) and, from 10 minutes
+ * on, while Redis expires them — measured: a case's Redis CPU per event up to ~1.5x its value on
+ * the same keyspace as the case it is compared with.
  *
  * Adding a case: append to CASES (and to RATIOS if it has a headline ratio); the worker
  * (consumer.worker.ts) builds the app from the case's fields.
@@ -33,6 +37,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import type { WorkerCase, WorkerResult } from './consumer.worker';
 
@@ -287,6 +292,24 @@ async function produce(kafka: Kafka, topic: string, events: number): Promise<voi
   await producer.disconnect();
 }
 
+/** Deletes the keys under `prefix` (a Redis case's, after it ran): SCAN + UNLINK, ~1 s per 200,000. */
+async function dropRedisKeys(prefix: string): Promise<void> {
+  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 5_000);
+      cursor = next;
+      if (keys.length > 0) await redis.unlink(...keys);
+    } while (cursor !== '0');
+  } catch (error) {
+    log(`could not delete the keys under ${prefix}: ${(error as Error).message}`);
+  } finally {
+    redis.disconnect();
+  }
+}
+
 async function dropTopic(kafka: Kafka, topic: string): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
@@ -348,6 +371,7 @@ async function main(): Promise<void> {
       if (pgUrl) await quiescePostgres(pgUrl);
       const pgCpuBefore = pgUrl ? postgresCpuMicros() : undefined;
       const redisCpuBefore = c.store === 'redis' ? redisCpuMicros() : undefined;
+      const redisPrefix = `bench-consumer:${RUN}:${round}:${c.name}:`;
       try {
         const result = await runWorker({
           topic,
@@ -360,7 +384,7 @@ async function main(): Promise<void> {
           server: c.server,
           redisLayout: c.redisLayout,
           redisUrl: REDIS_URL,
-          redisPrefix: `bench-consumer:${RUN}:`,
+          redisPrefix,
           pgWrites: c.pgWrites,
           pgUrl,
           pgTable: `rows_${c.name.replace(/\W/g, '_')}_${round}`,
@@ -379,6 +403,7 @@ async function main(): Promise<void> {
         );
       } finally {
         await dropTopic(kafka, topic);
+        if (c.store === 'redis') await dropRedisKeys(redisPrefix);
       }
     }
   }
