@@ -199,7 +199,9 @@ export function layoutScripts({ layout, bucketMs, windowMs }: LayoutScriptParams
   const head = prelude(bucketMs, windowMs);
   // Commit id args: `v2` shard, member (2 per id); `dual` token, shard, member (3 per id).
   const commits = (first: number, ttl: string, base: number): string =>
-    layout === 'dual' ? commitDual(first, ttl, base - 3 * first) : commitV2(first, base - 2 * first);
+    layout === 'dual'
+      ? commitDual(first, ttl, base - 3 * first)
+      : commitV2(first, base - 2 * first);
   const markV2 = `if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end`;
   const markDual = `if redis.call('SET', KEYS[1], 'done', 'PX', ARGV[3], 'NX') == false then return 0 end`;
   return {
