@@ -70,9 +70,17 @@ describe('RedisIdArgs', () => {
         return Promise.resolve([String(Math.floor(ms / 1_000)), String((ms % 1_000) * 1_000)]);
       },
     );
-    await args.syncClock();
-    expect(Math.abs(args.now() - (Date.now() + redisAhead))).toBeLessThan(50);
+    // The clock read at a fixed local time, so the offset is exact (a loaded machine would otherwise
+    // put the round trip's midpoint a few ms off, and the checks at the edges below would flip).
     const realNow = Date.now;
+    const fixed = 1_700_000_000_000;
+    Date.now = () => fixed;
+    try {
+      await args.syncClock();
+    } finally {
+      Date.now = realNow;
+    }
+    expect(Math.abs(args.now() - (Date.now() + redisAhead))).toBeLessThan(50);
     const at = (redisMs: number): number[] => {
       Date.now = () => redisMs - redisAhead;
       try {
