@@ -193,6 +193,52 @@ describe('kafka-dedup with the Redis store (real Kafka, real Redis)', () => {
       expect(await store.markIfAbsent(other, 60_000)).toBe(false);
       expect(await store.claim(other, 30_000)).toEqual({ status: 'duplicate' });
     });
+
+    it('layout v2: a commit after its claim was taken over still marks the id done, and the taker cannot undo it', async () => {
+      const v2 = (): RedisDedupStore => {
+        const store = new RedisDedupStore(
+          { url: REDIS_URL, keyPrefix: prefix, layout: 'v2', ownerTtl: 5_000 },
+          60_000,
+        );
+        stores.push(store);
+        return store;
+      };
+      const a = v2();
+      const b = v2();
+      await a.onModuleInit();
+      await b.onModuleInit();
+      const one = { scope: 'store-v2-late', id: `one-${Date.now()}` };
+      const many = { scope: 'store-v2-late', id: `many-${Date.now()}` };
+      // a's leases run out while its handlers still run (a live owner whose handler blocked for longer
+      // than the lease): b takes the ids.
+      const [heldOne, heldMany] = await a.claimMany([one, many], 150);
+      if (heldOne.status !== 'claimed' || heldMany.status !== 'claimed')
+        throw new Error('not claimed');
+      await sleep(300);
+      const [takenOne, takenMany] = await b.claimMany([one, many], 30_000);
+      expect(takenOne.status).toBe('claimed');
+      expect(takenMany.status).toBe('claimed');
+      // a's handlers finish: one commit per message (it rides with the next claim), one in a batch.
+      a.commit(one, heldOne.token, 60_000);
+      await a.commitMany([{ key: many, token: heldMany.token }], 60_000);
+      expect(await a.claim(one, 30_000)).toEqual({ status: 'duplicate' });
+      // Both ids are done for everyone, although b's claims were in flight.
+      expect(await b.claimMany([one, many], 30_000)).toEqual([
+        { status: 'duplicate' },
+        { status: 'duplicate' },
+      ]);
+      // b's handlers fail: its releases find nothing of theirs; the ids stay done, their copies skipped.
+      await b.releaseMany([
+        { key: one, token: (takenOne as { token: string }).token },
+        { key: many, token: (takenMany as { token: string }).token },
+      ]);
+      const c = v2();
+      await c.onModuleInit();
+      expect(await c.claimMany([one, many], 30_000)).toEqual([
+        { status: 'duplicate' },
+        { status: 'duplicate' },
+      ]);
+    });
   });
 
   describe('when Redis stops mid-stream', () => {
