@@ -112,8 +112,12 @@ describe('kafka-dedup with the Redis store (real Kafka, real Redis)', () => {
 
   describe('RedisDedupStore on the shared Redis', () => {
     const stores: RedisDedupStore[] = [];
-    const open = (ownerTtl = 1_000): RedisDedupStore => {
-      const store = new RedisDedupStore({ url: REDIS_URL, keyPrefix: prefix, ownerTtl });
+    /** A store on the shared Redis (`v1` unless `layout` says; `v2` with a 60 s window). */
+    const open = (ownerTtl = 1_000, layout?: 'v2'): RedisDedupStore => {
+      const store = new RedisDedupStore(
+        { url: REDIS_URL, keyPrefix: prefix, ownerTtl, layout },
+        layout ? 60_000 : undefined,
+      );
       stores.push(store);
       return store;
     };
@@ -154,11 +158,7 @@ describe('kafka-dedup with the Redis store (real Kafka, real Redis)', () => {
     });
 
     it('layout v2 keeps a done id as a fingerprint in a versioned group, reports a duplicate age never under-estimated, and marks ids once', async () => {
-      const store = new RedisDedupStore(
-        { url: REDIS_URL, keyPrefix: prefix, layout: 'v2' },
-        60_000,
-      );
-      stores.push(store);
+      const store = open(1_000, 'v2');
       await store.onModuleInit();
       const remaining: number[] = [];
       store.onDuplicate = (ms) => remaining.push(ms);
@@ -195,16 +195,8 @@ describe('kafka-dedup with the Redis store (real Kafka, real Redis)', () => {
     });
 
     it('layout v2: a commit after its claim was taken over still marks the id done, and the taker cannot undo it', async () => {
-      const v2 = (): RedisDedupStore => {
-        const store = new RedisDedupStore(
-          { url: REDIS_URL, keyPrefix: prefix, layout: 'v2', ownerTtl: 5_000 },
-          60_000,
-        );
-        stores.push(store);
-        return store;
-      };
-      const a = v2();
-      const b = v2();
+      const a = open(5_000, 'v2');
+      const b = open(5_000, 'v2');
       await a.onModuleInit();
       await b.onModuleInit();
       const one = { scope: 'store-v2-late', id: `one-${Date.now()}` };
@@ -232,7 +224,7 @@ describe('kafka-dedup with the Redis store (real Kafka, real Redis)', () => {
         { key: one, token: (takenOne as { token: string }).token },
         { key: many, token: (takenMany as { token: string }).token },
       ]);
-      const c = v2();
+      const c = open(5_000, 'v2');
       await c.onModuleInit();
       expect(await c.claimMany([one, many], 30_000)).toEqual([
         { status: 'duplicate' },
