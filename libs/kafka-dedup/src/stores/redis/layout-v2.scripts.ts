@@ -2,29 +2,38 @@ import type { RedisLayout } from './redis-options';
 
 /**
  * Lua of the claim and commit scripts of each layout. The in-flight claim is the same exact key in
- * all (`<prefix><scope>:<id>` holding the owner token, `PX leaseTtl`): a claim taken by a process of
- * any layout (or of a version before layouts) excludes the others. Done records:
+ * all (`<prefix><scope>:<id>`): a claim taken by a process of any layout (or of a version before
+ * layouts) excludes the others. Done records:
  *
- * - `v1`: the claim key itself turns into `done` for the TTL (~200 B per id). These are the
- *   scripts of the versions before layouts, unchanged: a `v1` claim is one `SET NX`.
- * - `v2`: the claim key is deleted and the id's 64-bit fingerprint (computed in Node, see
- *   `redis-id-args.ts`: a shard number and a 49-bit integer member) joins a group: a Redis set
- *   `<groupPrefix><bucket % 4>:<shard>` of integers (an intset: 8 B per id), one per (time bucket,
- *   shard), expiring as a whole one window after its bucket ends. A bucket is at least the window
- *   long, so a claim looks at 2 groups (the newest first, stopping at a hit), then `SET NX`.
- *   A `v1` done record answers that `SET NX` as before: `v2` reads the records of `v1` at no cost.
- * - `dual`: writes both records (the `v1` key and the `v2` group member) and reads both, for the
- *   rolling upgrade from a version before layouts (README "Redis memory and layouts").
+ * - `v1`: the claim key holds the owner token (`PX leaseTtl`), then turns into `done` for the TTL
+ *   (~200 B per id). These are the scripts of the versions before layouts: a claim is one `SET NX`.
+ * - `v2`: the id's 64-bit fingerprint (computed in Node, see `redis-id-args.ts`: a shard number and
+ *   a 49-bit integer member) joins a group AT CLAIM: a Redis set `<groupPrefix><bucket % 4>:<shard>`
+ *   of integers (an intset: 8 B per id), one per (time bucket, shard), expiring as a whole one
+ *   window after its bucket ends. The claim key says the id is still in flight: it holds
+ *   `<token>/<lease deadline>` (ms, Redis' clock as Node reckons it) and lives as long as a group
+ *   can (no `PX leaseTtl`: its expiry would make the id look done). A commit only deletes it. So:
+ *   member and no claim key = done; member and a claim key = in flight (or `free`: released, see
+ *   `redis.scripts.ts`); no member = new, unless the key holds a `v1` record or claim. A claim is a
+ *   `SADD` (0: the id was seen in this bucket, one `GET` tells done from in flight), a look at the
+ *   previous bucket's group while the window reaches into it, and `SET NX`: per new id as many Redis
+ *   calls as `v1` (a `v2` claim + commit is ~3 calls per id against ~4.2 when the fingerprint
+ *   joined at commit). An id claimed in one bucket and committed in a later one joins the
+ *   commit's group too (Node asks, see `RedisIdArgs.commitId`), so it is remembered a whole window
+ *   after its commit.
+ * - `dual`: writes both records (the `v1` key and the `v2` group member, at commit) and reads both,
+ *   for the rolling upgrade from a version before layouts (README "Redis memory and layouts"). Its
+ *   own claims are `v1` claims (`PX leaseTtl`, no member), so processes of earlier versions read
+ *   them; it reads `v2` claims (a member with a claim key) as in flight.
  *
  * The bucket is Node's (by Redis' clock, see `redis-id-args.ts`): no `TIME` in the scripts, and no
  * Lua closures (each costs Redis about as much as a look-up). The group's expiry (`PEXPIREAT`) is
- * sent only when Node asks for it (the first commit of this process to a group in a bucket, and
- * again every minute): a commit is a `DEL` and a `SADD`; a batch of commits one `DEL` for all the
- * keys and a `SADD` each (no token compared: see `commitV2`).
+ * sent only when Node asks for it (the first write of this process to a group in a bucket, and
+ * again every minute).
  *
  * Returns of a claim: nil when claimed; 1 when the id is done in the group of the claim's bucket
  * (or of the next one), 2 in the previous bucket's group (Node turns it into the time since that
- * bucket began, an upper bound of the original's age); `done` for a `v1` record; else the token of
+ * bucket began, an upper bound of the original's age); `done` for a `v1` record; else the value of
  * the claim in flight.
  * @internal
  */
@@ -39,29 +48,35 @@ export interface LayoutScriptParams {
 /**
  * The scripts a layout defines (the others are shared: see `redis.scripts.ts`). ARGV: a head (`v2`,
  * `dual`: the group prefix `gp` and `nb`, the bucket Node reckons x 4 + the look-up flags), the
- * scalars, then the per-id arguments: `token` (`v1`) or `token, shard, member`. A shard starting
- * with `e` asks for the group's expiry to be (re)set.
+ * scalars, then the per-id arguments: `token` (`v1`) or `value, shard, member` (`value` =
+ * `<token>/<lease deadline>`). A shard starting with `e` asks for the group's expiry to be (re)set.
  * @internal
  */
 export interface LayoutScripts {
   /** KEYS[1]; ARGV: [gp, nb], leaseTtl, id args. */
   claim: string;
   /**
-   * KEYS[1]; ARGV: [gp, nb], ttl, commit id args (`v2`: shard, member; the others: the token
-   * first) → 1 committed, 0 another owner holds it (`v1`, `dual`; `v2` commits whoever holds it).
+   * KEYS[1]; ARGV: [gp, nb], ttl, commit id args (`v2`: shard, member pairs of the ids to add to
+   * the commit's group; the others: token, [shard, member] per key) → 1 committed, 0 another owner
+   * holds it (`v1`, `dual`; `v2` commits whoever holds it).
    */
   commit: string;
   /** KEYS[1..n]; ARGV: [gp, nb], leaseTtl, id args x n → per key 0 when claimed, else as a claim. */
   claimMany: string;
-  /** KEYS[1..n]; ARGV: [gp, nb], ttl, commit id args x n → how many were committed. */
+  /** KEYS[1..n]; ARGV: [gp, nb], ttl, commit id args → how many were committed. */
   commitMany: string;
   /**
    * KEYS[1]: to claim, KEYS[2..n]: to commit; ARGV: [gp, nb], leaseTtl, ttl, claim id args,
-   * commit id args x (n - 1) → as a claim.
+   * commit id args → as a claim.
    */
   commitThenClaim: string;
   /** KEYS[1]; ARGV: [gp, nb], ttl, [shard, member] → 1 marked, 0 already done or in flight. */
   mark: string;
+  /**
+   * KEYS[1]; ARGV: [gp, nb], held, token, leaseTtl, `/<deadline>`, [shard, member] → 1 when the
+   * claim still held `held` and now belongs to `token` (its owner is gone or its lease ran out).
+   */
+  takeover: string;
 }
 
 /**
@@ -71,14 +86,30 @@ export interface LayoutScripts {
  */
 const RING = 4;
 
+/** The value of a released `v2` claim key (kept so its member does not read as done). @internal */
+export const FREE_VALUE = 'free';
+
+/**
+ * `v1` / `dual` takeover. KEYS[1]; ARGV: held, token, leaseTtl, `/<deadline>`. A `v1` claim (a bare
+ * token) is replaced by ours with `PX leaseTtl`; a `v2` one (a value with a lease deadline, or
+ * `free`) by ours with a deadline, keeping its `PX` (its member stays in its group).
+ */
+const TAKEOVER_V1 = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[1] == '${FREE_VALUE}' or string.find(ARGV[1], '/', 1, true) then redis.call('SET', KEYS[1], ARGV[2] .. ARGV[4], 'KEEPTTL')
+else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
+return 1`;
+
 /** `v1`: the scripts of the versions before layouts (one key per id). */
 const V1: LayoutScripts = {
+  // A v1 process may hold a v2-style claim (`<token>/<deadline>`) it took over (a rollback within
+  // the window): its commits accept that value too (compared only when the plain token differs).
   claim: `
 if redis.call('SET', KEYS[1], ARGV[2], 'NX', 'PX', ARGV[1]) then return nil end
 return redis.call('GET', KEYS[1])`,
   commit: `
 local v = redis.call('GET', KEYS[1])
-if v == ARGV[2] or v == false then redis.call('SET', KEYS[1], 'done', 'PX', ARGV[1]) return 1 end
+if v == ARGV[2] or v == false or string.sub(v, 1, #ARGV[2] + 1) == ARGV[2] .. '/' then redis.call('SET', KEYS[1], 'done', 'PX', ARGV[1]) return 1 end
 return 0`,
   claimMany: `
 local out = {}
@@ -90,20 +121,21 @@ return out`,
   commitMany: `
 local n = 0
 for i = 1, #KEYS do
-  local v = redis.call('GET', KEYS[i])
-  if v == ARGV[i + 1] or v == false then redis.call('SET', KEYS[i], 'done', 'PX', ARGV[1]) n = n + 1 end
+  local v, t = redis.call('GET', KEYS[i]), ARGV[i + 1]
+  if v == t or v == false or string.sub(v, 1, #t + 1) == t .. '/' then redis.call('SET', KEYS[i], 'done', 'PX', ARGV[1]) n = n + 1 end
 end
 return n`,
   commitThenClaim: `
 for i = 2, #KEYS do
-  local v = redis.call('GET', KEYS[i])
-  if v == ARGV[i + 2] or v == false then redis.call('SET', KEYS[i], 'done', 'PX', ARGV[2]) end
+  local v, t = redis.call('GET', KEYS[i]), ARGV[i + 2]
+  if v == t or v == false or string.sub(v, 1, #t + 1) == t .. '/' then redis.call('SET', KEYS[i], 'done', 'PX', ARGV[2]) end
 end
 if redis.call('SET', KEYS[1], ARGV[3], 'NX', 'PX', ARGV[1]) then return nil end
 return redis.call('GET', KEYS[1])`,
   mark: `
 if redis.call('SET', KEYS[1], 'done', 'PX', ARGV[1], 'NX') then return 1 end
 return 0`,
+  takeover: TAKEOVER_V1,
 };
 
 /**
@@ -121,22 +153,80 @@ local gp = ARGV[1]
 local g1 = gp .. string.char(48 + b % ${RING}) .. ':'
 local g0 = gp .. string.char(48 + (b + ${RING - 1}) % ${RING}) .. ':'
 local g2 = gp .. string.char(48 + (b + 1) % ${RING}) .. ':'
-local until_ = (b + 1) * ${bucketMs} + ${windowMs + clockMarginMs(bucketMs)}
+local until_ = (b + 1) * ${bucketMs} + ${groupLifeMs(bucketMs, windowMs) - bucketMs}
 `;
 }
 
 /**
- * Lua of one claim: sets `r` to false (claimed), 1 (done in the current or next bucket's group), 2
- * (done in the previous bucket's group) or the claim key's value (a token in flight, `done`).
+ * How long a `v2` group or claim key lives at most (ms): a bucket, the window and the clock
+ * margin. A `v2` claim key gets this `PX`, so it outlives any group its member is in (while the
+ * member is there, the key alone tells in flight from done). @internal
  */
-function claimLua(key: string, token: string, lease: string, s: string, m: string): string {
+export function groupLifeMs(bucketMs: number, windowMs: number): number {
+  return bucketMs + windowMs + clockMarginMs(bucketMs);
+}
+
+/**
+ * Lua of one `v2` claim (`value` = `<token>/<lease deadline>`; shard `s` maybe `e`-flagged): sets
+ * `r` to false (claimed), 1 (done: the member was in the claim bucket's group), 2 / 3 (done in the
+ * previous / next bucket's group) or the claim key's value (in flight, or a `v1` `done`).
+ *
+ * The member joins the group first (`SADD`: 0 = seen in this bucket, one `GET` says done or in
+ * flight); a new one is then looked for in the neighbour groups the flags name and claimed
+ * (`SET NX`, `PX` a group's life). When it turns out not to be ours to claim, the member is taken out
+ * again (answers 2, 3, `done` and `v1` claims; Node then asks for the group's expiry again: the
+ * `SREM` may have emptied, so deleted, a group this process had just given one) — except when the
+ * key holds a `v2` claim (its member belongs there) or `free` (a released `v2` claim: taken, the
+ * member stays in this bucket's group so the id is remembered a window from now).
+ */
+function claimV2(key: string, value: string, s: string, m: string, life: number): string {
   return `
 local s, m = ${s}, ${m}
-if redis.call('SISMEMBER', g1 .. s, m) == 1 then r = 1
-elseif l % 2 == 1 and redis.call('SISMEMBER', g0 .. s, m) == 1 then r = 2
-elseif l >= 2 and redis.call('SISMEMBER', g2 .. s, m) == 1 then r = 1
-elseif redis.call('SET', ${key}, ${token}, 'NX', 'PX', ${lease}) then r = false
-else r = redis.call('GET', ${key}) end`;
+local e = string.byte(s, 1) == 101
+if e then s = string.sub(s, 2) end
+local g, v = g1 .. s, false
+if redis.call('SADD', g, m) == 0 then
+  v = redis.call('GET', ${key})
+  r = v or 1
+else
+  if e then redis.call('PEXPIREAT', g, until_) end
+  local h = false
+  if l % 2 == 1 and redis.call('SISMEMBER', g0 .. s, m) == 1 then h = 2
+  elseif l >= 2 and redis.call('SISMEMBER', g2 .. s, m) == 1 then h = 3 end
+  if h then
+    v = redis.call('GET', ${key})
+    r = v or h
+  elseif redis.call('SET', ${key}, ${value}, 'NX', 'PX', ${life}) then r = false
+  else
+    v = redis.call('GET', ${key})
+    r = v
+  end
+  if r and v ~= '${FREE_VALUE}' and not (v and string.find(v, '/', 1, true)) then redis.call('SREM', g, m) end
+end
+if v == '${FREE_VALUE}' then redis.call('SET', ${key}, ${value}, 'PX', ${life}) r = false end`;
+}
+
+/**
+ * Lua of one `dual` claim: the groups first (a member with a claim key is a `v2` claim in flight,
+ * with none it is done), then a `v1` claim (`SET NX PX leaseTtl` of the token without the lease
+ * deadline: earlier versions read it). A `free` key (a released `v2` claim) is taken as a `v2` claim.
+ */
+function claimDual(key: string, value: string, lease: string, s: string, m: string): string {
+  return `
+local s, m = ${s}, ${m}
+local v, h = false, false
+if redis.call('SISMEMBER', g1 .. s, m) == 1 then h = 1
+elseif l % 2 == 1 and redis.call('SISMEMBER', g0 .. s, m) == 1 then h = 2
+elseif l >= 2 and redis.call('SISMEMBER', g2 .. s, m) == 1 then h = 1 end
+if h then
+  v = redis.call('GET', ${key})
+  r = v or h
+elseif redis.call('SET', ${key}, string.sub(${value}, 1, string.find(${value}, '/', 1, true) - 1), 'NX', 'PX', ${lease}) then r = false
+else
+  v = redis.call('GET', ${key})
+  r = v
+end
+if v == '${FREE_VALUE}' then redis.call('SET', ${key}, ${value}, 'KEEPTTL') r = false end`;
 }
 
 /** Lua adding member `m` to shard `s`'s group of the bucket (and its expiry when `s` = `e<n>`). */
@@ -148,33 +238,34 @@ if string.byte(s, 1) == 101 then
 else redis.call('SADD', g1 .. s, m) end`;
 
 /**
- * Lua of the `v2` commits of KEYS[first..#KEYS] (id args `shard, member` from `ARGV[2 * i + shift]`),
- * counted in `n`: one `DEL` per 1,000 claim keys, then a `SADD` each. No token is compared: a
- * commit comes only after the handler ran, so the id is done whoever holds its claim key now (our
- * lease ran out and another process took it over, or a `dual` process marked it done: its copy is
- * done either way, and the group says so to every layout that reads groups). Saves the `GET` of
- * each key (an `MGET` of a batch cost Redis ~1.2 µs per key, more than the `DEL`).
+ * Lua of the `v2` commits of KEYS[first..#KEYS], counted in `n`: one `DEL` per 1,000 claim keys
+ * (the members joined at claim), then the `shard, member` pairs from `ARGV[base]` on join the
+ * commit's group (ids claimed in an earlier bucket: see `RedisIdArgs.commitId`). No token is
+ * compared: a commit comes only after the handler ran, so the id is done whoever holds its claim
+ * key now (our lease ran out and another process took it over, or released it: its copy is done
+ * either way). Saves a `GET` per key.
  */
-function commitV2(first: number, shift: number): string {
+function commitV2(first: number, base: number): string {
   return `
 for c = ${first}, #KEYS, 1000 do
-  local last = math.min(#KEYS, c + 999)
-  redis.call('DEL', unpack(KEYS, c, last))
-  for i = c, last do
-    local a = 2 * i + ${shift}
-    local s, m = ARGV[a], ARGV[a + 1]${REMEMBER}
-  end
+  redis.call('DEL', unpack(KEYS, c, math.min(#KEYS, c + 999)))
+end
+for a = ${base}, #ARGV, 2 do
+  local s, m = ARGV[a], ARGV[a + 1]${REMEMBER}
 end
 n = n + #KEYS - ${first} + 1`;
 }
 
-/** Lua of the `dual` commits: each claim key turns into a `v1` record, each fingerprint joins a group. */
+/**
+ * Lua of the `dual` commits: each claim key still ours (its token, alone or with a lease deadline)
+ * or gone turns into a `v1` record, and the fingerprint joins the commit's group.
+ */
 function commitDual(first: number, ttl: string, shift: number): string {
   return `
 for i = ${first}, #KEYS do
   local a = 3 * i + ${shift}
-  local v = redis.call('GET', KEYS[i])
-  if v == ARGV[a] or v == false then
+  local v, t = redis.call('GET', KEYS[i]), ARGV[a]
+  if v == t or v == false or string.sub(v, 1, #t + 1) == t .. '/' then
     redis.call('SET', KEYS[i], 'done', 'PX', ${ttl})
     local s, m = ARGV[a + 1], ARGV[a + 2]${REMEMBER}
     n = n + 1
@@ -197,15 +288,18 @@ export function clockMarginMs(bucketMs: number): number {
 export function layoutScripts({ layout, bucketMs, windowMs }: LayoutScriptParams): LayoutScripts {
   if (layout === 'v1') return V1;
   const head = prelude(bucketMs, windowMs);
-  // Commit id args: `v2` shard, member (2 per id); `dual` token, shard, member (3 per id).
+  const life = groupLifeMs(bucketMs, windowMs);
+  const dual = layout === 'dual';
+  // Commit id args: `v2` shard, member pairs (only the ids to add); `dual` token, shard, member per key.
   const commits = (first: number, ttl: string, base: number): string =>
-    layout === 'dual'
-      ? commitDual(first, ttl, base - 3 * first)
-      : commitV2(first, base - 2 * first);
-  const markV2 = `if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end`;
-  const markDual = `if redis.call('SET', KEYS[1], 'done', 'PX', ARGV[3], 'NX') == false then return 0 end`;
+    dual ? commitDual(first, ttl, base - 3 * first) : commitV2(first, base);
+  const claimOne = (key: string, value: string, lease: string, s: string, m: string): string =>
+    dual ? claimDual(key, value, lease, s, m) : claimV2(key, value, s, m, life);
+  const markExists = dual
+    ? `if redis.call('SET', KEYS[1], 'done', 'PX', ARGV[3], 'NX') == false then return 0 end`
+    : `if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end`;
   return {
-    claim: `${head}local r${claimLua('KEYS[1]', 'ARGV[4]', 'ARGV[3]', 'ARGV[5]', 'ARGV[6]')}
+    claim: `${head}local r${claimOne('KEYS[1]', 'ARGV[4]', 'ARGV[3]', 'ARGV[5]', 'ARGV[6]')}
 if r then return r end
 return nil`,
     commit: `${head}local n = 0${commits(1, 'ARGV[3]', 4)}
@@ -213,7 +307,7 @@ return n`,
     claimMany: `${head}
 local out = {}
 for i = 1, #KEYS do
-  local a, r = 3 * i + 1${claimLua('KEYS[i]', 'ARGV[a]', 'ARGV[3]', 'ARGV[a + 1]', 'ARGV[a + 2]')}
+  local a, r = 3 * i + 1${claimOne('KEYS[i]', 'ARGV[a]', 'ARGV[3]', 'ARGV[a + 1]', 'ARGV[a + 2]')}
   out[i] = r or 0
 end
 return out`,
@@ -222,16 +316,28 @@ return n`,
     commitThenClaim: `${head}local n = 0
 if #KEYS > 1 then${commits(2, 'ARGV[4]', 8)}
 end
-local r${claimLua('KEYS[1]', 'ARGV[5]', 'ARGV[3]', 'ARGV[6]', 'ARGV[7]')}
+local r${claimOne('KEYS[1]', 'ARGV[5]', 'ARGV[3]', 'ARGV[6]', 'ARGV[7]')}
 if r then return r end
 return nil`,
+    // A member with a `free` key (a released `v2` claim) is not done: marked like an absent one.
     mark: `${head}
 local s, m = ARGV[4], ARGV[5]
 local t = string.byte(s, 1) == 101 and string.sub(s, 2) or s
-if redis.call('SISMEMBER', g1 .. t, m) == 1
+local hit = redis.call('SISMEMBER', g1 .. t, m) == 1
   or (l % 2 == 1 and redis.call('SISMEMBER', g0 .. t, m) == 1)
-  or (l >= 2 and redis.call('SISMEMBER', g2 .. t, m) == 1) then return 0 end
-${layout === 'dual' ? markDual : markV2}${REMEMBER}
+  or (l >= 2 and redis.call('SISMEMBER', g2 .. t, m) == 1)
+if hit then
+  if redis.call('GET', KEYS[1]) ~= '${FREE_VALUE}' then return 0 end
+  redis.call('DEL', KEYS[1])
+end
+${markExists}${REMEMBER}
+return 1`,
+    takeover: dual
+      ? TAKEOVER_V1
+      : `${head}
+if redis.call('GET', KEYS[1]) ~= ARGV[3] then return 0 end
+local s, m = ARGV[7], ARGV[8]${REMEMBER}
+redis.call('SET', KEYS[1], ARGV[4] .. ARGV[6], 'PX', ${life})
 return 1`,
   };
 }

@@ -68,7 +68,7 @@ export class RedisCommitQueue {
     for (let i = 1; i < pending.length; i += 3) args.push(pending[i] as RedisKey);
     const bucket = (this.bucket = this.args.head(args, redisKey));
     args.push(leaseTtl, this.ttl);
-    this.args.claimId(args, key, token);
+    this.args.claimId(args, key, token, leaseTtl);
     for (let i = 0; i < pending.length; i += 3) {
       this.args.commitId(args, pending[i] as DedupKey, pending[i + 2] as string, bucket);
     }

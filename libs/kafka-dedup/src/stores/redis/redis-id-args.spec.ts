@@ -9,51 +9,113 @@ describe('RedisIdArgs', () => {
     const args = new RedisIdArgs('v1', new GroupPrefixes('p:', 1_000), 32_768, 1_000, 1);
     const out: Array<string | number | Buffer> = [];
     expect(args.head(out, 'p:g/orders:order-42')).toBe(0);
-    args.claimId(out, key, 'o:1');
+    args.claimId(out, key, 'o:1', 30_000);
     args.commitId(out, key, 'o:1', 0);
     args.markId(out, key, 0);
     expect(out).toEqual(['o:1', 'o:1']);
     args.stop();
   });
 
-  it('sends a stable shard and 49-bit integer member for v2, the group expiry once per bucket', () => {
+  it('claims v2 ids with a lease deadline, a stable shard and a 49-bit integer member; the group expiry once per bucket', () => {
     const args = new RedisIdArgs('v2', new GroupPrefixes('p:', 1_000), 32_768, 1_000, 1);
     const claim: Array<string | number | Buffer> = [];
     args.head(claim, 'p:g/orders:order-42');
-    claim.splice(1, 1); // the bucket: see the next test
-    args.claimId(claim, key, 'o:1');
+    claim.splice(1, 1); // the bucket: see the next tests
+    const before = args.now();
+    args.claimId(claim, key, 'o:1', 30_000);
     expect(claim[0]).toBe('p:v2:1000:');
-    expect(claim[1]).toBe('o:1');
-    const shard = Number(claim[2]);
+    // The claim value: the token and its lease deadline (ms, rounded up to 16).
+    const [token, deadline] = String(claim[1]).split('/');
+    expect(token).toBe('o:1');
+    expect(Number(deadline) % 16).toBe(0);
+    expect(Number(deadline)).toBeGreaterThanOrEqual(before + 30_000);
+    expect(Number(deadline)).toBeLessThan(args.now() + 30_000 + 16);
+    expect(args.leaseOver(String(claim[1]))).toBe(false);
+    expect(args.leaseOver(`o:1/${Math.floor(args.now()) - 1}`)).toBe(true);
+    expect(args.leaseOver('o:1')).toBe(false); // a v1 claim: its PX says
+    // The member joins the group at claim: the first write of this process to it in the bucket
+    // asks for its expiry (`e`).
+    expect(String(claim[2])).toMatch(/^e\d+$/);
+    const shard = Number(String(claim[2]).slice(1));
     const member = Number(claim[3]);
     expect(shard).toBeGreaterThanOrEqual(0);
     expect(shard).toBeLessThan(32_768);
     expect(Number.isSafeInteger(member)).toBe(true);
     expect(member).toBeLessThan(2 ** 49);
     expect(String(member)).toBe(claim[3]);
-    // The same id as bytes gives the same fingerprint (an ASCII id).
+    // The same id as bytes gives the same fingerprint (an ASCII id), its group's expiry asked for.
     const bytes: Array<string | number | Buffer> = [];
-    args.claimId(bytes, { scope: key.scope, id: Buffer.from(key.id) }, 'o:2');
-    expect(bytes.slice(1)).toEqual(claim.slice(2));
+    args.claimId(bytes, { scope: key.scope, id: Buffer.from(key.id) }, 'o:2', 30_000);
+    expect(bytes.slice(1)).toEqual([String(shard), claim[3]]);
     // Another scope, another fingerprint.
     const other: Array<string | number | Buffer> = [];
-    args.claimId(other, { scope: 'g/other', id: key.id }, 'o:3');
-    expect(other.slice(1)).not.toEqual(claim.slice(2));
-
-    const first: Array<string | number | Buffer> = [];
-    args.commitId(first, key, 'o:1', 7);
-    expect(first).toEqual([`e${shard}`, claim[3]]); // v2 commits carry no token
+    args.claimId(other, { scope: 'g/other', id: key.id }, 'o:3', 30_000);
+    expect(other.slice(2)).not.toEqual(claim.slice(3));
+    // A claim that took its member out again: the group's expiry is asked for on the next write.
+    args.forgetGroup('p:g/orders:order-42', key);
     const again: Array<string | number | Buffer> = [];
-    args.commitId(again, key, 'o:1', 7);
-    expect(again).toEqual([String(shard), claim[3]]);
-    const nextBucket: Array<string | number | Buffer> = [];
-    args.commitId(nextBucket, key, 'o:1', 8);
-    expect(nextBucket[0]).toBe(`e${shard}`);
+    args.claimId(again, key, 'o:4', 30_000);
+    expect(again[1]).toBe(`e${shard}`);
     args.forgetExpiries();
     const afterReconnect: Array<string | number | Buffer> = [];
-    args.markId(afterReconnect, key, 8);
+    args.markId(afterReconnect, key, args.head([], 'p:g/orders:order-42'));
     expect(afterReconnect).toEqual([`e${shard}`, claim[3]]);
     args.stop();
+  });
+
+  it('v2 commits carry no token; an id claimed before its bucket began here joins the commit group', () => {
+    let issued = 0;
+    const realNow = Date.now;
+    let now = 5_000_500;
+    Date.now = () => now;
+    try {
+      const args = new RedisIdArgs(
+        'v2',
+        new GroupPrefixes('p:', 1_000),
+        32_768,
+        1_000,
+        1,
+        1_000,
+        undefined,
+        () => issued,
+      );
+      issued = 3; // o:1..o:3 issued, then the first head: they may be older than its bucket
+      expect(args.head([], 'p:k')).toBe(5_000);
+      issued = 4;
+      const fresh: Array<string | number | Buffer> = [];
+      args.commitId(fresh, key, 'o:4', 5_000);
+      expect(fresh).toEqual([]); // claimed in this bucket: its member is in the group already
+      const old: Array<string | number | Buffer> = [];
+      args.commitId(old, key, 'o:3', 5_000);
+      expect(old).toHaveLength(2);
+      expect(String(old[0])).toMatch(/^e\d+$/);
+      // The next bucket begins: o:4 was claimed before it.
+      now = 5_001_100;
+      expect(args.head([], 'p:k')).toBe(5_001);
+      const rolled: Array<string | number | Buffer> = [];
+      args.commitId(rolled, key, 'o:4', 5_001);
+      expect(rolled).toEqual([old[0], old[1]]);
+      args.stop();
+    } finally {
+      Date.now = realNow;
+    }
+  });
+
+  it('takes a claim over as a v2 claim in the group (v2), or with the token alone (v1)', () => {
+    const v2 = new RedisIdArgs('v2', new GroupPrefixes('p:', 1_000), 32_768, 1_000, 1);
+    const out: Array<string | number | Buffer> = ['p:k'];
+    v2.takeover(out, 'p:k', key, 'x:1/5', 'o:9', 30_000);
+    expect(out.slice(0, 2)).toEqual(['p:k', 'p:v2:1000:']);
+    expect(out.slice(3, 6)).toEqual(['x:1/5', 'o:9', 30_000]);
+    expect(String(out[6])).toMatch(/^\/\d+$/);
+    expect(String(out[7])).toMatch(/^e\d+$/);
+    v2.stop();
+    const v1 = new RedisIdArgs('v1', new GroupPrefixes('p:', 1_000), 32_768, 1_000, 1);
+    const plain: Array<string | number | Buffer> = ['p:k'];
+    v1.takeover(plain, 'p:k', key, 'x:1', 'o:9', 30_000);
+    expect(plain.slice(0, 4)).toEqual(['p:k', 'x:1', 'o:9', 30_000]);
+    expect(plain).toHaveLength(5);
+    v1.stop();
   });
 
   it("reckons the bucket by Redis' clock and says which other groups a claim looks at", async () => {
@@ -116,8 +178,8 @@ describe('RedisIdArgs', () => {
     const counts = new Uint32Array(16);
     for (let i = 0; i < 160_000; i++) {
       const out: Array<string | number | Buffer> = [];
-      args.claimId(out, { scope: 's', id: `id-${i}` }, 't');
-      counts[Number(out[1]) % 16]++;
+      args.claimId(out, { scope: 's', id: `id-${i}` }, 't', 1_000);
+      counts[Number(String(out[1]).replace('e', '')) % 16]++;
     }
     for (const n of counts) expect(Math.abs(n - 10_000)).toBeLessThan(500);
     args.stop();

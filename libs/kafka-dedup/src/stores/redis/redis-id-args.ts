@@ -44,10 +44,17 @@ export class RedisIdArgs {
   private readonly marginMs: number;
   /** Redis' clock minus this process's (ms), from the last `TIME`. */
   private offsetMs = 0;
+  /** The bucket of the last {@link head}, and the claim sequence number when it began here. */
+  private bucket = Number.NaN;
+  private rolledAt = 0;
+  /** The last lease deadline suffix (`/<ms>`) and its time. */
+  private deadline = '';
+  private deadlineAt = -1;
 
   /**
    * @param windowMs the longest TTL (how far back a claim looks)
    * @param time Redis' `TIME` (`[seconds, microseconds]`), to align the buckets with Redis' clock
+   * @param sequence the sequence number of the last claim token issued (`OwnerLiveness`)
    */
   constructor(
     layout: RedisLayout,
@@ -57,6 +64,7 @@ export class RedisIdArgs {
     slots: number,
     private readonly windowMs = bucketMs,
     private readonly time?: () => Promise<ArrayLike<string | number>>,
+    private readonly sequence: () => number = () => 0,
   ) {
     this.compact = layout !== 'v1';
     this.tokenAtCommit = layout !== 'v2';
@@ -119,7 +127,31 @@ export class RedisIdArgs {
       (now - this.windowMs - this.marginMs < start ? 1 : 0) +
       (now + this.marginMs >= start + this.bucketMs ? 2 : 0);
     out.push(this.groups.of(redisKey), bucket * 4 + flags);
+    if (bucket !== this.bucket) {
+      // Tokens issued until now may have been claimed in an earlier bucket (see commitId).
+      this.bucket = bucket;
+      this.rolledAt = this.sequence();
+    }
     return bucket;
+  }
+
+  /**
+   * The lease deadline suffix of a `v2` claim value, `/<ms>` by Redis' clock as reckoned here,
+   * rounded up to 16 ms so that claims close together share one string.
+   */
+  leaseDeadline(leaseTtl: number): string {
+    const at = Math.ceil((this.now() + leaseTtl) / 16) * 16;
+    if (at !== this.deadlineAt) {
+      this.deadlineAt = at;
+      this.deadline = `/${at}`;
+    }
+    return this.deadline;
+  }
+
+  /** Whether a claim value carries a lease deadline (a `v2` claim) that has passed. */
+  leaseOver(value: string): boolean {
+    const at = value.lastIndexOf('/');
+    return at >= 0 && Number(value.slice(at + 1)) < this.now();
   }
 
   /**
@@ -128,27 +160,72 @@ export class RedisIdArgs {
    * previous), `bucket` the one {@link head} returned.
    */
   hitAge(hit: number, bucket: number): number {
-    return Math.max(1, this.now() - (bucket - (hit - 1)) * this.bucketMs + 1);
+    return Math.max(1, this.now() - (hit === 2 ? bucket - 1 : bucket) * this.bucketMs + 1);
   }
 
-  /** An id's arguments for a claim: its token (and shard, member). */
-  claimId(out: Array<RedisKey | number>, key: DedupKey, token: string): void {
-    out.push(token);
-    if (!this.compact) return;
+  /**
+   * An id's arguments for a claim, after {@link head}: its token (`v1`), or its claim value
+   * (`<token>/<lease deadline>`), shard and member (`v2`: the shard flagged for the group's
+   * expiry, as the member joins the group at claim).
+   */
+  claimId(out: Array<RedisKey | number>, key: DedupKey, token: string, leaseTtl: number): void {
+    if (!this.compact) {
+      out.push(token);
+      return;
+    }
+    out.push(token + this.leaseDeadline(leaseTtl));
     this.fingerprints.fingerprint(key);
-    out.push(this.shardNames[FP[1] & (this.shards - 1)], member());
+    if (this.tokenAtCommit) out.push(this.shardNames[FP[1] & (this.shards - 1)], member());
+    else this.pushGroup(out, this.bucket);
   }
 
   /**
    * An id's arguments for a commit, in the bucket {@link head} returned and the slot of the
    * last key it was given (one slot per script): the token (`v1`, `dual`), the shard and member
-   * (`v2`, `dual`). A `v2` commit compares no token (`layout-v2.scripts.ts`).
+   * (`dual`). A `v2` commit compares no token (`layout-v2.scripts.ts`) and its member joined at
+   * claim: only an id whose token was issued before this bucket began here (claimed in an earlier
+   * bucket, maybe) sends its shard and member, to be remembered a whole window after its commit.
    */
   commitId(out: Array<RedisKey | number>, key: DedupKey, token: string, bucket: number): void {
     if (this.tokenAtCommit) out.push(token);
+    else if (sequenceOf(token) > this.rolledAt) return;
     if (!this.compact) return;
     this.fingerprints.fingerprint(key);
     this.pushGroup(out, bucket);
+  }
+
+  /**
+   * The arguments of a takeover of `redisKey`'s claim (held as `held`) by `token`: `v2` adds the
+   * head and the id's shard (flagged for the group's expiry) and member, as the taker makes it a
+   * `v2` claim in this bucket's group.
+   */
+  takeover(
+    out: Array<RedisKey | number>,
+    redisKey: RedisKey,
+    key: DedupKey,
+    held: string,
+    token: string,
+    leaseTtl: number,
+  ): void {
+    const v2 = this.compact && !this.tokenAtCommit;
+    if (v2) this.head(out, redisKey);
+    out.push(held, token, leaseTtl, this.leaseDeadline(leaseTtl));
+    if (!v2) return;
+    this.fingerprints.fingerprint(key);
+    const shard = FP[1] & (this.shards - 1);
+    out.push(`e${shard}`, member());
+  }
+
+  /**
+   * After a `v2` claim that took its member out of the group again (a duplicate found in another
+   * bucket's group, or a `v1` record or claim): the `SREM` may have deleted the group, expiry and
+   * all, so this process asks for the expiry on its next write to it.
+   */
+  forgetGroup(redisKey: RedisKey, key: DedupKey): void {
+    if (!this.compact || this.tokenAtCommit) return;
+    this.groups.of(redisKey);
+    this.fingerprints.fingerprint(key);
+    this.expirySet[this.groups.slot * this.shards + (FP[1] & (this.shards - 1))] = -1;
   }
 
   /** An id's arguments for a mark (no token). */
@@ -167,6 +244,11 @@ export class RedisIdArgs {
       out.push(`e${shard}`, member());
     }
   }
+}
+
+/** The sequence number of a claim token `<owner>:<n base 36>` (`OwnerLiveness.token`). */
+function sequenceOf(token: string): number {
+  return parseInt(token.slice(token.lastIndexOf(':') + 1), 36);
 }
 
 /** Zeros to pad the low 8 digits of a member. */

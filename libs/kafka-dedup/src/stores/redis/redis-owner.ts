@@ -21,6 +21,11 @@ export class OwnerLiveness {
     readonly ttl: number,
   ) {}
 
+  /** The counter of the last token issued. */
+  get sequence(): number {
+    return this.seq;
+  }
+
   /** A new claim token: the owner id and a counter (no random bytes per claim). */
   token(): string {
     return `${this.id}:${(++this.seq).toString(36)}`;

@@ -21,6 +21,7 @@ export class RedisSlotBatches {
         keys.length,
         ...keys,
         leaseTtl,
+        this.args.leaseDeadline(leaseTtl),
         ...group.map((i) => claims[i].token),
       ),
     );

@@ -1,10 +1,11 @@
 import type { RedisLike } from './redis-client';
-import type { LayoutScripts } from './layout-v2.scripts';
+import { FREE_VALUE, type LayoutScripts } from './layout-v2.scripts';
 
 /**
- * Lua scripts of the Redis store that act on the in-flight claim alone (release, takeover, renew);
- * the claim and commit scripts depend on the layout (`layout-v2.scripts.ts`). A claim key holds an
- * owner token `<owner>:<n>` (in flight) or {@link DONE} (processed, `v1` layout). Every script
+ * Lua scripts of the Redis store that act on the in-flight claim alone (release, renew); the claim,
+ * commit and takeover scripts depend on the layout (`layout-v2.scripts.ts`). A claim key holds an
+ * owner token `<owner>:<n>` (in flight; `<owner>:<n>/<lease deadline>` for `v2`), {@link DONE}
+ * (processed, `v1` layout) or `free` (a released `v2` claim). Every script
  * touches only its KEYS, or keys in their hash slot, so on Redis Cluster the store runs one script
  * per hash slot.
  * @internal
@@ -13,32 +14,46 @@ import type { LayoutScripts } from './layout-v2.scripts';
 /** Value of a done record; tokens always contain ':', so they never equal it. */
 export const DONE = 'done';
 
-/** KEYS[1]; ARGV: token → 1 released, 0 not the owner. */
-export const RELEASE = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`;
+/**
+ * Whether the claim value `v` is the token `t`'s: the token itself (`v1`, `dual` claims) or the
+ * token with a lease deadline (`<t>/<ms>`, `v2` claims).
+ */
+const OURS = (v: string, t: string): string =>
+  `(${v} == ${t} or (${v} and string.sub(${v}, 1, #${t} + 1) == ${t} .. '/'))`;
 
 /**
- * KEYS[1]; ARGV: expected token, new token, leaseTtl → 1 when the claim still held `expected` and
- * now belongs to the new token (its owner is gone), else 0.
+ * Lua releasing key `k` held by token `t` (counted in `n`): a bare token's key is deleted; a
+ * `v2` claim's key turns into {@link FREE_VALUE}, keeping its `PX` (its member stays in its group and
+ * would read as done without the key; the next claim takes it).
  */
-export const TAKEOVER = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) return 1 end
-return 0`;
+function releaseLua(k: string, t: string): string {
+  return `
+local v = redis.call('GET', ${k})
+if v == ${t} then redis.call('DEL', ${k}) n = n + 1
+elseif ${OURS('v', t)} then redis.call('SET', ${k}, '${FREE_VALUE}', 'KEEPTTL') n = n + 1 end`;
+}
+
+/** KEYS[1]; ARGV: token → 1 released, 0 not the owner. */
+export const RELEASE = `local n = 0${releaseLua('KEYS[1]', 'ARGV[1]')}
+return n`;
 
 /** KEYS[1..n]; ARGV: token1..tokenN → how many were released. */
 export const RELEASE_MANY = `
 local n = 0
-for i = 1, #KEYS do
-  if redis.call('GET', KEYS[i]) == ARGV[i] then redis.call('DEL', KEYS[i]) n = n + 1 end
+for i = 1, #KEYS do${releaseLua('KEYS[i]', 'ARGV[i]')}
 end
 return n`;
 
-/** KEYS[1..n]; ARGV: leaseTtl, token1..tokenN → how many were renewed. */
+/**
+ * KEYS[1..n]; ARGV: leaseTtl, `/<deadline>`, token1..tokenN → how many were renewed: a bare token's
+ * key gets `PX leaseTtl` again, a `v2` claim a new lease deadline (its `PX` stays).
+ */
 export const RENEW_MANY = `
 local n = 0
 for i = 1, #KEYS do
-  if redis.call('GET', KEYS[i]) == ARGV[i + 1] then redis.call('PEXPIRE', KEYS[i], ARGV[1]) n = n + 1 end
+  local v, t = redis.call('GET', KEYS[i]), ARGV[i + 2]
+  if v == t then redis.call('PEXPIRE', KEYS[i], ARGV[1]) n = n + 1
+  elseif ${OURS('v', 't')} then redis.call('SET', KEYS[i], t .. ARGV[2], 'KEEPTTL') n = n + 1 end
 end
 return n`;
 
@@ -59,7 +74,8 @@ export interface DedupCommands {
   /** `(key, ...head, ttl, ...markArgs)` */
   dedupMark(...args: Array<RedisKey | number>): Promise<number>;
   dedupRelease(key: RedisKey, token: string): Promise<number>;
-  dedupTakeover(key: RedisKey, held: string, token: string, leaseTtl: number): Promise<number>;
+  /** `(key, [...head], held, token, leaseTtl, deadline, [...idArgs])`: see `RedisIdArgs.takeover`. */
+  dedupTakeover(...args: Array<RedisKey | number>): Promise<number>;
   /** `(numberOfKeys, claimKey, ...commitKeys, ...head, leaseTtl, ttl, ...claimIdArgs, ...commitIdArgs)` */
   dedupCommitThenClaim(...args: Array<RedisKey | number>): Promise<string | number | null>;
   /** `(numberOfKeys, ...keys, ...head, leaseTtl, ...idArgs)` */
@@ -68,7 +84,7 @@ export interface DedupCommands {
   dedupCommitMany(...args: Array<RedisKey | number>): Promise<number>;
   /** `(numberOfKeys, ...keys, ...tokens)` */
   dedupReleaseMany(...args: Array<RedisKey | number>): Promise<number>;
-  /** `(numberOfKeys, ...keys, leaseTtl, ...tokens)` */
+  /** `(numberOfKeys, ...keys, leaseTtl, deadline, ...tokens)` */
   dedupRenewMany(...args: Array<RedisKey | number>): Promise<number>;
 }
 
@@ -84,7 +100,7 @@ export function defineDedupCommands(
   client.defineCommand('dedupCommit', { numberOfKeys: 1, lua: layout.commit });
   client.defineCommand('dedupMark', { numberOfKeys: 1, lua: layout.mark });
   client.defineCommand('dedupRelease', { numberOfKeys: 1, lua: RELEASE });
-  client.defineCommand('dedupTakeover', { numberOfKeys: 1, lua: TAKEOVER });
+  client.defineCommand('dedupTakeover', { numberOfKeys: 1, lua: layout.takeover });
   client.defineCommand('dedupCommitThenClaim', { lua: layout.commitThenClaim });
   client.defineCommand('dedupClaimMany', { lua: layout.claimMany });
   client.defineCommand('dedupCommitMany', { lua: layout.commitMany });

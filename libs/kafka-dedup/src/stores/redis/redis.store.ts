@@ -15,7 +15,7 @@ import { RedisConnectionWatch } from './redis-connection';
 import { probeDuplicateAge } from './redis-duplicate-age';
 import { checkRedisEvictionPolicy, type RedisEvictionPolicy } from './redis-eviction-policy';
 import { OwnerLiveness } from './redis-owner';
-import { layoutScripts } from './layout-v2.scripts';
+import { FREE_VALUE, layoutScripts } from './layout-v2.scripts';
 import {
   bucketMs,
   checkGroupEncoding,
@@ -116,6 +116,7 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
     const cluster = isCluster(client);
     if (cluster) this.slotOf = loadSlotFunction();
     const bucket = bucketMs(windowMs);
+    this.owner = new OwnerLiveness(client, this.prefix, options.ownerTtl ?? OWNER_TTL);
     this.args = new RedisIdArgs(
       this.layout,
       // v1 has no groups: no hash-tag table to build.
@@ -125,6 +126,7 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
       cluster ? SLOTS : 1,
       windowMs,
       () => client.time(),
+      () => this.owner.sequence,
     );
     if (this.args.compact) {
       client.on('ready', () => {
@@ -138,7 +140,6 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
     this.batches = new RedisSlotBatches(this.redis, this.args, this.slotOf, (key) =>
       this.redisKey(key),
     );
-    this.owner = new OwnerLiveness(client, this.prefix, options.ownerTtl ?? OWNER_TTL);
     this.owner.start();
   }
 
@@ -214,7 +215,7 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
           const args: Array<RedisKey | number> = [redisKey];
           bucket = this.args.head(args, redisKey);
           args.push(leaseTtl);
-          this.args.claimId(args, key, token);
+          this.args.claimId(args, key, token, leaseTtl);
           current = await this.redis.dedupClaim(...args);
         } else {
           const answer = this.commits.thenClaim(key, redisKey, token, leaseTtl);
@@ -226,14 +227,16 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
       }
       if (current === null) return { status: 'claimed', token };
       if (typeof current === 'number') {
+        if (current !== 1) this.args.forgetGroup(redisKey, key);
         this.groupHit(current, bucket);
         return DUPLICATE;
       }
+      if (!current.includes('/')) this.args.forgetGroup(redisKey, key);
       if (current === DONE) {
         probeDuplicateAge(this.redis, redisKey, this.onDuplicate);
         return DUPLICATE;
       }
-      return await this.inFlight(redisKey, current, token, leaseTtl);
+      return await this.inFlight(redisKey, key, current, token, leaseTtl);
     } catch (error) {
       throw this.connection.annotate(error);
     }
@@ -285,7 +288,7 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
           for (const i of group) args.push(redisKeys[i]);
           const bucket = this.args.head(args, redisKeys[group[0]]);
           args.push(leaseTtl);
-          for (const i of group) this.args.claimId(args, keys[i], tokens[i]);
+          for (const i of group) this.args.claimId(args, keys[i], tokens[i], leaseTtl);
           const answers = await this.redis.dedupClaimMany(...args);
           for (let g = 0; g < group.length; g++) {
             const i = group[g];
@@ -293,13 +296,19 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
             if (current === 0) results[i] = { status: 'claimed', token: tokens[i] };
             else if (typeof current === 'number') {
               results[i] = DUPLICATE;
+              if (current !== 1) this.args.forgetGroup(redisKeys[i], keys[i]);
               this.groupHit(current, bucket);
-            } else if (current === DONE) {
-              results[i] = DUPLICATE;
-              probeDuplicateAge(this.redis, redisKeys[i], this.onDuplicate);
             } else {
-              results[i] = IN_FLIGHT;
-              if (!String(current).startsWith(this.owner.id)) foreign.push(i);
+              const held = String(current);
+              if (!held.includes('/')) this.args.forgetGroup(redisKeys[i], keys[i]);
+              if (held === DONE) {
+                results[i] = DUPLICATE;
+                probeDuplicateAge(this.redis, redisKeys[i], this.onDuplicate);
+              } else {
+                results[i] = IN_FLIGHT;
+                // Another owner's, or ours with its lease run out (a v2 claim says when).
+                if (!held.startsWith(this.owner.id) || this.args.leaseOver(held)) foreign.push(i);
+              }
             }
           }
         }),
@@ -308,7 +317,7 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
       for (const i of foreign) {
         const current = await this.redis.get(redisKeys[i]);
         if (current !== null && current !== DONE) {
-          results[i] = await this.inFlight(redisKeys[i], current, tokens[i], leaseTtl);
+          results[i] = await this.inFlight(redisKeys[i], keys[i], current, tokens[i], leaseTtl);
         }
       }
     } catch (error) {
@@ -382,15 +391,24 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
     this.onDuplicate(Math.max(0, this.lastTtl - this.args.hitAge(hit, bucket)));
   }
 
-  /** An in-flight claim held by `held`: taken over when its owner is gone. */
+  /**
+   * An in-flight claim held by `held`: taken over when its owner is gone, when its lease deadline
+   * (`v2` claims) has passed, or when it was released (`free`; a `v1` process of this version
+   * meets it only after a rollback from `v2`).
+   */
   private async inFlight(
     redisKey: RedisKey,
+    key: DedupKey,
     held: string,
     token: string,
     leaseTtl: number,
   ): Promise<ClaimResult> {
-    if (await this.owner.isAlive(held)) return IN_FLIGHT;
-    if ((await this.redis.dedupTakeover(redisKey, held, token, leaseTtl)) !== 1) return IN_FLIGHT;
+    if (held !== FREE_VALUE && !this.args.leaseOver(held) && (await this.owner.isAlive(held))) {
+      return IN_FLIGHT;
+    }
+    const args: Array<RedisKey | number> = [redisKey];
+    this.args.takeover(args, redisKey, key, held, token, leaseTtl);
+    if ((await this.redis.dedupTakeover(...args)) !== 1) return IN_FLIGHT;
     this.takeovers++;
     return { status: 'claimed', token };
   }
