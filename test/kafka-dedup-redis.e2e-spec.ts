@@ -112,11 +112,11 @@ describe('kafka-dedup with the Redis store (real Kafka, real Redis)', () => {
 
   describe('RedisDedupStore on the shared Redis', () => {
     const stores: RedisDedupStore[] = [];
-    /** A store on the shared Redis (`v1` unless `layout` says; `v2` with a 60 s window). */
-    const open = (ownerTtl = 1_000, layout?: 'v2'): RedisDedupStore => {
+    /** A store on the shared Redis (`v1` unless `layout` says; `v2` with a 60 s window unless `window`). */
+    const open = (ownerTtl = 1_000, layout?: 'v2', window = 60_000): RedisDedupStore => {
       const store = new RedisDedupStore(
         { url: REDIS_URL, keyPrefix: prefix, ownerTtl, layout },
-        layout ? 60_000 : undefined,
+        layout ? window : undefined,
       );
       stores.push(store);
       return store;
@@ -230,6 +230,76 @@ describe('kafka-dedup with the Redis store (real Kafka, real Redis)', () => {
         { status: 'duplicate' },
         { status: 'duplicate' },
       ]);
+    });
+    it('layout v2: an id stays in flight while its claim is held or renewed; released, or past its lease, it is claimed again', async () => {
+      const a = open(5_000, 'v2');
+      const b = open(5_000, 'v2');
+      await a.onModuleInit();
+      await b.onModuleInit();
+      const scope = 'store-v2-lease';
+      const [released, renewed, lapsed] = ['released', 'renewed', 'lapsed'].map((name) => ({
+        scope,
+        id: `${name}-${Date.now()}`,
+      }));
+      const held = await a.claimMany([released, renewed, lapsed], 200);
+      if (held.some((claim) => claim.status !== 'claimed')) throw new Error('not claimed');
+      const tokens = held.map((claim) => (claim as { token: string }).token);
+      const redis = new Redis(REDIS_URL);
+      try {
+        // The claim key says in flight: the token and its lease deadline, living as long as a group
+        // can (its member is in the group already: without the key the id would read as done).
+        const value = await redis.get(`${prefix}${scope}:${released.id}`);
+        expect(value).toMatch(new RegExp(`^${tokens[0]}/\\d+$`));
+        expect(await redis.pttl(`${prefix}${scope}:${released.id}`)).toBeGreaterThan(60_000);
+      } finally {
+        redis.disconnect();
+      }
+      expect((await b.claimMany([released, renewed, lapsed], 30_000)).map((r) => r.status)).toEqual(
+        ['in-flight', 'in-flight', 'in-flight'],
+      );
+      // a's handler of `released` fails: released, the id is claimed by the next copy (b), at once.
+      await a.release(released, tokens[0]);
+      const retaken = await b.claim(released, 30_000);
+      expect(retaken.status).toBe('claimed');
+      // a renews `renewed`, not `lapsed`; both leases were 200 ms, a lives on.
+      await a.renew([{ key: renewed, token: tokens[1] }], 30_000);
+      await sleep(400);
+      const [stillHeld, takenOver] = await b.claimMany([renewed, lapsed], 30_000);
+      expect(stillHeld.status).toBe('in-flight');
+      expect(takenOver.status).toBe('claimed');
+      expect(b.takeovers).toBe(1);
+      // b's handlers finish: done for everyone; a's late release of `lapsed` changes nothing.
+      await b.commitMany(
+        [
+          { key: released, token: (retaken as { token: string }).token },
+          { key: lapsed, token: (takenOver as { token: string }).token },
+        ],
+        60_000,
+      );
+      await a.release(lapsed, tokens[2]);
+      await a.commitMany([{ key: renewed, token: tokens[1] }], 60_000);
+      expect(await a.claimMany([released, renewed, lapsed], 30_000)).toEqual([
+        { status: 'duplicate' },
+        { status: 'duplicate' },
+        { status: 'duplicate' },
+      ]);
+    });
+
+    it('layout v2: an id claimed in one bucket and committed in a later one is remembered a whole window after its commit', async () => {
+      // A 1 s window: 1,024 ms buckets. The claim's group expires at most ~2.3 s after the claim;
+      // the handler takes 2.1 s, so the id must join the commit's group to last 1 s more.
+      const store = open(5_000, 'v2', 1_000);
+      const other = open(5_000, 'v2', 1_000);
+      await store.onModuleInit();
+      await other.onModuleInit();
+      const key = { scope: 'store-v2-roll', id: `roll-${Date.now()}` };
+      const claimed = await store.claim(key, 30_000);
+      if (claimed.status !== 'claimed') throw new Error(claimed.status);
+      await sleep(2_100);
+      store.commit(key, claimed.token, 1_000);
+      await new Promise((resolve) => setImmediate(resolve)); // sent at the end of the turn
+      await sleep(900);
+      expect(await other.claim(key, 30_000)).toEqual({ status: 'duplicate' });
     });
   });
 
