@@ -47,7 +47,7 @@ export interface LayoutScriptParams {
 
 /**
  * The scripts a layout defines (the others are shared: see `redis.scripts.ts`). ARGV: a head (`v2`,
- * `dual`: the group prefix `gp` and `nb`, the bucket Node reckons x 4 + the look-up flags), the
+ * `dual`: the bucket's group prefix `gp` and `nb`, the bucket Node reckons x 4 + the look-up flags), the
  * scalars, then the per-id arguments: `token` (`v1`) or `value, shard, member` (`value` =
  * `<token>/<lease deadline>`). A shard starting with `e` asks for the group's expiry to be (re)set.
  * @internal
@@ -82,9 +82,9 @@ export interface LayoutScripts {
 /**
  * Buckets are named by their number modulo this ring: a group lives until one window after its
  * bucket ends, at most one bucket, so a name is free again long before it comes round. Saves a
- * number-to-text conversion per group (Lua's is a `sprintf`).
+ * number-to-text conversion per group (Lua's is a `sprintf`). @internal
  */
-const RING = 4;
+export const RING = 4;
 
 /** The value of a released `v2` claim key (kept so its member does not read as done). @internal */
 export const FREE_VALUE = 'free';
@@ -141,20 +141,38 @@ return 0`,
 /**
  * `v2` / `dual` prelude: the bucket and look-up flags Node reckoned (`ARGV[2]` = bucket x 4 +
  * flags: 1 = look at the previous bucket's group, 2 = at the next one's; see `redis-id-args.ts`)
- * and the group prefixes. No `TIME` and no Lua closures: every `redis.call` and closure costs
- * Redis ~1–2 µs per script, as much as a look-up (`INFO commandstats`, see the README).
+ * and the bucket's group prefix (`ARGV[1]`, `<gp><bucket % 4>:`; the neighbours' are built here
+ * when a claim needs them: {@link neighbour}). No `TIME`, no Lua closures and no string building
+ * up front: every `redis.call`, closure or string costs Redis ~0.5–2 µs per script, as much as a
+ * look-up (`INFO commandstats`, see the README; building the three prefixes cost ~2 µs).
  */
 function prelude(bucketMs: number, windowMs: number): string {
   return `
 local x = tonumber(ARGV[2])
 local l = x % 4
 local b = (x - l) / 4
-local gp = ARGV[1]
-local g1 = gp .. string.char(48 + b % ${RING}) .. ':'
-local g0 = gp .. string.char(48 + (b + ${RING - 1}) % ${RING}) .. ':'
-local g2 = gp .. string.char(48 + (b + 1) % ${RING}) .. ':'
+local g1 = ARGV[1]
+local g0, g2
 local until_ = (b + 1) * ${bucketMs} + ${groupLifeMs(bucketMs, windowMs) - bucketMs}
 `;
+}
+
+/** Lua expression: the group prefix of the bucket `b + k` (k = 3: the previous one, 1: the next). */
+function neighbour(k: 1 | 3): string {
+  return `(string.sub(g1, 1, -3) .. string.char(48 + (b + ${k}) % ${RING}) .. ':')`;
+}
+
+/** Lua: looks for `m` in shard `s` of the previous (h = 2) and next (h = `next`) buckets' groups. */
+function lookAround(next: 1 | 3): string {
+  return `
+  if l % 2 == 1 then
+    g0 = g0 or ${neighbour(3)}
+    if redis.call('SISMEMBER', g0 .. s, m) == 1 then h = 2 end
+  end
+  if not h and l >= 2 then
+    g2 = g2 or ${neighbour(1)}
+    if redis.call('SISMEMBER', g2 .. s, m) == 1 then h = ${next} end
+  end`;
 }
 
 /**
@@ -190,9 +208,7 @@ if redis.call('SADD', g, m) == 0 then
   r = v or 1
 else
   if e then redis.call('PEXPIREAT', g, until_) end
-  local h = false
-  if l % 2 == 1 and redis.call('SISMEMBER', g0 .. s, m) == 1 then h = 2
-  elseif l >= 2 and redis.call('SISMEMBER', g2 .. s, m) == 1 then h = 3 end
+  local h = false${lookAround(3)}
   if h then
     v = redis.call('GET', ${key})
     r = v or h
@@ -215,9 +231,8 @@ function claimDual(key: string, value: string, lease: string, s: string, m: stri
   return `
 local s, m = ${s}, ${m}
 local v, h = false, false
-if redis.call('SISMEMBER', g1 .. s, m) == 1 then h = 1
-elseif l % 2 == 1 and redis.call('SISMEMBER', g0 .. s, m) == 1 then h = 2
-elseif l >= 2 and redis.call('SISMEMBER', g2 .. s, m) == 1 then h = 1 end
+if redis.call('SISMEMBER', g1 .. s, m) == 1 then h = 1 else${lookAround(1)}
+end
 if h then
   v = redis.call('GET', ${key})
   r = v or h
@@ -324,8 +339,8 @@ return nil`,
 local s, m = ARGV[4], ARGV[5]
 local t = string.byte(s, 1) == 101 and string.sub(s, 2) or s
 local hit = redis.call('SISMEMBER', g1 .. t, m) == 1
-  or (l % 2 == 1 and redis.call('SISMEMBER', g0 .. t, m) == 1)
-  or (l >= 2 and redis.call('SISMEMBER', g2 .. t, m) == 1)
+  or (l % 2 == 1 and redis.call('SISMEMBER', ${neighbour(3)} .. t, m) == 1)
+  or (l >= 2 and redis.call('SISMEMBER', ${neighbour(1)} .. t, m) == 1)
 if hit then
   if redis.call('GET', KEYS[1]) ~= '${FREE_VALUE}' then return 0 end
   redis.call('DEL', KEYS[1])

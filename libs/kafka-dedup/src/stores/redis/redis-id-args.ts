@@ -115,8 +115,9 @@ export class RedisIdArgs {
   }
 
   /**
-   * The head of a claim or commit script (`v2`, `dual`): the group prefix of `redisKey`'s slot and
-   * the bucket x 4 + the look-up flags; returns the bucket (0 for `v1`, which has no head).
+   * The head of a claim or commit script (`v2`, `dual`): the prefix of the bucket's groups in
+   * `redisKey`'s slot and the bucket x 4 + the look-up flags; returns the bucket (0 for `v1`, which
+   * has no head).
    */
   head(out: Array<RedisKey | number>, redisKey: RedisKey): number {
     if (!this.compact) return 0;
@@ -126,7 +127,7 @@ export class RedisIdArgs {
     const flags =
       (now - this.windowMs - this.marginMs < start ? 1 : 0) +
       (now + this.marginMs >= start + this.bucketMs ? 2 : 0);
-    out.push(this.groups.of(redisKey), bucket * 4 + flags);
+    out.push(this.groups.ofBucket(redisKey, bucket), bucket * 4 + flags);
     if (bucket !== this.bucket) {
       // Tokens issued until now may have been claimed in an earlier bucket (see commitId).
       this.bucket = bucket;

@@ -24,6 +24,9 @@ describe('Redis layout v2 settings', () => {
     const groups = new GroupPrefixes('app:', 1_024);
     expect(groups.of('app:g/t:1')).toBe('app:v2:1024:');
     expect(groups.of(Buffer.from('app:g/t:2'))).toBe('app:v2:1024:');
+    // A bucket's groups: the bucket modulo 4 after the prefix (the shard follows in the scripts).
+    expect(groups.ofBucket('app:g/t:1', 4_099)).toBe('app:v2:1024:3:');
+    expect(groups.ofBucket('app:g/t:1', 4_100)).toBe('app:v2:1024:0:');
   });
 
   it('on a cluster, puts the groups of a claim key in its own hash slot', () => {
@@ -38,6 +41,7 @@ describe('Redis layout v2 settings', () => {
       const prefix = groups.of(key);
       expect(prefix).toMatch(/^app:v2:\{[0-9a-z]+\}:1024:$/);
       expect(slotOf(`${prefix}3:1`)).toBe(slotOf(key));
+      expect(groups.ofBucket(key, 11)).toBe(`${prefix}3:`);
     }
   });
 });

@@ -1,6 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import { isCluster, type RedisLike } from './redis-client';
-import type { LayoutScriptParams } from './layout-v2.scripts';
+import { RING, type LayoutScriptParams } from './layout-v2.scripts';
 import type { RedisLayout } from './redis-options';
 
 /** Groups per time bucket: 2^15 (on a cluster, 2 per hash slot). @internal */
@@ -63,6 +63,18 @@ export class GroupPrefixes {
     const slot = (this.slot = this.slotOf(key));
     return (this.bySlot[slot] ??= `${this.keyPrefix}v2:{${this.tags![slot]}}:${this.bucket}:`);
   }
+
+  /**
+   * The prefix of the groups of `bucket` in `key`'s slot, `<of(key)><bucket % RING>:` (the scripts
+   * add the shard): built once per slot and ring position.
+   */
+  ofBucket(key: string | Buffer, bucket: number): string {
+    const prefix = this.of(key);
+    const at = this.slot * RING + (bucket % RING);
+    return (this.byBucket[at] ??= `${prefix}${bucket % RING}:`);
+  }
+
+  private readonly byBucket: string[] = [];
 }
 
 /** For each slot, a short hash tag that lands in it. */
