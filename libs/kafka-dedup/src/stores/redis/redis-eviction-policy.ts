@@ -2,6 +2,7 @@ import type { LoggerService } from '@nestjs/common';
 import { DedupEvictionPolicyError } from '../../errors/eviction-policy.error';
 import { EVICTING_POLICY_FIX, evictingPolicyText } from '../../errors/window.messages';
 import { isCluster, type RedisLike } from './redis-client';
+import type { RedisLayout } from './redis-options';
 
 /** What the bootstrap learnt of the Redis eviction settings. @internal */
 export interface RedisEvictionPolicy {
@@ -36,6 +37,7 @@ export async function checkRedisEvictionPolicy(
   allow: boolean,
   within: <T>(promise: Promise<T>, what: string) => Promise<T>,
   logger: Pick<LoggerService, 'warn'>,
+  layout: RedisLayout = 'v1',
 ): Promise<RedisEvictionPolicy> {
   const nodes = isCluster(client) ? client.nodes('master') : [client];
   const report: RedisEvictionPolicy = { nodes: [], verified: true, evicting: false };
@@ -59,7 +61,11 @@ export async function checkRedisEvictionPolicy(
     if (!allow) throw new DedupEvictionPolicyError(name, policy, maxmemory);
     report.evicting = true;
     logger.warn(
-      `redis store: ${evictingPolicyText(name, policy, maxmemory)} — starting anyway (redis.allowEvictingPolicy); kafka_dedup_window_reliable is 0. To fix: ${EVICTING_POLICY_FIX}`,
+      `redis store: ${evictingPolicyText(name, policy, maxmemory)} — starting anyway (redis.allowEvictingPolicy); kafka_dedup_window_reliable is 0. ` +
+        (layout === 'v1'
+          ? ''
+          : `With redis.layout '${layout}' an evicted in-flight claim key leaves its id reading as done: an event whose handler then fails, or whose consumer dies, can be skipped. `) +
+        `To fix: ${EVICTING_POLICY_FIX}`,
     );
   }
   return report;

@@ -188,6 +188,7 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
         this.allowEvictingPolicy,
         (promise, what) => this.connection.within(promise, this.startupTimeout, what),
         this.logger,
+        this.layout,
       );
     } catch (error) {
       await this.close();
