@@ -65,7 +65,7 @@ describe('RedisIdArgs', () => {
   });
 
   it('v2 commits carry no token; an id claimed before its bucket began here joins the commit group', () => {
-    let issued = 0;
+    let issued = 'o:0';
     const realNow = Date.now;
     let now = 5_000_500;
     Date.now = () => now;
@@ -80,9 +80,9 @@ describe('RedisIdArgs', () => {
         undefined,
         () => issued,
       );
-      issued = 3; // o:1..o:3 issued, then the first head: they may be older than its bucket
+      issued = 'o:3'; // o:1..o:3 issued, then the first head: they may be older than its bucket
       expect(args.head([], 'p:k')).toBe(5_000);
-      issued = 4;
+      issued = 'o:4';
       const fresh: Array<string | number | Buffer> = [];
       args.commitId(fresh, key, 'o:4', 5_000);
       expect(fresh).toEqual([]); // claimed in this bucket: its member is in the group already
@@ -96,6 +96,16 @@ describe('RedisIdArgs', () => {
       const rolled: Array<string | number | Buffer> = [];
       args.commitId(rolled, key, 'o:4', 5_001);
       expect(rolled).toEqual([old[0], old[1]]);
+      // Tokens compare by their base-36 counter: o:10 (36) came after o:z (35), o:y before it.
+      issued = 'o:z';
+      now = 5_002_100;
+      args.head([], 'p:k');
+      const later: Array<string | number | Buffer> = [];
+      args.commitId(later, key, 'o:10', 5_002);
+      expect(later).toEqual([]);
+      const earlier: Array<string | number | Buffer> = [];
+      args.commitId(earlier, key, 'o:y', 5_002);
+      expect(earlier).toHaveLength(2);
       args.stop();
     } finally {
       Date.now = realNow;

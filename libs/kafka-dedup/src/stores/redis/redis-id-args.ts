@@ -44,9 +44,9 @@ export class RedisIdArgs {
   private readonly marginMs: number;
   /** Redis' clock minus this process's (ms), from the last `TIME`. */
   private offsetMs = 0;
-  /** The bucket of the last {@link head}, and the claim sequence number when it began here. */
+  /** The bucket of the last {@link head}, and the last claim token issued when it began here. */
   private bucket = Number.NaN;
-  private rolledAt = 0;
+  private rolledAt = '';
   /** The last lease deadline suffix (`/<ms>`) and its time. */
   private deadline = '';
   private deadlineAt = -1;
@@ -54,7 +54,7 @@ export class RedisIdArgs {
   /**
    * @param windowMs the longest TTL (how far back a claim looks)
    * @param time Redis' `TIME` (`[seconds, microseconds]`), to align the buckets with Redis' clock
-   * @param sequence the sequence number of the last claim token issued (`OwnerLiveness`)
+   * @param lastToken the last claim token issued (`OwnerLiveness`)
    */
   constructor(
     layout: RedisLayout,
@@ -64,7 +64,7 @@ export class RedisIdArgs {
     slots: number,
     private readonly windowMs = bucketMs,
     private readonly time?: () => Promise<ArrayLike<string | number>>,
-    private readonly sequence: () => number = () => 0,
+    private readonly lastToken: () => string = () => '',
   ) {
     this.compact = layout !== 'v1';
     this.tokenAtCommit = layout !== 'v2';
@@ -131,7 +131,7 @@ export class RedisIdArgs {
     if (bucket !== this.bucket) {
       // Tokens issued until now may have been claimed in an earlier bucket (see commitId).
       this.bucket = bucket;
-      this.rolledAt = this.sequence();
+      this.rolledAt = this.lastToken();
     }
     return bucket;
   }
@@ -189,7 +189,7 @@ export class RedisIdArgs {
    */
   commitId(out: Array<RedisKey | number>, key: DedupKey, token: string, bucket: number): void {
     if (this.tokenAtCommit) out.push(token);
-    else if (sequenceOf(token) > this.rolledAt) return;
+    else if (issuedAfter(token, this.rolledAt)) return;
     if (!this.compact) return;
     this.fingerprints.fingerprint(key);
     this.pushGroup(out, bucket);
@@ -247,9 +247,13 @@ export class RedisIdArgs {
   }
 }
 
-/** The sequence number of a claim token `<owner>:<n base 36>` (`OwnerLiveness.token`). */
-function sequenceOf(token: string): number {
-  return parseInt(token.slice(token.lastIndexOf(':') + 1), 36);
+/**
+ * Whether claim token `token` was issued after `last`: both `<owner>:<n base 36>` of this process
+ * (`OwnerLiveness.token`), so a longer one, or a greater one of the same length, is later (digits
+ * and lower-case letters sort in base-36 order). A string compare, not a parse, per commit.
+ */
+function issuedAfter(token: string, last: string): boolean {
+  return token.length !== last.length ? token.length > last.length : token > last;
 }
 
 /** Zeros to pad the low 8 digits of a member. */

@@ -21,9 +21,9 @@ export class OwnerLiveness {
     readonly ttl: number,
   ) {}
 
-  /** The counter of the last token issued. */
-  get sequence(): number {
-    return this.seq;
+  /** The last token issued (`<id>:0` before the first). */
+  get lastToken(): string {
+    return `${this.id}:${this.seq.toString(36)}`;
   }
 
   /** A new claim token: the owner id and a counter (no random bytes per claim). */

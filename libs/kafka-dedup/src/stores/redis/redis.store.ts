@@ -126,7 +126,7 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
       cluster ? SLOTS : 1,
       windowMs,
       () => client.time(),
-      () => this.owner.sequence,
+      () => this.owner.lastToken,
     );
     if (this.args.compact) {
       client.on('ready', () => {
