@@ -297,7 +297,17 @@ describe('kafka-dedup with the Redis store (real Kafka, real Redis)', () => {
       if (claimed.status !== 'claimed') throw new Error(claimed.status);
       await sleep(2_100);
       store.commit(key, claimed.token, 1_000);
-      await new Promise((resolve) => setImmediate(resolve)); // sent at the end of the turn
+      // A copy right behind it: the commit rides in the copy's claim script, which runs it first (it
+      // creates the new bucket's group) — the group still gets its expiry.
+      expect(await store.claim(key, 30_000)).toEqual({ status: 'duplicate' });
+      const redis = new Redis(REDIS_URL);
+      try {
+        const groups = await redis.keys(`${prefix}v2:1024:*`);
+        expect(groups.length).toBeGreaterThan(0);
+        for (const group of groups) expect(await redis.pttl(group)).toBeGreaterThan(0);
+      } finally {
+        redis.disconnect();
+      }
       await sleep(900);
       expect(await other.claim(key, 30_000)).toEqual({ status: 'duplicate' });
     });

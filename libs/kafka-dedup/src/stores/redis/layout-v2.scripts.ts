@@ -92,13 +92,16 @@ export const FREE_VALUE = 'free';
 /**
  * `v1` / `dual` takeover. KEYS[1]; ARGV: held, token, leaseTtl, `/<deadline>`. A `v1` claim (a bare
  * token) is replaced by ours with `PX leaseTtl`; a `v2` one (a value with a lease deadline, or
- * `free`) by ours with a deadline, keeping its `PX` (its member stays in its group).
+ * `free`: its member stays in its group) by ours with a deadline and `PX` a group's `life` (not
+ * the old key's remaining TTL: it may be about to run out).
  */
-const TAKEOVER_V1 = `
+function takeoverPlain(life: number): string {
+  return `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-if ARGV[1] == '${FREE_VALUE}' or string.find(ARGV[1], '/', 1, true) then redis.call('SET', KEYS[1], ARGV[2] .. ARGV[4], 'KEEPTTL')
+if ARGV[1] == '${FREE_VALUE}' or string.find(ARGV[1], '/', 1, true) then redis.call('SET', KEYS[1], ARGV[2] .. ARGV[4], 'PX', ${life})
 else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
 return 1`;
+}
 
 /** `v1`: the scripts of the versions before layouts (one key per id). */
 const V1: LayoutScripts = {
@@ -135,7 +138,7 @@ return redis.call('GET', KEYS[1])`,
   mark: `
 if redis.call('SET', KEYS[1], 'done', 'PX', ARGV[1], 'NX') then return 1 end
 return 0`,
-  takeover: TAKEOVER_V1,
+  takeover: '', // per store: takeoverPlain(life)
 };
 
 /**
@@ -152,7 +155,7 @@ local x = tonumber(ARGV[2])
 local l = x % 4
 local b = (x - l) / 4
 local g1 = ARGV[1]
-local g0, g2
+local g0, g2, lost
 local until_ = (b + 1) * ${bucketMs} + ${groupLifeMs(bucketMs, windowMs) - bucketMs}
 `;
 }
@@ -191,11 +194,15 @@ export function groupLifeMs(bucketMs: number, windowMs: number): number {
  *
  * The member joins the group first (`SADD`: 0 = seen in this bucket, one `GET` says done or in
  * flight); a new one is then looked for in the neighbour groups the flags name and claimed
- * (`SET NX`, `PX` a group's life). When it turns out not to be ours to claim, the member is taken out
- * again (answers 2, 3, `done` and `v1` claims; Node then asks for the group's expiry again: the
- * `SREM` may have emptied, so deleted, a group this process had just given one) — except when the
- * key holds a `v2` claim (its member belongs there) or `free` (a released `v2` claim: taken, the
- * member stays in this bucket's group so the id is remembered a window from now).
+ * (`SET NX`, `PX` a group's life). When it turns out not to be ours to claim (done in a neighbour
+ * group, in flight elsewhere, a `v1` record), the member is taken out again, so a group never holds
+ * a member its claim key may not outlive — except `free` (a released `v2` claim: taken, the member
+ * stays in this bucket's group so the id is remembered a window from now). The `SREM` may empty,
+ * i.e. delete, a group this process has just given an expiry: later ids of the same script that
+ * write to it set the expiry again (`lost`), and Node asks for it again on its next write there
+ * (`RedisIdArgs.forgetGroup`; a script already on its way may still recreate it without one: the
+ * expiry requests are renewed every minute). The expiry is set whenever Node asks, whether or not
+ * this id's `SADD` added it (a commit riding in the same script may have created the group).
  */
 function claimV2(key: string, value: string, s: string, m: string, life: number): string {
   return `
@@ -207,7 +214,6 @@ if redis.call('SADD', g, m) == 0 then
   v = redis.call('GET', ${key})
   r = v or 1
 else
-  if e then redis.call('PEXPIREAT', g, until_) end
   local h = false${lookAround(3)}
   if h then
     v = redis.call('GET', ${key})
@@ -217,8 +223,13 @@ else
     v = redis.call('GET', ${key})
     r = v
   end
-  if r and v ~= '${FREE_VALUE}' and not (v and string.find(v, '/', 1, true)) then redis.call('SREM', g, m) end
+  if r and v ~= '${FREE_VALUE}' then
+    redis.call('SREM', g, m)
+    lost = lost or {}
+    lost[g] = true
+  elseif lost and lost[g] then e = true end
 end
+if e then redis.call('PEXPIREAT', g, until_) end
 if v == '${FREE_VALUE}' then redis.call('SET', ${key}, ${value}, 'PX', ${life}) r = false end`;
 }
 
@@ -227,7 +238,14 @@ if v == '${FREE_VALUE}' then redis.call('SET', ${key}, ${value}, 'PX', ${life}) 
  * with none it is done), then a `v1` claim (`SET NX PX leaseTtl` of the token without the lease
  * deadline: earlier versions read it). A `free` key (a released `v2` claim) is taken as a `v2` claim.
  */
-function claimDual(key: string, value: string, lease: string, s: string, m: string): string {
+function claimDual(
+  key: string,
+  value: string,
+  lease: string,
+  s: string,
+  m: string,
+  life: number,
+): string {
   return `
 local s, m = ${s}, ${m}
 local v, h = false, false
@@ -241,7 +259,7 @@ else
   v = redis.call('GET', ${key})
   r = v
 end
-if v == '${FREE_VALUE}' then redis.call('SET', ${key}, ${value}, 'KEEPTTL') r = false end`;
+if v == '${FREE_VALUE}' then redis.call('SET', ${key}, ${value}, 'PX', ${life}) r = false end`;
 }
 
 /** Lua adding member `m` to shard `s`'s group of the bucket (and its expiry when `s` = `e<n>`). */
@@ -301,15 +319,15 @@ export function clockMarginMs(bucketMs: number): number {
 
 /** Builds a layout's scripts for one store's settings. @internal */
 export function layoutScripts({ layout, bucketMs, windowMs }: LayoutScriptParams): LayoutScripts {
-  if (layout === 'v1') return V1;
-  const head = prelude(bucketMs, windowMs);
   const life = groupLifeMs(bucketMs, windowMs);
+  if (layout === 'v1') return { ...V1, takeover: takeoverPlain(life) };
+  const head = prelude(bucketMs, windowMs);
   const dual = layout === 'dual';
   // Commit id args: `v2` shard, member pairs (only the ids to add); `dual` token, shard, member per key.
   const commits = (first: number, ttl: string, base: number): string =>
     dual ? commitDual(first, ttl, base - 3 * first) : commitV2(first, base);
   const claimOne = (key: string, value: string, lease: string, s: string, m: string): string =>
-    dual ? claimDual(key, value, lease, s, m) : claimV2(key, value, s, m, life);
+    dual ? claimDual(key, value, lease, s, m, life) : claimV2(key, value, s, m, life);
   const markExists = dual
     ? `if redis.call('SET', KEYS[1], 'done', 'PX', ARGV[3], 'NX') == false then return 0 end`
     : `if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end`;
@@ -348,7 +366,7 @@ end
 ${markExists}${REMEMBER}
 return 1`,
     takeover: dual
-      ? TAKEOVER_V1
+      ? takeoverPlain(life)
       : `${head}
 if redis.call('GET', KEYS[1]) ~= ARGV[3] then return 0 end
 local s, m = ARGV[7], ARGV[8]${REMEMBER}

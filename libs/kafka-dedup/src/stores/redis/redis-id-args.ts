@@ -1,7 +1,7 @@
 import type { DedupKey } from '../../interfaces/dedup-key.interface';
 import { FP } from '../memory/fingerprint';
 import { KeyFingerprinter } from '../memory/key-fingerprinter';
-import { clockMarginMs } from './layout-v2.scripts';
+import { clockMarginMs, groupLifeMs } from './layout-v2.scripts';
 import type { GroupPrefixes } from './redis-layout';
 import type { RedisLayout } from './redis-options';
 import type { RedisKey } from './redis.scripts';
@@ -34,6 +34,8 @@ const LOW_BITS = 131_072;
  */
 export class RedisIdArgs {
   readonly compact: boolean;
+  /** The `PX` of a `v2` claim key: a group's longest life (`layout-v2.scripts.ts`). */
+  readonly claimLifeMs: number;
   /** Whether a commit carries the claim's token (`v1`, `dual`: compare-and-set on the claim key). */
   private readonly tokenAtCommit: boolean;
   private readonly fingerprints = new KeyFingerprinter();
@@ -67,6 +69,7 @@ export class RedisIdArgs {
     private readonly lastToken: () => string = () => '',
   ) {
     this.compact = layout !== 'v1';
+    this.claimLifeMs = groupLifeMs(bucketMs, windowMs);
     this.tokenAtCommit = layout !== 'v2';
     this.marginMs = clockMarginMs(bucketMs);
     this.shardNames = this.compact ? Array.from({ length: shards }, (_, i) => String(i)) : [];
@@ -87,21 +90,23 @@ export class RedisIdArgs {
 
   /**
    * Reads Redis' clock (`TIME`) and keeps its offset from this process's; an answer slower than a
-   * second, or none, leaves the last offset. Never throws.
+   * second, or none, leaves the last offset (answers false). Never throws.
    */
-  async syncClock(): Promise<void> {
-    if (!this.compact || this.time === undefined) return;
+  async syncClock(): Promise<boolean> {
+    if (!this.compact || this.time === undefined) return true;
     try {
       const sent = Date.now();
       const [seconds, micros] = Array.from(await this.time());
       const received = Date.now();
-      if (received - sent > 1_000) return;
+      if (received - sent > 1_000) return false;
       this.offsetMs =
         Number(seconds) * 1_000 +
         Math.floor(Number(micros) / 1_000) -
         Math.round((sent + received) / 2);
+      return true;
     } catch {
-      // Not connected: the last offset stays (the next reconnection syncs again).
+      // Not connected, or TIME refused: the last offset stays (the next reconnection syncs again).
+      return false;
     }
   }
 
@@ -218,9 +223,10 @@ export class RedisIdArgs {
   }
 
   /**
-   * After a `v2` claim that took its member out of the group again (a duplicate found in another
-   * bucket's group, or a `v1` record or claim): the `SREM` may have deleted the group, expiry and
-   * all, so this process asks for the expiry on its next write to it.
+   * After a `v2` claim that may have taken its member out of the group again (an answer other than
+   * claimed or done in this bucket's group: a duplicate found in another bucket's group, an id in
+   * flight, a `v1` record): the `SREM` may have deleted the group, expiry and all, so this process
+   * asks for the expiry on its next write to it.
    */
   forgetGroup(redisKey: RedisKey, key: DedupKey): void {
     if (!this.compact || this.tokenAtCommit) return;

@@ -22,6 +22,7 @@ export class RedisSlotBatches {
         ...keys,
         leaseTtl,
         this.args.leaseDeadline(leaseTtl),
+        this.args.claimLifeMs,
         ...group.map((i) => claims[i].token),
       ),
     );

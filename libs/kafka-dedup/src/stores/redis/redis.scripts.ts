@@ -45,15 +45,16 @@ end
 return n`;
 
 /**
- * KEYS[1..n]; ARGV: leaseTtl, `/<deadline>`, token1..tokenN → how many were renewed: a bare token's
- * key gets `PX leaseTtl` again, a `v2` claim a new lease deadline (its `PX` stays).
+ * KEYS[1..n]; ARGV: leaseTtl, `/<deadline>`, life, token1..tokenN → how many were renewed: a bare
+ * token's key gets `PX leaseTtl` again, a `v2` claim a new lease deadline and `PX life` (a group's
+ * longest life: a handler that runs for longer than its key had left keeps it).
  */
 export const RENEW_MANY = `
 local n = 0
 for i = 1, #KEYS do
-  local v, t = redis.call('GET', KEYS[i]), ARGV[i + 2]
+  local v, t = redis.call('GET', KEYS[i]), ARGV[i + 3]
   if v == t then redis.call('PEXPIRE', KEYS[i], ARGV[1]) n = n + 1
-  elseif ${OURS('v', 't')} then redis.call('SET', KEYS[i], t .. ARGV[2], 'KEEPTTL') n = n + 1 end
+  elseif ${OURS('v', 't')} then redis.call('SET', KEYS[i], t .. ARGV[2], 'PX', ARGV[3]) n = n + 1 end
 end
 return n`;
 
@@ -84,7 +85,7 @@ export interface DedupCommands {
   dedupCommitMany(...args: Array<RedisKey | number>): Promise<number>;
   /** `(numberOfKeys, ...keys, ...tokens)` */
   dedupReleaseMany(...args: Array<RedisKey | number>): Promise<number>;
-  /** `(numberOfKeys, ...keys, leaseTtl, deadline, ...tokens)` */
+  /** `(numberOfKeys, ...keys, leaseTtl, deadline, life, ...tokens)` */
   dedupRenewMany(...args: Array<RedisKey | number>): Promise<number>;
 }
 

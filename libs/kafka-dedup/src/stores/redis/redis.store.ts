@@ -195,7 +195,13 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
       throw error;
     }
     if (this.layout !== 'v1') {
-      await this.args.syncClock();
+      if (!(await this.args.syncClock())) {
+        // Buckets and lease deadlines then follow this host's clock: replicas whose clocks differ
+        // by more than a lease may take over each other's live claims.
+        this.logger.warn(
+          `redis store: could not read Redis' clock (TIME) at bootstrap; layout '${this.layout}' reckons its buckets and lease deadlines by this host's clock until it can (keep the replicas' clocks in sync)`,
+        );
+      }
       await checkGroupEncoding(
         this.redis,
         (promise, what) => this.connection.within(promise, this.startupTimeout, what),
@@ -232,7 +238,8 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
         this.groupHit(current, bucket);
         return DUPLICATE;
       }
-      if (!current.includes('/')) this.args.forgetGroup(redisKey, key);
+      // Not claimed: the script may have taken the member out again (see forgetGroup).
+      this.args.forgetGroup(redisKey, key);
       if (current === DONE) {
         probeDuplicateAge(this.redis, redisKey, this.onDuplicate);
         return DUPLICATE;
@@ -301,7 +308,7 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
               this.groupHit(current, bucket);
             } else {
               const held = String(current);
-              if (!held.includes('/')) this.args.forgetGroup(redisKeys[i], keys[i]);
+              this.args.forgetGroup(redisKeys[i], keys[i]);
               if (held === DONE) {
                 results[i] = DUPLICATE;
                 probeDuplicateAge(this.redis, redisKeys[i], this.onDuplicate);
