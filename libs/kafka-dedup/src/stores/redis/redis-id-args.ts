@@ -38,6 +38,8 @@ export class RedisIdArgs {
   readonly claimLifeMs: number;
   /** Whether a commit carries the claim's token (`v1`, `dual`: compare-and-set on the claim key). */
   private readonly tokenAtCommit: boolean;
+  /** `v2`: the member joins its group at claim (and a takeover), not at commit. */
+  private readonly joinsAtClaim: boolean;
   private readonly fingerprints = new KeyFingerprinter();
   private readonly shardNames: string[];
   /** Per group (slot x shard): the bucket whose expiry this process has set, or -1. */
@@ -71,6 +73,7 @@ export class RedisIdArgs {
     this.compact = layout !== 'v1';
     this.claimLifeMs = groupLifeMs(bucketMs, windowMs);
     this.tokenAtCommit = layout !== 'v2';
+    this.joinsAtClaim = layout === 'v2';
     this.marginMs = clockMarginMs(bucketMs);
     this.shardNames = this.compact ? Array.from({ length: shards }, (_, i) => String(i)) : [];
     this.expirySet = new Float64Array(this.compact ? shards * slots : 0).fill(-1);
@@ -162,8 +165,8 @@ export class RedisIdArgs {
 
   /**
    * The ms since the bucket of a group that held the id began (at least the original's age): `hit`
-   * is a claim's answer, 1 (the current bucket, or the next one within the clock margin) or 2 (the
-   * previous), `bucket` the one {@link head} returned.
+   * is a claim's answer, 1 (the current bucket's group) or 3 (the next one's, within the clock
+   * margin; `dual` answers 1) or 2 (the previous one's), `bucket` the one {@link head} returned.
    */
   hitAge(hit: number, bucket: number): number {
     return Math.max(1, this.now() - (hit === 2 ? bucket - 1 : bucket) * this.bucketMs + 1);
@@ -181,8 +184,8 @@ export class RedisIdArgs {
     }
     out.push(token + this.leaseDeadline(leaseTtl));
     this.fingerprints.fingerprint(key);
-    if (this.tokenAtCommit) out.push(this.shardNames[FP[1] & (this.shards - 1)], member());
-    else this.pushGroup(out, this.bucket);
+    if (this.joinsAtClaim) this.pushGroup(out, this.bucket);
+    else out.push(this.shardNames[FP[1] & (this.shards - 1)], member());
   }
 
   /**
@@ -213,10 +216,9 @@ export class RedisIdArgs {
     token: string,
     leaseTtl: number,
   ): void {
-    const v2 = this.compact && !this.tokenAtCommit;
-    if (v2) this.head(out, redisKey);
+    if (this.joinsAtClaim) this.head(out, redisKey);
     out.push(held, token, leaseTtl, this.leaseDeadline(leaseTtl));
-    if (!v2) return;
+    if (!this.joinsAtClaim) return;
     this.fingerprints.fingerprint(key);
     const shard = FP[1] & (this.shards - 1);
     out.push(`e${shard}`, member());
@@ -229,7 +231,7 @@ export class RedisIdArgs {
    * asks for the expiry on its next write to it.
    */
   forgetGroup(redisKey: RedisKey, key: DedupKey): void {
-    if (!this.compact || this.tokenAtCommit) return;
+    if (!this.joinsAtClaim) return;
     this.groups.of(redisKey);
     this.fingerprints.fingerprint(key);
     this.expirySet[this.groups.slot * this.shards + (FP[1] & (this.shards - 1))] = -1;
