@@ -90,6 +90,14 @@ export const RING = 4;
 export const FREE_VALUE = 'free';
 
 /**
+ * Lua condition: the claim value `v` is token `t`'s — the token itself (`v1`, `dual` claims) or the
+ * token with a lease deadline (`<t>/<ms>`, `v2` claims); false when `v` is false (no key). @internal
+ */
+export function oursLua(v: string, t: string): string {
+  return `(${v} == ${t} or (${v} and string.sub(${v}, 1, #${t} + 1) == ${t} .. '/'))`;
+}
+
+/**
  * `v1` / `dual` takeover. KEYS[1]; ARGV: held, token, leaseTtl, `/<deadline>`. A `v1` claim (a bare
  * token) is replaced by ours with `PX leaseTtl`; a `v2` one (a value with a lease deadline, or
  * `free`: its member stays in its group) by ours with a deadline and `PX` a group's `life` (not
@@ -104,7 +112,7 @@ return 1`;
 }
 
 /** `v1`: the scripts of the versions before layouts (one key per id). */
-const V1: LayoutScripts = {
+const V1: Omit<LayoutScripts, 'takeover'> = {
   // A v1 process may hold a v2-style claim (`<token>/<deadline>`) it took over (a rollback within
   // the window): its commits accept that value too (compared only when the plain token differs).
   claim: `
@@ -112,7 +120,7 @@ if redis.call('SET', KEYS[1], ARGV[2], 'NX', 'PX', ARGV[1]) then return nil end
 return redis.call('GET', KEYS[1])`,
   commit: `
 local v = redis.call('GET', KEYS[1])
-if v == ARGV[2] or v == false or string.sub(v, 1, #ARGV[2] + 1) == ARGV[2] .. '/' then redis.call('SET', KEYS[1], 'done', 'PX', ARGV[1]) return 1 end
+if v == false or ${oursLua('v', 'ARGV[2]')} then redis.call('SET', KEYS[1], 'done', 'PX', ARGV[1]) return 1 end
 return 0`,
   claimMany: `
 local out = {}
@@ -125,20 +133,19 @@ return out`,
 local n = 0
 for i = 1, #KEYS do
   local v, t = redis.call('GET', KEYS[i]), ARGV[i + 1]
-  if v == t or v == false or string.sub(v, 1, #t + 1) == t .. '/' then redis.call('SET', KEYS[i], 'done', 'PX', ARGV[1]) n = n + 1 end
+  if v == false or ${oursLua('v', 't')} then redis.call('SET', KEYS[i], 'done', 'PX', ARGV[1]) n = n + 1 end
 end
 return n`,
   commitThenClaim: `
 for i = 2, #KEYS do
   local v, t = redis.call('GET', KEYS[i]), ARGV[i + 2]
-  if v == t or v == false or string.sub(v, 1, #t + 1) == t .. '/' then redis.call('SET', KEYS[i], 'done', 'PX', ARGV[2]) end
+  if v == false or ${oursLua('v', 't')} then redis.call('SET', KEYS[i], 'done', 'PX', ARGV[2]) end
 end
 if redis.call('SET', KEYS[1], ARGV[3], 'NX', 'PX', ARGV[1]) then return nil end
 return redis.call('GET', KEYS[1])`,
   mark: `
 if redis.call('SET', KEYS[1], 'done', 'PX', ARGV[1], 'NX') then return 1 end
 return 0`,
-  takeover: '', // per store: takeoverPlain(life)
 };
 
 /**
@@ -298,7 +305,7 @@ function commitDual(first: number, ttl: string, shift: number): string {
 for i = ${first}, #KEYS do
   local a = 3 * i + ${shift}
   local v, t = redis.call('GET', KEYS[i]), ARGV[a]
-  if v == t or v == false or string.sub(v, 1, #t + 1) == t .. '/' then
+  if v == false or ${oursLua('v', 't')} then
     redis.call('SET', KEYS[i], 'done', 'PX', ${ttl})
     local s, m = ARGV[a + 1], ARGV[a + 2]${REMEMBER}
     n = n + 1

@@ -1,5 +1,5 @@
 import type { RedisLike } from './redis-client';
-import { FREE_VALUE, type LayoutScripts } from './layout-v2.scripts';
+import { FREE_VALUE, oursLua, type LayoutScripts } from './layout-v2.scripts';
 
 /**
  * Lua scripts of the Redis store that act on the in-flight claim alone (release, renew); the claim,
@@ -15,13 +15,6 @@ import { FREE_VALUE, type LayoutScripts } from './layout-v2.scripts';
 export const DONE = 'done';
 
 /**
- * Whether the claim value `v` is the token `t`'s: the token itself (`v1`, `dual` claims) or the
- * token with a lease deadline (`<t>/<ms>`, `v2` claims).
- */
-const OURS = (v: string, t: string): string =>
-  `(${v} == ${t} or (${v} and string.sub(${v}, 1, #${t} + 1) == ${t} .. '/'))`;
-
-/**
  * Lua releasing key `k` held by token `t` (counted in `n`): a bare token's key is deleted; a
  * `v2` claim's key turns into {@link FREE_VALUE}, keeping its `PX` (its member stays in its group and
  * would read as done without the key; the next claim takes it).
@@ -30,7 +23,7 @@ function releaseLua(k: string, t: string): string {
   return `
 local v = redis.call('GET', ${k})
 if v == ${t} then redis.call('DEL', ${k}) n = n + 1
-elseif ${OURS('v', t)} then redis.call('SET', ${k}, '${FREE_VALUE}', 'KEEPTTL') n = n + 1 end`;
+elseif ${oursLua('v', t)} then redis.call('SET', ${k}, '${FREE_VALUE}', 'KEEPTTL') n = n + 1 end`;
 }
 
 /** KEYS[1]; ARGV: token → 1 released, 0 not the owner. */
@@ -54,7 +47,7 @@ local n = 0
 for i = 1, #KEYS do
   local v, t = redis.call('GET', KEYS[i]), ARGV[i + 3]
   if v == t then redis.call('PEXPIRE', KEYS[i], ARGV[1]) n = n + 1
-  elseif ${OURS('v', 't')} then redis.call('SET', KEYS[i], t .. ARGV[2], 'PX', ARGV[3]) n = n + 1 end
+  elseif ${oursLua('v', 't')} then redis.call('SET', KEYS[i], t .. ARGV[2], 'PX', ARGV[3]) n = n + 1 end
 end
 return n`;
 
