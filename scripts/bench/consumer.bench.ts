@@ -44,8 +44,17 @@ import type { WorkerCase, WorkerResult } from './consumer.worker';
 /** One benchmark case: a row of the table. */
 interface BenchCase extends Pick<
   WorkerCase,
-  'wrap' | 'store' | 'server' | 'handlerMs' | 'pgWrites' | 'batchTransactions' | 'redisLayout'
+  | 'wrap'
+  | 'store'
+  | 'server'
+  | 'handlerMs'
+  | 'pgWrites'
+  | 'batchTransactions'
+  | 'redisLayout'
+  | 'redisFloor'
 > {
+  /** Runs only when named in `--only`. */
+  optIn?: boolean;
   name: string;
   description: string;
   /** The case this one is compared with (same handler). */
@@ -118,6 +127,42 @@ const CASES: BenchCase[] = [
     server: 'batch',
     handlerMs: 0,
     baseline: 'none',
+  },
+  // Lower bounds, not stores (scripts/bench/redis-floor.store.ts): the least any Redis protocol can
+  // cost batch mode — the ids shipped to Redis and back (`ship`), or one SET NX per id at claim and
+  // one SET per id at commit (`setnx`). Opt-in: `--only batch-none,redis-batch-floor-ship,…`.
+  {
+    name: 'redis-batch-floor-ship',
+    description: 'batch mode, lower bound: ids shipped to Redis, no per-id command',
+    wrap: 'deduplicate',
+    store: 'redis',
+    redisFloor: 'ship',
+    server: 'batch',
+    handlerMs: 0,
+    baseline: 'none',
+    optIn: true,
+  },
+  {
+    name: 'redis-batch-floor-setnx',
+    description: 'batch mode, lower bound: one SET NX per id at claim, one SET per id at commit',
+    wrap: 'deduplicate',
+    store: 'redis',
+    redisFloor: 'set-nx',
+    server: 'batch',
+    handlerMs: 0,
+    baseline: 'none',
+    optIn: true,
+  },
+  {
+    name: 'redis-batch-floor-variadic',
+    description: 'batch mode, bound: a few variadic commands per chunk (one set, one hash)',
+    wrap: 'deduplicate',
+    store: 'redis',
+    redisFloor: 'variadic',
+    server: 'batch',
+    handlerMs: 0,
+    baseline: 'none',
+    optIn: true,
   },
   {
     name: 'batch-none',
@@ -207,6 +252,10 @@ const RATIOS: Record<string, [string, string]> = {
   batchOverOld: ['redis-batch-v2', 'redis-batch'],
   /** Batch mode on Redis layout v2 against batch mode without dedup. */
   redisBatchV2OverBatchNone: ['redis-batch-v2', 'batch-none'],
+  /** Lower bounds of redisBatchOverBatchNone for any Redis protocol (opt-in cases). */
+  floorShipOverBatchNone: ['redis-batch-floor-ship', 'batch-none'],
+  floorSetNxOverBatchNone: ['redis-batch-floor-setnx', 'batch-none'],
+  floorVariadicOverBatchNone: ['redis-batch-floor-variadic', 'batch-none'],
 };
 
 const args = process.argv.slice(2);
@@ -364,7 +413,7 @@ async function main(): Promise<void> {
     // round then favours no case (a case and its baseline swap places).
     const order = round % 2 === 1 ? CASES : [...CASES].reverse();
     for (const c of order) {
-      if (ONLY && !ONLY.includes(c.name)) continue;
+      if (ONLY ? !ONLY.includes(c.name) : c.optIn) continue;
       const of = c.pgWrites ? PG_ROUNDS : ROUNDS;
       if (round > of) continue;
       const topic = `bench-consumer-${RUN}-${round}-${c.name}`;
@@ -387,6 +436,7 @@ async function main(): Promise<void> {
           store: c.store,
           server: c.server,
           redisLayout: c.redisLayout,
+          redisFloor: c.redisFloor,
           redisUrl: REDIS_URL,
           redisPrefix,
           pgWrites: c.pgWrites,
@@ -461,6 +511,10 @@ async function main(): Promise<void> {
   // The Redis server's CPU (the whole case) per event: what the store costs on the cores the
   // consumer shares with it.
   summary.redisCpuMicrosPerEvent = serverCpu(runs, (r) => r.redisCpuMicrosPerEvent);
+  summary.machineCpuMicrosPerEvent = serverCpu(runs, (r) => r.machineCpuMicrosPerEvent);
+  summary.machineBusy = serverCpu(runs, (r) =>
+    r.machineBusy === undefined ? undefined : 100 * r.machineBusy,
+  );
   summary.rounds = ROUNDS;
   summary.pgRounds = PG_ROUNDS;
   summary.events = EVENTS;
@@ -598,11 +652,15 @@ function processCpuMicros(match: (comm: string, pid: string) => boolean): number
 
 /** The store server's CPU per event of one round, for the progress line. */
 function serverNote(result: WorkerResult): string {
+  const machine =
+    result.machineCpuMicrosPerEvent !== undefined && result.machineBusy !== undefined
+      ? `, machine ${result.machineCpuMicrosPerEvent.toFixed(1)} µs CPU/event (cores ${(100 * result.machineBusy).toFixed(0)}% busy)`
+      : '';
   if (result.pgCpuMicrosPerEvent !== undefined)
-    return `, PostgreSQL ${result.pgCpuMicrosPerEvent.toFixed(1)} µs CPU/event`;
+    return `, PostgreSQL ${result.pgCpuMicrosPerEvent.toFixed(1)} µs CPU/event${machine}`;
   if (result.redisCpuMicrosPerEvent !== undefined)
-    return `, Redis ${result.redisCpuMicrosPerEvent.toFixed(1)} µs CPU/event`;
-  return '';
+    return `, Redis ${result.redisCpuMicrosPerEvent.toFixed(1)} µs CPU/event${machine}`;
+  return machine;
 }
 
 /** Per case with a store server measured: the median of its rounds' server CPU µs/event. */

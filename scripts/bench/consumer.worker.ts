@@ -5,6 +5,7 @@
  * The case arrives as JSON in argv[2]; see `WorkerCase`.
  */
 import 'reflect-metadata';
+import { readFileSync } from 'node:fs';
 import {
   CallHandler,
   Controller,
@@ -25,6 +26,7 @@ import {
   getInboxClient,
 } from '@nest-resilience/kafka-dedup';
 import { Pool } from 'pg';
+import { RedisFloorStore, type RedisFloorMode } from './redis-floor.store';
 
 /** What the orchestrator asks a worker to run. */
 export interface WorkerCase {
@@ -53,6 +55,8 @@ export interface WorkerCase {
   concurrency?: number;
   /** With `server: 'batch'` and `store: 'postgres'`: `postgres.batchTransactions`. */
   batchTransactions?: boolean;
+  /** With `store: 'redis'`: a lower-bound instrument instead of the store (`redis-floor.store.ts`). */
+  redisFloor?: RedisFloorMode;
 }
 
 /** What a worker reports. */
@@ -68,6 +72,26 @@ export interface WorkerResult {
   pgCpuMicrosPerEvent?: number;
   /** Redis server CPU per event (whole case), in µs; set by the orchestrator. */
   redisCpuMicrosPerEvent?: number;
+  /**
+   * CPU time of the whole machine (every process, all cores: /proc/stat) per timed event, in µs,
+   * and the share of the cores busy meanwhile (1 = every core busy all the time). Where the
+   * machine is saturated, a case's events/s is bounded by cores ÷ its machine CPU per event.
+   */
+  machineCpuMicrosPerEvent?: number;
+  machineBusy?: number;
+}
+
+/** Busy and total jiffies of all cores (/proc/stat); undefined where there is none. */
+function machineTicks(): { busy: number; total: number } | undefined {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0];
+    const ticks = line.trim().split(/\s+/).slice(1).map(Number);
+    const total = ticks.reduce((a, b) => a + b, 0);
+    // idle + iowait
+    return { busy: total - ticks[3] - (ticks[4] ?? 0), total };
+  } catch {
+    return undefined;
+  }
 }
 
 @Injectable()
@@ -85,6 +109,7 @@ function buildApp(
   let seen = 0;
   let first = 0;
   let firstCpu = process.cpuUsage();
+  let firstTicks = machineTicks();
   const wait = spec.handlerMs;
   // The first fifth of the events warms the process up (JIT, connection pools, first fetches):
   // they are consumed but not timed, in every case alike; a long-running consumer lives in the
@@ -101,12 +126,24 @@ function buildApp(
     if (seen === warmup) {
       first = performance.now();
       firstCpu = process.cpuUsage();
+      firstTicks = machineTicks();
     }
     if (seen === spec.events) {
       const elapsedMs = performance.now() - first;
       const cpu = process.cpuUsage(firstCpu);
       const timed = Math.max(1, seen - warmup);
+      const ticks = machineTicks();
+      const machine =
+        ticks && firstTicks
+          ? {
+              // USER_HZ is 100 on Linux: a jiffy is 10 ms.
+              machineCpuMicrosPerEvent: ((ticks.busy - firstTicks.busy) * 10_000) / timed,
+              machineBusy:
+                (ticks.busy - firstTicks.busy) / Math.max(1, ticks.total - firstTicks.total),
+            }
+          : {};
       done({
+        ...machine,
         events: seen,
         elapsedMs,
         eventsPerSec: (timed * 1000) / elapsedMs,
@@ -159,10 +196,12 @@ function buildApp(
     spec.wrap === 'deduplicate'
       ? [
           DedupModule.forRoot({
-            store: spec.store ?? 'memory',
+            store: spec.redisFloor
+              ? new RedisFloorStore(spec.redisUrl!, spec.redisPrefix ?? '', spec.redisFloor)
+              : (spec.store ?? 'memory'),
             ttl: 600_000,
             cleanupCron: false,
-            ...(spec.store === 'redis'
+            ...(spec.store === 'redis' && !spec.redisFloor
               ? {
                   redis: {
                     url: spec.redisUrl,
