@@ -30,6 +30,11 @@
  * on, while Redis expires them — measured: a case's Redis CPU per event up to ~1.5x its value on
  * the same keyspace as the case it is compared with.
  *
+ * The machine's CPU (every process, all cores, /proc/stat) per timed event and the share of the cores
+ * busy are reported per case too: where a ratio is bounded by the cores rather than by the code.
+ * Opt-in cases (run only when named in --only): `redis-batch-floor-ship`, `-setnx`, `-variadic`,
+ * lower bounds of what any Redis protocol costs batch mode (scripts/bench/redis-floor.store.ts).
+ *
  * Adding a case: append to CASES (and to RATIOS if it has a headline ratio); the worker
  * (consumer.worker.ts) builds the app from the case's fields.
  * Run under `flock /tmp/bench.lock` on a shared machine.
