@@ -1,6 +1,6 @@
 /**
- * npm run bench:redis [-- --json] [-- --ids N] [-- --ids-large N] [-- --consumer-rounds N] [-- --consumer-events N]
- * [-- --no-consumer]
+ * npm run bench:redis [-- --json] [-- --ids N] [-- --ids-large N] [-- --cpu-rounds N] [-- --consumer-rounds N]
+ * [-- --consumer-events N] [-- --no-consumer]
  *
  * Redis memory and CPU of the Redis store's layouts, and what the layout costs a consumer:
  * - bytes per live id: a private redis-server (free loopback port, no maxmemory, stopped by pid at
@@ -8,12 +8,17 @@
  *   the scripts a batch-mode consumer runs) with 60-character ids; `INFO memory` used_memory
  *   before and after, divided by the ids: 1 M and --ids-large (default 10 M) ids on layout v2,
  *   1 M on v1, each on an emptied server (ttl 1 h: every id is live);
- * - Redis CPU per id in batch mode: `usec` of EVALSHA over the 1 M fill (one `claimMany` and one
- *   `commitMany` share per id), divided by the ids;
- * - Redis CPU per claim: after the 1 M fill, 20,000 new ids claimed one by one through `claim()`,
- *   then 20,000 through the per-message path (claim, then a commit that rides in the next claim),
- *   `usec_per_call` of EVALSHA in `INFO commandstats` (reset before each); `old` is the `v1` layout
- *   (the scripts of the versions before layouts: a bare `SET NX` claim);
+ * - Redis CPU, in rounds of their own after the fills (--cpu-rounds, default 3 per layout,
+ *   interleaved v1 v2 v2 v1 …, medians), each on the warm server emptied (FLUSHALL) and a fresh
+ *   store that first claims and commits 70,000 ids (every group's expiry set, as in a running
+ *   consumer): per id in batch mode, 200,000 ids through `claimMany` + `commitMany` in chunks of 500
+ *   one after the other (what a batch-mode consumer sends), `usec` of EVALSHA over the ids; per
+ *   claim, 20,000 new ids claimed one by one through `claim()`, then 20,000 through the
+ *   per-message path (claim, then a commit that rides in the next claim), `usec_per_call` of EVALSHA
+ *   in `INFO commandstats` (reset before each); `old` is the `v1` layout (the scripts of the
+ *   versions before layouts: a bare `SET NX` claim). Not taken from the memory fills: the first
+ *   fill on a fresh server pays its page faults in the scripts' time (measured: 10.6 µs per id for
+ *   `v2`, filled first, against 7.0 for `v1`, filled last; 7.3–7.8 vs 6.2–6.8 on a warm server);
  * - consumer throughput, layout v2 ÷ v1, per message and in batch mode: bench:consumer's
  *   `redis-v2` ÷ `redis` and `redis-batch-v2` ÷ `redis-batch` (v1 is the default), and batch mode of
  *   each layout ÷ `batch-none`, run by this script (--consumer-rounds,
@@ -41,6 +46,10 @@ const IDS = Number(flag('--ids') ?? 1_000_000);
 const IDS_LARGE = Number(flag('--ids-large') ?? 10_000_000);
 const CONSUMER_ROUNDS = Number(flag('--consumer-rounds') ?? 7);
 const CONSUMER_EVENTS = flag('--consumer-events');
+const CPU_ROUNDS = Number(flag('--cpu-rounds') ?? 3);
+const CPU_WARM = 70_000;
+const CPU_BATCH = 200_000;
+const CPU_CHUNK = 500;
 const RUN_CONSUMER = !args.includes('--no-consumer');
 const TTL = 3_600_000;
 const LEASE = 30_000;
@@ -109,14 +118,22 @@ async function evalshaUsecPerCall(
     : { calls: 0, usec: 0, usecPerCall: 0 };
 }
 
-/** Fills `n` ids through claimMany + commitMany, a few chunks in flight. */
-async function fill(store: RedisDedupStore, phase: string, n: number): Promise<void> {
+/**
+ * Fills `n` ids through claimMany + commitMany: `parallel` chunks of `chunk` ids in flight.
+ */
+async function fill(
+  store: RedisDedupStore,
+  phase: string,
+  n: number,
+  chunk = CHUNK,
+  parallel = IN_PARALLEL,
+): Promise<void> {
   const started = Date.now();
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < n) {
       const from = next;
-      next = Math.min(n, next + CHUNK);
+      next = Math.min(n, next + chunk);
       const to = next;
       const keys: DedupKey[] = [];
       for (let i = from; i < next; i++) keys.push({ scope: SCOPE, id: idOf(phase, i) });
@@ -132,7 +149,7 @@ async function fill(store: RedisDedupStore, phase: string, n: number): Promise<v
         );
     }
   };
-  await Promise.all(Array.from({ length: IN_PARALLEL }, worker));
+  await Promise.all(Array.from({ length: parallel }, worker));
 }
 
 /** used_memory per id after filling `n` ids into an emptied server. */
@@ -146,21 +163,58 @@ async function bytesPerId(url: string, layout: 'v1' | 'v2', n: number): Promise<
   await fill(store, `${layout}m${n}`, n);
   const after = await usedMemory(admin);
   const perId = (after - before) / n;
-  const batchUsec = (await evalshaUsecPerCall(admin)).usec / n;
   log(
-    `${layout}: ${n.toLocaleString('en-US')} live ids, ${(after - before).toLocaleString('en-US')} B: ${perId.toFixed(1)} B/id; ` +
-      `Redis CPU of claimMany + commitMany: ${batchUsec.toFixed(2)} µs per id`,
+    `${layout}: ${n.toLocaleString('en-US')} live ids, ${(after - before).toLocaleString('en-US')} B: ${perId.toFixed(1)} B/id`,
   );
-  if (n === IDS) usecBatch[layout] = Number(batchUsec.toFixed(2));
-  if (n === IDS) usec[layout] = await claimCpu(store, admin, layout);
   await store.close();
   admin.disconnect();
   return Number(perId.toFixed(1));
 }
 
-const usec: Record<string, { claim: number; perMessage: number }> = {};
-/** Redis CPU (µs of EVALSHA) per id of the 1 M fill: one batch claim and one batch commit. */
-const usecBatch: Record<string, number> = {};
+/** One CPU round of a layout (see the header): µs of Redis per batch id, per claim, per message. */
+interface CpuRound {
+  batch: number;
+  claim: number;
+  perMessage: number;
+}
+
+/** One CPU round of `layout` on the emptied (warm) server. */
+async function cpuRound(url: string, layout: 'v1' | 'v2', round: number): Promise<CpuRound> {
+  const admin = new Redis(url);
+  await admin.flushall();
+  const store = new RedisDedupStore({ url, layout, keyPrefix: 'bench:' }, TTL);
+  await store.onModuleInit();
+  await fill(store, `${layout}w${round}`, CPU_WARM, CPU_CHUNK, 1);
+  await admin.config('RESETSTAT');
+  await fill(store, `${layout}b${round}`, CPU_BATCH, CPU_CHUNK, 1);
+  const batch = (await evalshaUsecPerCall(admin)).usec / CPU_BATCH;
+  const { claim, perMessage } = await claimCpu(store, admin, `${layout}${round}`);
+  log(
+    `${layout} (CPU round ${round}): ${batch.toFixed(2)} µs per id in batch mode, ${claim} µs per claim script, ${perMessage} µs per script on the per-message path`,
+  );
+  await store.close();
+  admin.disconnect();
+  return { batch, claim, perMessage };
+}
+
+/** CPU_ROUNDS rounds of each layout, interleaved (v1 v2 v2 v1 …): the medians. */
+async function cpuRounds(url: string): Promise<Record<'v1' | 'v2', CpuRound>> {
+  const rounds: Record<'v1' | 'v2', CpuRound[]> = { v1: [], v2: [] };
+  for (let r = 0; r < CPU_ROUNDS; r++) {
+    const order: Array<'v1' | 'v2'> = r % 2 === 0 ? ['v1', 'v2'] : ['v2', 'v1'];
+    for (const layout of order) rounds[layout].push(await cpuRound(url, layout, r));
+  }
+  const med = (list: CpuRound[], k: keyof CpuRound): number => {
+    const sorted = list.map((x) => x[k]).sort((a, b) => a - b);
+    return Number(sorted[Math.floor(sorted.length / 2)].toFixed(2));
+  };
+  const of = (list: CpuRound[]): CpuRound => ({
+    batch: med(list, 'batch'),
+    claim: med(list, 'claim'),
+    perMessage: med(list, 'perMessage'),
+  });
+  return { v1: of(rounds.v1), v2: of(rounds.v2) };
+}
 
 /** Redis CPU of the claim script alone, and of the per-message path (claim + riding commit). */
 async function claimCpu(
@@ -180,9 +234,6 @@ async function claimCpu(
   }
   await new Promise((r) => setImmediate(r));
   const path = await evalshaUsecPerCall(admin);
-  log(
-    `${layout}: ${claim.usecPerCall} µs per claim script, ${path.usecPerCall} µs per script on the per-message path`,
-  );
   return { claim: claim.usecPerCall, perMessage: path.usecPerCall };
 }
 
@@ -226,15 +277,17 @@ async function main(): Promise<void> {
     const bytesPerId1M = await bytesPerId(redis.url, 'v2', IDS);
     const bytesPerIdLarge = await bytesPerId(redis.url, 'v2', IDS_LARGE);
     const oldBytesPerId1M = await bytesPerId(redis.url, 'v1', IDS);
+    const cpu = await cpuRounds(redis.url);
     summary = {
       ...(IDS !== 1_000_000 ? { ids: IDS } : {}),
       bytesPerId1M,
       bytesPerId10M: IDS_LARGE === 10_000_000 ? bytesPerIdLarge : null,
       ...(IDS_LARGE !== 10_000_000 ? { bytesPerIdLarge, idsLarge: IDS_LARGE } : {}),
       oldBytesPerId1M,
-      usecPerClaim: { old: usec.v1?.claim, new: usec.v2?.claim },
-      usecPerMessageScripts: { old: usec.v1?.perMessage, new: usec.v2?.perMessage },
-      usecPerIdBatch: { old: usecBatch.v1, new: usecBatch.v2 },
+      usecPerClaim: { old: cpu.v1.claim, new: cpu.v2.claim },
+      usecPerMessageScripts: { old: cpu.v1.perMessage, new: cpu.v2.perMessage },
+      usecPerIdBatch: { old: cpu.v1.batch, new: cpu.v2.batch },
+      cpuRounds: CPU_ROUNDS,
     };
   } finally {
     await redis.stop();
