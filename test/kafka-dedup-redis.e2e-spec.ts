@@ -20,6 +20,9 @@ import {
 import { SideEffects, startConsumer } from './support/dedup-consumer';
 import { metricValue } from './support/metrics';
 import { PrivateRedis, REDIS_URL } from './support/redis-server';
+// White-box: which of the 32,768 groups an id's fingerprint lands in (to put two ids in one group).
+import { RedisIdArgs } from '../libs/kafka-dedup/src/stores/redis/redis-id-args';
+import { GroupPrefixes } from '../libs/kafka-dedup/src/stores/redis/redis-layout';
 import { sleep, waitFor } from './support/wait';
 
 interface UserEvent {
@@ -113,7 +116,7 @@ describe('kafka-dedup with the Redis store (real Kafka, real Redis)', () => {
   describe('RedisDedupStore on the shared Redis', () => {
     const stores: RedisDedupStore[] = [];
     /** A store on the shared Redis (`v1` unless `layout` says; `v2` with a 60 s window unless `window`). */
-    const open = (ownerTtl = 1_000, layout?: 'v2', window = 60_000): RedisDedupStore => {
+    const open = (ownerTtl = 1_000, layout?: 'v1' | 'v2', window = 60_000): RedisDedupStore => {
       const store = new RedisDedupStore(
         { url: REDIS_URL, keyPrefix: prefix, ownerTtl, layout },
         layout ? window : undefined,
@@ -283,6 +286,51 @@ describe('kafka-dedup with the Redis store (real Kafka, real Redis)', () => {
         { status: 'duplicate' },
         { status: 'duplicate' },
       ]);
+    });
+
+    it('layout v2: a claim that takes its member out again never leaves its group without an expiry, also with the next claim already on its way', async () => {
+      // A 45 s window: 49,152 ms buckets, groups no other test here writes to.
+      const v1 = open(1_000, 'v1');
+      const store = open(5_000, 'v2', 45_000);
+      await v1.onModuleInit();
+      await store.onModuleInit();
+      const scope = 'store-v2-undo';
+      const x = { scope, id: `undo-${Date.now()}` };
+      // x is done as a v1 record: a v2 claim adds its member, finds the record, takes it out again.
+      expect(await v1.markIfAbsent(x, 60_000)).toBe(true);
+      const fingerprints = new RedisIdArgs(
+        'v2',
+        new GroupPrefixes(prefix, 49_152),
+        32_768,
+        49_152,
+        1,
+      );
+      const shardOf = (id: string): string => {
+        const out: Array<string | number | Buffer> = [];
+        fingerprints.claimId(out, { scope, id }, 't', 1_000);
+        return String(out[1]).replace(/^e/, '');
+      };
+      const shard = shardOf(x.id);
+      let y = '';
+      for (let i = 0; y === ''; i++) if (shardOf(`${x.id}-${i}`) === shard) y = `${x.id}-${i}`;
+      fingerprints.stop();
+      // Both claims on their way at once: x's is this process's first write to the group (it asks
+      // for the group's expiry), y's is not. x's member comes out again before y's goes in.
+      const [first, second] = await Promise.all([
+        store.claim(x, 30_000),
+        store.claim({ scope, id: y }, 30_000),
+      ]);
+      expect(first).toEqual({ status: 'duplicate' });
+      expect(second.status).toBe('claimed');
+      const redis = new Redis(REDIS_URL);
+      try {
+        const groups = await redis.keys(`${prefix}v2:49152:*:${shard}`);
+        expect(groups).toHaveLength(1);
+        // Without a member of its own the group was deleted with x's and y's recreated it: no TTL (-1).
+        expect(await redis.pttl(groups[0])).toBeGreaterThan(45_000);
+      } finally {
+        redis.disconnect();
+      }
     });
 
     it('layout v2: an id claimed in one bucket and committed in a later one is remembered a whole window after its commit', async () => {

@@ -90,6 +90,15 @@ export const RING = 4;
 export const FREE_VALUE = 'free';
 
 /**
+ * A member every group gets with its expiry (`-1`: fingerprint members are 0 … 2^49 − 1, so no id
+ * reads as it). A claim that turns out not to be ours takes its member out again (`SREM`); without
+ * this member that could empty, i.e. delete, a group and its expiry, and the next `SADD` — of this
+ * script or of one already on its way, whose sender believed the expiry set — would recreate it
+ * without one. With it, a group that has an expiry keeps it until it expires. 8 B per group. @internal
+ */
+export const GROUP_SENTINEL = -1;
+
+/**
  * Lua condition: the claim value `v` is token `t`'s — the token itself (`v1`, `dual` claims) or the
  * token with a lease deadline (`<t>/<ms>`, `v2` claims); false when `v` is false (no key). @internal
  */
@@ -162,7 +171,7 @@ local x = tonumber(ARGV[2])
 local l = x % 4
 local b = (x - l) / 4
 local g1 = ARGV[1]
-local g0, g2, lost
+local g0, g2
 local until_ = (b + 1) * ${bucketMs} + ${groupLifeMs(bucketMs, windowMs) - bucketMs}
 `;
 }
@@ -204,12 +213,10 @@ export function groupLifeMs(bucketMs: number, windowMs: number): number {
  * (`SET NX`, `PX` a group's life). When it turns out not to be ours to claim (done in a neighbour
  * group, in flight elsewhere, a `v1` record), the member is taken out again, so a group never holds
  * a member its claim key may not outlive — except `free` (a released `v2` claim: taken, the member
- * stays in this bucket's group so the id is remembered a window from now). The `SREM` may empty,
- * i.e. delete, a group this process has just given an expiry: later ids of the same script that
- * write to it set the expiry again (`lost`), and Node asks for it again on its next write there
- * (`RedisIdArgs.forgetGroup`; a script already on its way may still recreate it without one: the
- * expiry requests are renewed every minute). The expiry is set whenever Node asks, whether or not
- * this id's `SADD` added it (a commit riding in the same script may have created the group).
+ * stays in this bucket's group so the id is remembered a window from now). When Node asks for the
+ * group's expiry, it is set first, with the {@link GROUP_SENTINEL} member, whether or not this id's
+ * `SADD` will add to it (a commit riding in the same script may have created the group): the `SREM`
+ * can then never delete a group that has an expiry.
  */
 function claimV2(key: string, value: string, s: string, m: string, life: number): string {
   return `
@@ -217,6 +224,10 @@ local s, m = ${s}, ${m}
 local e = string.byte(s, 1) == 101
 if e then s = string.sub(s, 2) end
 local g, v = g1 .. s, false
+if e then
+  redis.call('SADD', g, ${GROUP_SENTINEL})
+  redis.call('PEXPIREAT', g, until_)
+end
 if redis.call('SADD', g, m) == 0 then
   v = redis.call('GET', ${key})
   r = v or 1
@@ -230,13 +241,8 @@ else
     v = redis.call('GET', ${key})
     r = v
   end
-  if r and v ~= '${FREE_VALUE}' then
-    redis.call('SREM', g, m)
-    lost = lost or {}
-    lost[g] = true
-  elseif lost and lost[g] then e = true end
+  if r and v ~= '${FREE_VALUE}' then redis.call('SREM', g, m) end
 end
-if e then redis.call('PEXPIREAT', g, until_) end
 if v == '${FREE_VALUE}' then redis.call('SET', ${key}, ${value}, 'PX', ${life}) r = false end`;
 }
 
@@ -269,11 +275,14 @@ end
 if v == '${FREE_VALUE}' then redis.call('SET', ${key}, ${value}, 'PX', ${life}) r = false end`;
 }
 
-/** Lua adding member `m` to shard `s`'s group of the bucket (and its expiry when `s` = `e<n>`). */
+/**
+ * Lua adding member `m` to shard `s`'s group of the bucket (and, when `s` = `e<n>`, its expiry and
+ * the {@link GROUP_SENTINEL}).
+ */
 const REMEMBER = `
 if string.byte(s, 1) == 101 then
   local g = g1 .. string.sub(s, 2)
-  redis.call('SADD', g, m)
+  redis.call('SADD', g, m, ${GROUP_SENTINEL})
   redis.call('PEXPIREAT', g, until_)
 else redis.call('SADD', g1 .. s, m) end`;
 

@@ -20,9 +20,10 @@ const LOW_BITS = 131_072;
  * Redis and shared by every replica: changing the hash (`../memory/fingerprint.ts`) or the split
  * needs a new layout version in the group keys.
  *
- * A group's expiry is asked for (a shard written `e<n>`) on this process's first commit to it in
- * a bucket, and again after {@link EXPIRY_REFRESH_MS} or a reconnection (a group lost to a restart
- * or eviction is recreated by the next `SADD`, without a TTL until then).
+ * A group's expiry is asked for (a shard written `e<n>`) on this process's first write to it in
+ * a bucket (with it the group gets a member no id has, so that taking a member out never deletes
+ * it: `GROUP_SENTINEL`), and again after {@link EXPIRY_REFRESH_MS} or a reconnection (a group lost
+ * to a restart or eviction is recreated by the next `SADD`, without a TTL until then).
  *
  * The bucket is reckoned here, from this process's clock corrected by Redis' (`TIME` at bootstrap,
  * after a reconnection and every {@link EXPIRY_REFRESH_MS}), so the scripts call no `TIME`: every
@@ -222,19 +223,6 @@ export class RedisIdArgs {
     this.fingerprints.fingerprint(key);
     const shard = FP[1] & (this.shards - 1);
     out.push(`e${shard}`, member());
-  }
-
-  /**
-   * After a `v2` claim that may have taken its member out of the group again (an answer other than
-   * claimed or done in this bucket's group: a duplicate found in another bucket's group, an id in
-   * flight, a `v1` record): the `SREM` may have deleted the group, expiry and all, so this process
-   * asks for the expiry on its next write to it.
-   */
-  forgetGroup(redisKey: RedisKey, key: DedupKey): void {
-    if (!this.joinsAtClaim) return;
-    this.groups.of(redisKey);
-    this.fingerprints.fingerprint(key);
-    this.expirySet[this.groups.slot * this.shards + (FP[1] & (this.shards - 1))] = -1;
   }
 
   /** An id's arguments for a mark (no token). */

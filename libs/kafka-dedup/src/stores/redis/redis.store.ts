@@ -234,12 +234,9 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
       }
       if (current === null) return { status: 'claimed', token };
       if (typeof current === 'number') {
-        if (current !== 1) this.args.forgetGroup(redisKey, key);
         this.groupHit(current, bucket);
         return DUPLICATE;
       }
-      // Not claimed: the script may have taken the member out again (see forgetGroup).
-      this.args.forgetGroup(redisKey, key);
       if (current === DONE) {
         probeDuplicateAge(this.redis, redisKey, this.onDuplicate);
         return DUPLICATE;
@@ -304,11 +301,9 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
             if (current === 0) results[i] = { status: 'claimed', token: tokens[i] };
             else if (typeof current === 'number') {
               results[i] = DUPLICATE;
-              if (current !== 1) this.args.forgetGroup(redisKeys[i], keys[i]);
               this.groupHit(current, bucket);
             } else {
               const held = String(current);
-              this.args.forgetGroup(redisKeys[i], keys[i]);
               if (held === DONE) {
                 results[i] = DUPLICATE;
                 probeDuplicateAge(this.redis, redisKeys[i], this.onDuplicate);
