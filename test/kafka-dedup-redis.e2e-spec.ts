@@ -333,6 +333,33 @@ describe('kafka-dedup with the Redis store (real Kafka, real Redis)', () => {
       }
     });
 
+    it('layout v2: after a script Redis refused (OOM under noeviction), the next write to the group still gives it its expiry', async () => {
+      const server = new PrivateRedis(18379 + Math.floor(Math.random() * 1000));
+      await server.start();
+      const admin = new Redis(server.url);
+      const store = new RedisDedupStore(
+        { url: server.url, keyPrefix: 'oom:', layout: 'v2' },
+        45_000,
+      );
+      try {
+        await store.onModuleInit();
+        const key = { scope: 'store-v2-oom', id: `oom-${Date.now()}` };
+        // Every write refused: the claim asked for its group's expiry, and nothing was written.
+        await admin.config('SET', 'maxmemory', '1');
+        await expect(store.claim(key, 30_000)).rejects.toThrow(/OOM/);
+        await admin.config('SET', 'maxmemory', '0');
+        expect((await store.claim(key, 30_000)).status).toBe('claimed');
+        const groups = await admin.keys('oom:v2:*');
+        expect(groups).toHaveLength(1);
+        // Had the failed claim used up the request, the group would have been created without one (-1).
+        expect(await admin.pttl(groups[0])).toBeGreaterThan(45_000);
+      } finally {
+        await store.close();
+        admin.disconnect();
+        await server.stop();
+      }
+    });
+
     it('layout v2: an id claimed in one bucket and committed in a later one is remembered a whole window after its commit', async () => {
       // A 1 s window: 1,024 ms buckets. The claim's group expires at most ~2.3 s after the claim;
       // the handler takes 2.1 s, so the id must join the commit's group to last 1 s more.

@@ -33,7 +33,7 @@
  * The machine's CPU (every process, all cores, /proc/stat) per timed event and the share of the cores
  * busy are reported per case too: where a ratio is bounded by the cores rather than by the code.
  * Opt-in cases (run only when named in --only): `redis-batch-floor-ship`, `-setnx`, `-variadic`,
- * lower bounds of what any Redis protocol costs batch mode (scripts/bench/redis-floor.store.ts).
+ * cost floors of Redis protocols of three kinds in batch mode (scripts/bench/redis-floor.store.ts).
  *
  * Adding a case: append to CASES (and to RATIOS if it has a headline ratio); the worker
  * (consumer.worker.ts) builds the app from the case's fields.
@@ -133,9 +133,9 @@ const CASES: BenchCase[] = [
     handlerMs: 0,
     baseline: 'none',
   },
-  // Lower bounds, not stores (scripts/bench/redis-floor.store.ts): the least any Redis protocol can
-  // cost batch mode — the ids shipped to Redis and back (`ship`), or one SET NX per id at claim and
-  // one SET per id at commit (`setnx`). Opt-in: `--only batch-none,redis-batch-floor-ship,…`.
+  // Cost floors, not stores (scripts/bench/redis-floor.store.ts): the least a Redis protocol of each
+  // kind costs batch mode — the ids shipped to Redis and back (`ship`), one SET NX per id at claim and
+  // one SET per id at commit (`setnx`), a few variadic commands per chunk (`variadic`). Opt-in: `--only batch-none,redis-batch-floor-ship,…`.
   {
     name: 'redis-batch-floor-ship',
     description: 'batch mode, lower bound: ids shipped to Redis, no per-id command',
@@ -257,7 +257,7 @@ const RATIOS: Record<string, [string, string]> = {
   batchOverOld: ['redis-batch-v2', 'redis-batch'],
   /** Batch mode on Redis layout v2 against batch mode without dedup. */
   redisBatchV2OverBatchNone: ['redis-batch-v2', 'batch-none'],
-  /** Lower bounds of redisBatchOverBatchNone for any Redis protocol (opt-in cases). */
+  /** Upper bounds of redisBatchOverBatchNone for the protocols of each floor's kind (opt-in cases). */
   floorShipOverBatchNone: ['redis-batch-floor-ship', 'batch-none'],
   floorSetNxOverBatchNone: ['redis-batch-floor-setnx', 'batch-none'],
   floorVariadicOverBatchNone: ['redis-batch-floor-variadic', 'batch-none'],

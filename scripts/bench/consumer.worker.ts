@@ -85,10 +85,15 @@ export interface WorkerResult {
 function machineTicks(): { busy: number; total: number } | undefined {
   try {
     const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0];
-    const ticks = line.trim().split(/\s+/).slice(1).map(Number);
-    const total = ticks.reduce((a, b) => a + b, 0);
-    // idle + iowait
-    return { busy: total - ticks[3] - (ticks[4] ?? 0), total };
+    // user nice system idle iowait irq softirq steal (guest time is already in user and nice)
+    const [user, nice, system, idle, iowait, irq, softirq, steal] = line
+      .trim()
+      .split(/\s+/)
+      .slice(1, 9)
+      .map((n) => Number(n) || 0);
+    const busy = user + nice + system + irq + softirq;
+    // Steal (the host ran someone else) is neither busy nor idle here: it counts in the total only.
+    return { busy, total: busy + idle + iowait + steal };
   } catch {
     return undefined;
   }

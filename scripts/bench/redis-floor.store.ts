@@ -1,9 +1,10 @@
 /**
- * Lower bounds for what deduplication on Redis can cost a batch-mode consumer (bench:consumer's
- * opt-in cases `redis-batch-floor-ship` and `redis-batch-floor-setnx`). NOT stores a user can run:
- * they answer every id "new" and remember nothing a copy could be checked against. They do the least
- * any Redis store must do per batch chunk, through the same `DedupKafkaServer` path, so that
- * `floor ÷ batch-none` bounds `redisBatchOverBatchNone` from above for every possible protocol:
+ * Cost floors of deduplication on Redis for a batch-mode consumer (bench:consumer's opt-in cases
+ * `redis-batch-floor-ship`, `redis-batch-floor-setnx` and `redis-batch-floor-variadic`). NOT stores
+ * a user can run: they answer every id "new" (the first two remember nothing a copy could be checked
+ * against). Each does the least a protocol of its kind does per batch chunk, through the same
+ * `DedupKafkaServer` path, so `floor ÷ batch-none` bounds `redisBatchOverBatchNone` from above for
+ * the protocols of that kind (`ship`: any that sends each id's key to Redis):
  *
  * - `ship`: the chunk's keys (prefix + scope + id, as the real store builds them) go to Redis in one
  *   `EVALSHA` whose script only counts them, and come back as one integer. No per-id Redis command:

@@ -10,7 +10,7 @@
  *   1 M on v1, each on an emptied server (ttl 1 h: every id is live);
  * - Redis CPU, in rounds of their own after the fills (--cpu-rounds, default 3 per layout,
  *   interleaved v1 v2 v2 v1 …, medians), each on the warm server emptied (FLUSHALL) and a fresh
- *   store that first claims and commits 70,000 ids (every group's expiry set, as in a running
+ *   store that first claims and commits 300,000 ids (every group's expiry set, as in a running
  *   consumer): per id in batch mode, 200,000 ids through `claimMany` + `commitMany` in chunks of 500
  *   one after the other (what a batch-mode consumer sends), `usec` of EVALSHA over the ids; per
  *   claim, 20,000 new ids claimed one by one through `claim()`, then 20,000 through the
@@ -47,7 +47,8 @@ const IDS_LARGE = Number(flag('--ids-large') ?? 10_000_000);
 const CONSUMER_ROUNDS = Number(flag('--consumer-rounds') ?? 7);
 const CONSUMER_EVENTS = flag('--consumer-events');
 const CPU_ROUNDS = Number(flag('--cpu-rounds') ?? 3);
-const CPU_WARM = 70_000;
+/** Enough ids to write to each of the 32,768 groups at least once (1 − e^−9: all but ~4). */
+const CPU_WARM = 300_000;
 const CPU_BATCH = 200_000;
 const CPU_CHUNK = 500;
 const RUN_CONSUMER = !args.includes('--no-consumer');

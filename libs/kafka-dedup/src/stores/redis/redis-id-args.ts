@@ -87,7 +87,7 @@ export class RedisIdArgs {
     }
   }
 
-  /** Every group's expiry is set again on its next commit (after a reconnection). */
+  /** Every group's expiry is asked for again on its next write (a reconnection, a failed script). */
   forgetExpiries(): void {
     this.expirySet.fill(-1);
   }

@@ -86,6 +86,7 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
   private readonly commits: RedisCommitQueue;
   private readonly batches: RedisSlotBatches;
   private readonly onCommitFailed = (error: unknown, commits = 1): void => {
+    this.args.forgetExpiries();
     this.backgroundErrors += commits;
     this.warnings.warn(
       'commit',
@@ -243,7 +244,7 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
       }
       return await this.inFlight(redisKey, key, current, token, leaseTtl);
     } catch (error) {
-      throw this.connection.annotate(error);
+      throw this.failed(error);
     }
   }
 
@@ -324,7 +325,7 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
         }
       }
     } catch (error) {
-      throw this.connection.annotate(error);
+      throw this.failed(error);
     }
     return results;
   }
@@ -334,7 +335,7 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
     try {
       await this.batches.commit(items, ttl);
     } catch (error) {
-      throw this.connection.annotate(error);
+      throw this.failed(error);
     }
   }
 
@@ -352,7 +353,11 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
     const bucket = this.args.head(args, redisKey);
     args.push(ttl);
     this.args.markId(args, key, bucket);
-    return (await this.redis.dedupMark(...args)) === 1;
+    try {
+      return (await this.redis.dedupMark(...args)) === 1;
+    } catch (error) {
+      throw this.failed(error);
+    }
   }
 
   /**
@@ -381,6 +386,16 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
     } catch {
       this.redis.disconnect();
     }
+  }
+
+  /**
+   * A claim, commit or mark script failed: it may have asked for group expiries it did not set (a
+   * script refused whole, e.g. `OOM` under `noeviction`), so every group's is asked for again on
+   * its next write. Answers the error annotated with the connection's state.
+   */
+  private failed(error: unknown): unknown {
+    this.args.forgetExpiries();
+    return this.connection.annotate(error);
   }
 
   /**
