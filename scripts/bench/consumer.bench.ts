@@ -44,7 +44,9 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync }
 import { dirname, join } from 'node:path';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
+import { median } from '../support/median';
 import type { WorkerCase, WorkerResult } from './consumer.worker';
+import type { RedisFloorMode } from './redis-floor.store';
 
 /** One benchmark case: a row of the table. */
 interface BenchCase extends Pick<
@@ -64,6 +66,21 @@ interface BenchCase extends Pick<
   description: string;
   /** The case this one is compared with (same handler). */
   baseline: string;
+}
+
+/** An opt-in cost-floor case (`redis-floor.store.ts`) named `redis-batch-floor-<name>`. */
+function floorCase(name: string, mode: RedisFloorMode, what: string): BenchCase {
+  return {
+    name: `redis-batch-floor-${name}`,
+    description: `batch mode, cost floor: ${what}`,
+    wrap: 'deduplicate',
+    store: 'redis',
+    redisFloor: mode,
+    server: 'batch',
+    handlerMs: 0,
+    baseline: 'none',
+    optIn: true,
+  };
 }
 
 const CASES: BenchCase[] = [
@@ -134,41 +151,10 @@ const CASES: BenchCase[] = [
     baseline: 'none',
   },
   // Cost floors, not stores (scripts/bench/redis-floor.store.ts): the least a Redis protocol of each
-  // kind costs batch mode — the ids shipped to Redis and back (`ship`), one SET NX per id at claim and
-  // one SET per id at commit (`setnx`), a few variadic commands per chunk (`variadic`). Opt-in: `--only batch-none,redis-batch-floor-ship,…`.
-  {
-    name: 'redis-batch-floor-ship',
-    description: 'batch mode, lower bound: ids shipped to Redis, no per-id command',
-    wrap: 'deduplicate',
-    store: 'redis',
-    redisFloor: 'ship',
-    server: 'batch',
-    handlerMs: 0,
-    baseline: 'none',
-    optIn: true,
-  },
-  {
-    name: 'redis-batch-floor-setnx',
-    description: 'batch mode, lower bound: one SET NX per id at claim, one SET per id at commit',
-    wrap: 'deduplicate',
-    store: 'redis',
-    redisFloor: 'set-nx',
-    server: 'batch',
-    handlerMs: 0,
-    baseline: 'none',
-    optIn: true,
-  },
-  {
-    name: 'redis-batch-floor-variadic',
-    description: 'batch mode, bound: a few variadic commands per chunk (one set, one hash)',
-    wrap: 'deduplicate',
-    store: 'redis',
-    redisFloor: 'variadic',
-    server: 'batch',
-    handlerMs: 0,
-    baseline: 'none',
-    optIn: true,
-  },
+  // kind costs batch mode. Opt-in: `--only batch-none,redis-batch-floor-ship,…`.
+  floorCase('ship', 'ship', 'the ids shipped to Redis and back, no command per id'),
+  floorCase('setnx', 'set-nx', 'one SET NX per id at claim, one SET per id at commit'),
+  floorCase('variadic', 'variadic', 'a few variadic commands per chunk (one set, one hash)'),
   {
     name: 'batch-none',
     description: 'batch-mode server (DedupKafkaServer), no dedup',
@@ -681,10 +667,4 @@ function serverCpu(
         Number(median(list.map((r) => of(r) ?? NaN).filter(Number.isFinite)).toFixed(1)),
       ]),
   );
-}
-
-function median(xs: number[]): number {
-  if (xs.length === 0) return NaN;
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.floor((sorted.length - 1) / 2)];
 }

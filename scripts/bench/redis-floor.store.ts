@@ -66,6 +66,8 @@ export class RedisFloorStore extends DedupStore {
   readonly name = 'redis-floor';
   private readonly redis: Redis & FloorCommands;
   private seq = 0;
+  /** `variadic`: the done set and the in-flight hash. */
+  private readonly sets: [string, string];
 
   constructor(
     url: string,
@@ -73,6 +75,7 @@ export class RedisFloorStore extends DedupStore {
     private readonly mode: RedisFloorMode,
   ) {
     super();
+    this.sets = [`${prefix}done`, `${prefix}held`];
     const redis = new Redis(url);
     redis.defineCommand('floorShip', { lua: SHIP });
     redis.defineCommand('floorClaim', { lua: CLAIM });
@@ -80,11 +83,6 @@ export class RedisFloorStore extends DedupStore {
     redis.defineCommand('floorClaimVariadic', { numberOfKeys: 2, lua: CLAIM_VARIADIC });
     redis.defineCommand('floorCommitVariadic', { numberOfKeys: 2, lua: COMMIT_VARIADIC });
     this.redis = redis as Redis & FloorCommands;
-  }
-
-  /** `variadic`: the done set and the in-flight hash. */
-  private get sets(): [string, string] {
-    return [`${this.prefix}done`, `${this.prefix}held`];
   }
 
   private key(key: DedupKey): string {

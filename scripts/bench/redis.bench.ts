@@ -33,6 +33,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from '../support/free-port';
+import { median } from '../support/median';
 import { RedisDedupStore, type DedupKey, type DedupTokenedKey } from '@nest-resilience/kafka-dedup';
 
 const args = process.argv.slice(2);
@@ -205,10 +206,8 @@ async function cpuRounds(url: string): Promise<Record<'v1' | 'v2', CpuRound>> {
     const order: Array<'v1' | 'v2'> = r % 2 === 0 ? ['v1', 'v2'] : ['v2', 'v1'];
     for (const layout of order) rounds[layout].push(await cpuRound(url, layout, r));
   }
-  const med = (list: CpuRound[], k: keyof CpuRound): number => {
-    const sorted = list.map((x) => x[k]).sort((a, b) => a - b);
-    return Number(sorted[Math.floor(sorted.length / 2)].toFixed(2));
-  };
+  const med = (list: CpuRound[], k: keyof CpuRound): number =>
+    Number(median(list.map((x) => x[k])).toFixed(2));
   const of = (list: CpuRound[]): CpuRound => ({
     batch: med(list, 'batch'),
     claim: med(list, 'claim'),

@@ -213,12 +213,7 @@ export function assertBuilt(): void {
     if (!existsSync(main)) throw new Error(`${main} missing: run nest build first`);
 }
 
-/** Median of numbers (NaN for none). */
-export function median(xs: number[]): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor((s.length - 1) / 2)];
-}
+export { median } from '../../support/median';
 
 /** The q-quantile (0..1) of numbers, nearest rank (NaN for none). */
 export function quantile(xs: number[], q: number): number {
