@@ -37,6 +37,21 @@ function events(ids: string[], partitionOf?: (i: number) => number): KcatRecord[
   }));
 }
 
+/** The shard of id `x`'s `v2` group (buckets of `bucketMs`) and another id `y` of the same shard. */
+function sameShard(scope: string, x: string, bucketMs: number): { shard: string; y: string } {
+  const fingerprints = new RedisIdArgs('v2', new GroupPrefixes('p:', bucketMs), 32_768, bucketMs);
+  const shardOf = (id: string): string => {
+    const out: Array<string | number | Buffer> = [];
+    fingerprints.claimId(out, { scope, id }, 't', 1_000);
+    return String(out[1]);
+  };
+  const shard = shardOf(x);
+  let y = '';
+  for (let i = 0; y === ''; i++) if (shardOf(`${x}-${i}`) === shard) y = `${x}-${i}`;
+  fingerprints.stop();
+  return { shard, y };
+}
+
 describe('kafka-dedup with the Redis store (real Kafka, real Redis)', () => {
   const apps: INestMicroservice[] = [];
   const prefix = `kafka-dedup-e2e:${Date.now()}:`;
@@ -298,24 +313,9 @@ describe('kafka-dedup with the Redis store (real Kafka, real Redis)', () => {
       const x = { scope, id: `undo-${Date.now()}` };
       // x is done as a v1 record: a v2 claim adds its member, finds the record, takes it out again.
       expect(await v1.markIfAbsent(x, 60_000)).toBe(true);
-      const fingerprints = new RedisIdArgs(
-        'v2',
-        new GroupPrefixes(prefix, 49_152),
-        32_768,
-        49_152,
-        1,
-      );
-      const shardOf = (id: string): string => {
-        const out: Array<string | number | Buffer> = [];
-        fingerprints.claimId(out, { scope, id }, 't', 1_000);
-        return String(out[1]).replace(/^e/, '');
-      };
-      const shard = shardOf(x.id);
-      let y = '';
-      for (let i = 0; y === ''; i++) if (shardOf(`${x.id}-${i}`) === shard) y = `${x.id}-${i}`;
-      fingerprints.stop();
-      // Both claims on their way at once: x's is this process's first write to the group (it asks
-      // for the group's expiry), y's is not. x's member comes out again before y's goes in.
+      const { shard, y } = sameShard(scope, x.id, 49_152);
+      // Both claims on their way at once: x's creates the group (and sets its expiry), y's finds it.
+      // x's member comes out again before y's goes in.
       const [first, second] = await Promise.all([
         store.claim(x, 30_000),
         store.claim({ scope, id: y }, 30_000),
@@ -326,7 +326,7 @@ describe('kafka-dedup with the Redis store (real Kafka, real Redis)', () => {
       try {
         const groups = await redis.keys(`${prefix}v2:49152:*:${shard}`);
         expect(groups).toHaveLength(1);
-        // Without a member of its own the group was deleted with x's and y's recreated it: no TTL (-1).
+        // Without the sentinel the group was deleted with x's member and y's recreated it: no TTL (-1).
         expect(await redis.pttl(groups[0])).toBeGreaterThan(45_000);
       } finally {
         redis.disconnect();
@@ -344,7 +344,7 @@ describe('kafka-dedup with the Redis store (real Kafka, real Redis)', () => {
       try {
         await store.onModuleInit();
         const key = { scope: 'store-v2-oom', id: `oom-${Date.now()}` };
-        // Every write refused: the claim asked for its group's expiry, and nothing was written.
+        // Every write refused: nothing was written.
         await admin.config('SET', 'maxmemory', '1');
         await expect(store.claim(key, 30_000)).rejects.toThrow(/OOM/);
         await admin.config('SET', 'maxmemory', '0');
@@ -357,6 +357,28 @@ describe('kafka-dedup with the Redis store (real Kafka, real Redis)', () => {
         await store.close();
         admin.disconnect();
         await server.stop();
+      }
+    });
+
+    it("layout v2: a group dropped behind the store's back (no reconnection) is recreated with its expiry", async () => {
+      const store = open(5_000, 'v2', 45_000);
+      await store.onModuleInit();
+      const scope = 'store-v2-dropped';
+      const x = `dropped-${Date.now()}`;
+      const { shard, y } = sameShard(scope, x, 49_152);
+      const redis = new Redis(REDIS_URL);
+      try {
+        expect((await store.claim({ scope, id: x }, 30_000)).status).toBe('claimed');
+        const groups = await redis.keys(`${prefix}v2:49152:*:${shard}`);
+        expect(groups).toHaveLength(1);
+        expect(await redis.pttl(groups[0])).toBeGreaterThan(45_000);
+        // An operator's DEL (or a flush, an eviction): the same connection, nothing tells the store.
+        await redis.del(groups[0]);
+        expect((await store.claim({ scope, id: y }, 30_000)).status).toBe('claimed');
+        // A store that kept a record of the groups whose expiry it had set would recreate it without one (-1).
+        expect(await redis.pttl(groups[0])).toBeGreaterThan(45_000);
+      } finally {
+        redis.disconnect();
       }
     });
 

@@ -28,8 +28,7 @@ import type { RedisLayout } from './redis-options';
  *
  * The bucket is Node's (by Redis' clock, see `redis-id-args.ts`): no `TIME` in the scripts, and no
  * Lua closures (each costs Redis about as much as a look-up). The group's expiry (`PEXPIREAT`) is
- * sent only when Node asks for it (the first write of this process to a group in a bucket, and
- * again every minute).
+ * set by the write that creates it ({@link GROUP_SENTINEL}), not per id.
  *
  * Returns of a claim: nil when claimed; 1 when the id is done in the group of the claim's bucket
  * (or of the next one), 2 in the previous bucket's group (Node turns it into the time since that
@@ -49,7 +48,7 @@ export interface LayoutScriptParams {
  * The scripts a layout defines (the others are shared: see `redis.scripts.ts`). ARGV: a head (`v2`,
  * `dual`: the bucket's group prefix `gp` and `nb`, the bucket Node reckons x 4 + the look-up flags), the
  * scalars, then the per-id arguments: `token` (`v1`) or `value, shard, member` (`value` =
- * `<token>/<lease deadline>`). A shard starting with `e` asks for the group's expiry to be (re)set.
+ * `<token>/<lease deadline>`).
  * @internal
  */
 export interface LayoutScripts {
@@ -90,13 +89,24 @@ export const RING = 4;
 export const FREE_VALUE = 'free';
 
 /**
- * A member every group gets with its expiry (`-1`: fingerprint members are 0 … 2^49 − 1, so no id
- * reads as it). A claim that turns out not to be ours takes its member out again (`SREM`); without
- * this member that could empty, i.e. delete, a group and its expiry, and the next `SADD` — of this
- * script or of one already on its way, whose sender believed the expiry set — would recreate it
- * without one. With it, a group that has an expiry keeps it until it expires. 8 B per group. @internal
+ * A member every write adds with the id's (`-1`: fingerprint members are 0 … 2^49 − 1, so no id
+ * reads as it, and nothing takes it out). `SADD g <member> -1` answers 2 only when it created the
+ * group: that script then sets the group's expiry, in the same atomic step, so no group lives
+ * without one (one dropped behind the store's back, by a flush or an eviction, is recreated with
+ * it) and no process keeps a record of which groups have one. A claim that turns out not to be ours
+ * takes its member out again (`SREM`): the sentinel keeps the group, and its expiry, from being
+ * emptied, i.e. deleted. 8 B per group. @internal
  */
 export const GROUP_SENTINEL = -1;
+
+/**
+ * Lua setting group `g`'s expiry (a bucket, the window and the clock margin after its bucket
+ * began), after a `SADD` that created it. The time is made text once per script: a Lua number in a
+ * `redis.call` costs a `sprintf` per call.
+ */
+const EXPIRE = `
+  u = u or string.format('%.0f', until_)
+  redis.call('PEXPIREAT', g, u)`;
 
 /**
  * Lua condition: the claim value `v` is token `t`'s — the token itself (`v1`, `dual` claims) or the
@@ -115,7 +125,7 @@ export function oursLua(v: string, t: string): string {
 function takeoverPlain(life: number): string {
   return `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-if ARGV[1] == '${FREE_VALUE}' or string.find(ARGV[1], '/', 1, true) then redis.call('SET', KEYS[1], ARGV[2] .. ARGV[4], 'PX', ${life})
+if ARGV[1] == '${FREE_VALUE}' or string.find(ARGV[1], '/', 1, true) then redis.call('SET', KEYS[1], ARGV[2] .. ARGV[4], 'PX', '${life}')
 else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
 return 1`;
 }
@@ -173,6 +183,7 @@ local b = (x - l) / 4
 local g1 = ARGV[1]
 local g0, g2
 local until_ = (b + 1) * ${bucketMs} + ${groupLifeMs(bucketMs, windowMs) - bucketMs}
+local u
 `;
 }
 
@@ -204,31 +215,26 @@ export function groupLifeMs(bucketMs: number, windowMs: number): number {
 }
 
 /**
- * Lua of one `v2` claim (`value` = `<token>/<lease deadline>`; shard `s` maybe `e`-flagged): sets
+ * Lua of one `v2` claim (`value` = `<token>/<lease deadline>`): sets
  * `r` to false (claimed), 1 (done: the member was in the claim bucket's group), 2 / 3 (done in the
  * previous / next bucket's group) or the claim key's value (in flight, or a `v1` `done`).
  *
- * The member joins the group first (`SADD`: 0 = seen in this bucket, one `GET` says done or in
- * flight); a new one is then looked for in the neighbour groups the flags name and claimed
- * (`SET NX`, `PX` a group's life). When it turns out not to be ours to claim (done in a neighbour
- * group, in flight elsewhere, a `v1` record), the member is taken out again, so a group never holds
- * a member its claim key may not outlive — except `free` (a released `v2` claim: taken, the member
- * stays in this bucket's group so the id is remembered a window from now). When Node asks for the
- * group's expiry, it is set first, with the {@link GROUP_SENTINEL} member, whether or not this id's
- * `SADD` will add to it (a commit riding in the same script may have created the group): the `SREM`
- * can then never delete a group that has an expiry.
+ * The member joins the group first, with the {@link GROUP_SENTINEL} (`SADD`: 0 = seen in this
+ * bucket, one `GET` says done or in flight; 2 = the group is new: its expiry is set); a new one is
+ * then looked for in the neighbour groups the flags name and claimed (`SET NX`, `PX` a group's
+ * life). When it turns out not to be ours to claim (done in a neighbour group, in flight elsewhere,
+ * a `v1` record), the member is taken out again, so a group never holds a member its claim key may
+ * not outlive — except `free` (a released `v2` claim: taken, the member stays in this bucket's
+ * group so the id is remembered a window from now).
  */
 function claimV2(key: string, value: string, s: string, m: string, life: number): string {
   return `
 local s, m = ${s}, ${m}
-local e = string.byte(s, 1) == 101
-if e then s = string.sub(s, 2) end
 local g, v = g1 .. s, false
-if e then
-  redis.call('SADD', g, ${GROUP_SENTINEL})
-  redis.call('PEXPIREAT', g, until_)
+local added = redis.call('SADD', g, m, '${GROUP_SENTINEL}')
+if added == 2 then${EXPIRE}
 end
-if redis.call('SADD', g, m) == 0 then
+if added == 0 then
   v = redis.call('GET', ${key})
   r = v or 1
 else
@@ -236,14 +242,14 @@ else
   if h then
     v = redis.call('GET', ${key})
     r = v or h
-  elseif redis.call('SET', ${key}, ${value}, 'NX', 'PX', ${life}) then r = false
+  elseif redis.call('SET', ${key}, ${value}, 'NX', 'PX', '${life}') then r = false
   else
     v = redis.call('GET', ${key})
     r = v
   end
   if r and v ~= '${FREE_VALUE}' then redis.call('SREM', g, m) end
 end
-if v == '${FREE_VALUE}' then redis.call('SET', ${key}, ${value}, 'PX', ${life}) r = false end`;
+if v == '${FREE_VALUE}' then redis.call('SET', ${key}, ${value}, 'PX', '${life}') r = false end`;
 }
 
 /**
@@ -272,19 +278,17 @@ else
   v = redis.call('GET', ${key})
   r = v
 end
-if v == '${FREE_VALUE}' then redis.call('SET', ${key}, ${value}, 'PX', ${life}) r = false end`;
+if v == '${FREE_VALUE}' then redis.call('SET', ${key}, ${value}, 'PX', '${life}') r = false end`;
 }
 
 /**
- * Lua adding member `m` to shard `s`'s group of the bucket (and, when `s` = `e<n>`, its expiry and
- * the {@link GROUP_SENTINEL}).
+ * Lua adding member `m` to shard `s`'s group of the bucket, with the {@link GROUP_SENTINEL} (and the
+ * group's expiry when that created it).
  */
 const REMEMBER = `
-if string.byte(s, 1) == 101 then
-  local g = g1 .. string.sub(s, 2)
-  redis.call('SADD', g, m, ${GROUP_SENTINEL})
-  redis.call('PEXPIREAT', g, until_)
-else redis.call('SADD', g1 .. s, m) end`;
+local g = g1 .. s
+if redis.call('SADD', g, m, '${GROUP_SENTINEL}') == 2 then${EXPIRE}
+end`;
 
 /**
  * Lua of the `v2` commits of KEYS[first..#KEYS], counted in `n`: one `DEL` per 1,000 claim keys
@@ -371,10 +375,9 @@ return nil`,
     // A member with a `free` key (a released `v2` claim) is not done: marked like an absent one.
     mark: `${head}
 local s, m = ARGV[4], ARGV[5]
-local t = string.byte(s, 1) == 101 and string.sub(s, 2) or s
-local hit = redis.call('SISMEMBER', g1 .. t, m) == 1
-  or (l % 2 == 1 and redis.call('SISMEMBER', ${neighbour(3)} .. t, m) == 1)
-  or (l >= 2 and redis.call('SISMEMBER', ${neighbour(1)} .. t, m) == 1)
+local hit = redis.call('SISMEMBER', g1 .. s, m) == 1
+  or (l % 2 == 1 and redis.call('SISMEMBER', ${neighbour(3)} .. s, m) == 1)
+  or (l >= 2 and redis.call('SISMEMBER', ${neighbour(1)} .. s, m) == 1)
 if hit then
   if redis.call('GET', KEYS[1]) ~= '${FREE_VALUE}' then return 0 end
   redis.call('DEL', KEYS[1])
@@ -386,7 +389,7 @@ return 1`,
       : `${head}
 if redis.call('GET', KEYS[1]) ~= ARGV[3] then return 0 end
 local s, m = ARGV[7], ARGV[8]${REMEMBER}
-redis.call('SET', KEYS[1], ARGV[4] .. ARGV[6], 'PX', ${life})
+redis.call('SET', KEYS[1], ARGV[4] .. ARGV[6], 'PX', '${life}')
 return 1`,
   };
 }

@@ -46,10 +46,10 @@ export class RedisCommitQueue {
     const n = pending.length / 3;
     const args: Array<RedisKey | number> = [n];
     for (let i = 1; i < pending.length; i += 3) args.push(pending[i] as RedisKey);
-    const bucket = this.args.head(args, pending[1] as RedisKey);
+    this.args.head(args, pending[1] as RedisKey);
     args.push(this.ttl);
     for (let i = 0; i < pending.length; i += 3) {
-      this.args.commitId(args, pending[i] as DedupKey, pending[i + 2] as string, bucket);
+      this.args.commitId(args, pending[i] as DedupKey, pending[i + 2] as string);
     }
     this.redis.dedupCommitMany(...args).catch((error: unknown) => this.onFailed(error, n));
   };
@@ -66,11 +66,11 @@ export class RedisCommitQueue {
     const n = pending.length / 3;
     const args: Array<RedisKey | number> = [n + 1, redisKey];
     for (let i = 1; i < pending.length; i += 3) args.push(pending[i] as RedisKey);
-    const bucket = (this.bucket = this.args.head(args, redisKey));
+    this.bucket = this.args.head(args, redisKey);
     args.push(leaseTtl, this.ttl);
     this.args.claimId(args, key, token, leaseTtl);
     for (let i = 0; i < pending.length; i += 3) {
-      this.args.commitId(args, pending[i] as DedupKey, pending[i + 2] as string, bucket);
+      this.args.commitId(args, pending[i] as DedupKey, pending[i + 2] as string);
     }
     try {
       return await this.redis.dedupCommitThenClaim(...args);

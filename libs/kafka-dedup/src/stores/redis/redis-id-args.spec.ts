@@ -6,26 +6,27 @@ describe('RedisIdArgs', () => {
   const key = { scope: 'g/orders', id: 'order-42' };
 
   it('sends the token alone for v1 (the scripts of the versions before layouts)', () => {
-    const args = new RedisIdArgs('v1', new GroupPrefixes('p:', 1_000), 32_768, 1_000, 1);
+    const args = new RedisIdArgs('v1', new GroupPrefixes('p:', 1_000), 32_768, 1_000);
     const out: Array<string | number | Buffer> = [];
     expect(args.head(out, 'p:g/orders:order-42')).toBe(0);
     args.claimId(out, key, 'o:1', 30_000);
-    args.commitId(out, key, 'o:1', 0);
-    args.markId(out, key, 0);
+    args.commitId(out, key, 'o:1');
+    args.markId(out, key);
     expect(out).toEqual(['o:1', 'o:1']);
     args.stop();
   });
 
   it('claims v2 ids with a lease deadline, a stable shard and a 49-bit integer member; the group expiry once per bucket', () => {
-    const args = new RedisIdArgs('v2', new GroupPrefixes('p:', 1_000), 32_768, 1_000, 1);
+    const args = new RedisIdArgs('v2', new GroupPrefixes('p:', 1_000), 32_768, 1_000);
     const claim: Array<string | number | Buffer> = [];
+    const before = args.now();
     const bucket = args.head(claim, 'p:g/orders:order-42');
     claim.splice(1, 1); // the bucket: see the next tests
-    const before = args.now();
     args.claimId(claim, key, 'o:1', 30_000);
     // The prefix of the bucket's groups: the bucket modulo 4 names it.
     expect(claim[0]).toBe(`p:v2:1000:${bucket % 4}:`);
-    // The claim value: the token and its lease deadline (ms, rounded up to 16).
+    // The claim value: the token and its lease deadline (ms from the head's clock read, rounded up
+    // to 16).
     const [token, deadline] = String(claim[1]).split('/');
     expect(token).toBe('o:1');
     expect(Number(deadline) % 16).toBe(0);
@@ -34,17 +35,17 @@ describe('RedisIdArgs', () => {
     expect(args.leaseOver(String(claim[1]))).toBe(false);
     expect(args.leaseOver(`o:1/${Math.floor(args.now()) - 1}`)).toBe(true);
     expect(args.leaseOver('o:1')).toBe(false); // a v1 claim: its PX says
-    // The member joins the group at claim: the first write of this process to it in the bucket
-    // asks for its expiry (`e`).
-    expect(String(claim[2])).toMatch(/^e\d+$/);
-    const shard = Number(String(claim[2]).slice(1));
+    // The member joins the group at claim: its shard and member (the script that creates a group
+    // sets its expiry: nothing is tracked here).
+    expect(String(claim[2])).toMatch(/^\d+$/);
+    const shard = Number(claim[2]);
     const member = Number(claim[3]);
     expect(shard).toBeGreaterThanOrEqual(0);
     expect(shard).toBeLessThan(32_768);
     expect(Number.isSafeInteger(member)).toBe(true);
     expect(member).toBeLessThan(2 ** 49);
     expect(String(member)).toBe(claim[3]);
-    // The same id as bytes gives the same fingerprint (an ASCII id), its group's expiry asked for.
+    // The same id as bytes gives the same fingerprint (an ASCII id).
     const bytes: Array<string | number | Buffer> = [];
     args.claimId(bytes, { scope: key.scope, id: Buffer.from(key.id) }, 'o:2', 30_000);
     expect(bytes.slice(1)).toEqual([String(shard), claim[3]]);
@@ -52,15 +53,10 @@ describe('RedisIdArgs', () => {
     const other: Array<string | number | Buffer> = [];
     args.claimId(other, { scope: 'g/other', id: key.id }, 'o:3', 30_000);
     expect(other.slice(2)).not.toEqual(claim.slice(3));
-    // Asked once per group and bucket (the scripts keep the group: see GROUP_SENTINEL) …
-    const again: Array<string | number | Buffer> = [];
-    args.claimId(again, key, 'o:4', 30_000);
-    expect(again[1]).toBe(String(shard));
-    // … and again after a reconnection (or every minute).
-    args.forgetExpiries();
-    const afterReconnect: Array<string | number | Buffer> = [];
-    args.markId(afterReconnect, key, args.head([], 'p:g/orders:order-42'));
-    expect(afterReconnect).toEqual([`e${shard}`, claim[3]]);
+    // A mark carries the same shard and member.
+    const mark: Array<string | number | Buffer> = [];
+    args.markId(mark, key);
+    expect(mark).toEqual([String(shard), claim[3]]);
     args.stop();
   });
 
@@ -75,7 +71,6 @@ describe('RedisIdArgs', () => {
         new GroupPrefixes('p:', 1_000),
         32_768,
         1_000,
-        1,
         1_000,
         undefined,
         () => issued,
@@ -84,27 +79,27 @@ describe('RedisIdArgs', () => {
       expect(args.head([], 'p:k')).toBe(5_000);
       issued = 'o:4';
       const fresh: Array<string | number | Buffer> = [];
-      args.commitId(fresh, key, 'o:4', 5_000);
+      args.commitId(fresh, key, 'o:4');
       expect(fresh).toEqual([]); // claimed in this bucket: its member is in the group already
       const old: Array<string | number | Buffer> = [];
-      args.commitId(old, key, 'o:3', 5_000);
+      args.commitId(old, key, 'o:3');
       expect(old).toHaveLength(2);
-      expect(String(old[0])).toMatch(/^e\d+$/);
+      expect(String(old[0])).toMatch(/^\d+$/);
       // The next bucket begins: o:4 was claimed before it.
       now = 5_001_100;
       expect(args.head([], 'p:k')).toBe(5_001);
       const rolled: Array<string | number | Buffer> = [];
-      args.commitId(rolled, key, 'o:4', 5_001);
+      args.commitId(rolled, key, 'o:4');
       expect(rolled).toEqual([old[0], old[1]]);
       // Tokens compare by their base-36 counter: o:10 (36) came after o:z (35), o:y before it.
       issued = 'o:z';
       now = 5_002_100;
       args.head([], 'p:k');
       const later: Array<string | number | Buffer> = [];
-      args.commitId(later, key, 'o:10', 5_002);
+      args.commitId(later, key, 'o:10');
       expect(later).toEqual([]);
       const earlier: Array<string | number | Buffer> = [];
-      args.commitId(earlier, key, 'o:y', 5_002);
+      args.commitId(earlier, key, 'o:y');
       expect(earlier).toHaveLength(2);
       args.stop();
     } finally {
@@ -113,15 +108,15 @@ describe('RedisIdArgs', () => {
   });
 
   it('takes a claim over as a v2 claim in the group (v2), or with the token alone (v1)', () => {
-    const v2 = new RedisIdArgs('v2', new GroupPrefixes('p:', 1_000), 32_768, 1_000, 1);
+    const v2 = new RedisIdArgs('v2', new GroupPrefixes('p:', 1_000), 32_768, 1_000);
     const out: Array<string | number | Buffer> = ['p:k'];
     v2.takeover(out, 'p:k', key, 'x:1/5', 'o:9', 30_000);
     expect(out[1]).toMatch(/^p:v2:1000:[0-3]:$/);
     expect(out.slice(3, 6)).toEqual(['x:1/5', 'o:9', 30_000]);
     expect(String(out[6])).toMatch(/^\/\d+$/);
-    expect(String(out[7])).toMatch(/^e\d+$/);
+    expect(String(out[7])).toMatch(/^\d+$/);
     v2.stop();
-    const v1 = new RedisIdArgs('v1', new GroupPrefixes('p:', 1_000), 32_768, 1_000, 1);
+    const v1 = new RedisIdArgs('v1', new GroupPrefixes('p:', 1_000), 32_768, 1_000);
     const plain: Array<string | number | Buffer> = ['p:k'];
     v1.takeover(plain, 'p:k', key, 'x:1', 'o:9', 30_000);
     expect(plain.slice(0, 4)).toEqual(['p:k', 'x:1', 'o:9', 30_000]);
@@ -136,7 +131,6 @@ describe('RedisIdArgs', () => {
       new GroupPrefixes('p:', 1_000),
       32_768,
       100_000, // bucket
-      1,
       80_000, // window
       () => {
         const ms = Date.now() + redisAhead;
@@ -185,12 +179,12 @@ describe('RedisIdArgs', () => {
   });
 
   it('spreads ids evenly over the shards', () => {
-    const args = new RedisIdArgs('v2', new GroupPrefixes('p:', 1_000), 32_768, 1_000, 1);
+    const args = new RedisIdArgs('v2', new GroupPrefixes('p:', 1_000), 32_768, 1_000);
     const counts = new Uint32Array(16);
     for (let i = 0; i < 160_000; i++) {
       const out: Array<string | number | Buffer> = [];
       args.claimId(out, { scope: 's', id: `id-${i}` }, 't', 1_000);
-      counts[Number(String(out[1]).replace('e', '')) % 16]++;
+      counts[Number(out[1]) % 16]++;
     }
     for (const n of counts) expect(Math.abs(n - 10_000)).toBeLessThan(500);
     args.stop();

@@ -6,8 +6,8 @@ import type { GroupPrefixes } from './redis-layout';
 import type { RedisLayout } from './redis-options';
 import type { RedisKey } from './redis.scripts';
 
-/** How often the record of groups whose expiry this process has set is forgotten (ms). */
-const EXPIRY_REFRESH_MS = 60_000;
+/** How often Redis' clock is read again (ms). */
+const CLOCK_SYNC_MS = 60_000;
 /** 2^17: the member takes the high 32 bits of the fingerprint and 17 of the low ones. */
 const LOW_BITS = 131_072;
 
@@ -20,13 +20,11 @@ const LOW_BITS = 131_072;
  * Redis and shared by every replica: changing the hash (`../memory/fingerprint.ts`) or the split
  * needs a new layout version in the group keys.
  *
- * A group's expiry is asked for (a shard written `e<n>`) on this process's first write to it in
- * a bucket (with it the group gets a member no id has, so that taking a member out never deletes
- * it: `GROUP_SENTINEL`), and again after {@link EXPIRY_REFRESH_MS} or a reconnection (a group lost
- * to a restart or eviction is recreated by the next `SADD`, without a TTL until then).
+ * A group's expiry is set by the script whose write creates it (`GROUP_SENTINEL`): nothing here
+ * keeps track of groups.
  *
  * The bucket is reckoned here, from this process's clock corrected by Redis' (`TIME` at bootstrap,
- * after a reconnection and every {@link EXPIRY_REFRESH_MS}), so the scripts call no `TIME`: every
+ * after a reconnection and every {@link CLOCK_SYNC_MS}), so the scripts call no `TIME`: every
  * replica names buckets by Redis' clock within the round trip of its last `TIME`. The head of a
  * script carries the bucket x 4 + which other groups a claim looks at: 1 the previous bucket's
  * (while the window reaches into it), 2 the next one's (within the clock margin of the bucket's
@@ -39,16 +37,19 @@ export class RedisIdArgs {
   readonly claimLifeMs: number;
   /** Whether a commit carries the claim's token (`v1`, `dual`: compare-and-set on the claim key). */
   private readonly tokenAtCommit: boolean;
-  /** `v2`: the member joins its group at claim (and a takeover), not at commit. */
-  private readonly joinsAtClaim: boolean;
+  /**
+   * `v2`: the member joins its group at claim (and a takeover), not at commit, so a commit only
+   * deletes the claim key (see {@link commitId}).
+   */
+  readonly joinsAtClaim: boolean;
   private readonly fingerprints = new KeyFingerprinter();
   private readonly shardNames: string[];
-  /** Per group (slot x shard): the bucket whose expiry this process has set, or -1. */
-  private readonly expirySet: Float64Array;
   private readonly timer?: NodeJS.Timeout;
   private readonly marginMs: number;
   /** Redis' clock minus this process's (ms), from the last `TIME`. */
   private offsetMs = 0;
+  /** Redis' time at the last {@link head} (a chunk's claims share it: one clock read per script). */
+  private headAt = 0;
   /** The bucket of the last {@link head}, and the last claim token issued when it began here. */
   private bucket = Number.NaN;
   private rolledAt = '';
@@ -66,7 +67,6 @@ export class RedisIdArgs {
     private readonly groups: GroupPrefixes,
     private readonly shards: number,
     private readonly bucketMs: number,
-    slots: number,
     private readonly windowMs = bucketMs,
     private readonly time?: () => Promise<ArrayLike<string | number>>,
     private readonly lastToken: () => string = () => '',
@@ -77,19 +77,10 @@ export class RedisIdArgs {
     this.joinsAtClaim = layout === 'v2';
     this.marginMs = clockMarginMs(bucketMs);
     this.shardNames = this.compact ? Array.from({ length: shards }, (_, i) => String(i)) : [];
-    this.expirySet = new Float64Array(this.compact ? shards * slots : 0).fill(-1);
     if (this.compact) {
-      this.timer = setInterval(() => {
-        this.forgetExpiries();
-        void this.syncClock();
-      }, EXPIRY_REFRESH_MS);
+      this.timer = setInterval(() => void this.syncClock(), CLOCK_SYNC_MS);
       this.timer.unref();
     }
-  }
-
-  /** Every group's expiry is asked for again on its next write (a reconnection, a failed script). */
-  forgetExpiries(): void {
-    this.expirySet.fill(-1);
   }
 
   /**
@@ -130,7 +121,7 @@ export class RedisIdArgs {
    */
   head(out: Array<RedisKey | number>, redisKey: RedisKey): number {
     if (!this.compact) return 0;
-    const now = this.now();
+    const now = (this.headAt = this.now());
     const bucket = Math.floor(now / this.bucketMs);
     const start = bucket * this.bucketMs;
     const flags =
@@ -149,8 +140,8 @@ export class RedisIdArgs {
    * The lease deadline suffix of a `v2` claim value, `/<ms>` by Redis' clock as reckoned here,
    * rounded up to 16 ms so that claims close together share one string.
    */
-  leaseDeadline(leaseTtl: number): string {
-    const at = Math.ceil((this.now() + leaseTtl) / 16) * 16;
+  leaseDeadline(leaseTtl: number, now = this.now()): string {
+    const at = Math.ceil((now + leaseTtl) / 16) * 16;
     if (at !== this.deadlineAt) {
       this.deadlineAt = at;
       this.deadline = `/${at}`;
@@ -175,38 +166,32 @@ export class RedisIdArgs {
 
   /**
    * An id's arguments for a claim, after {@link head}: its token (`v1`), or its claim value
-   * (`<token>/<lease deadline>`), shard and member (`v2`: the shard flagged for the group's
-   * expiry, as the member joins the group at claim).
+   * (`<token>/<lease deadline>`), shard and member (`v2`, `dual`).
    */
   claimId(out: Array<RedisKey | number>, key: DedupKey, token: string, leaseTtl: number): void {
     if (!this.compact) {
       out.push(token);
       return;
     }
-    out.push(token + this.leaseDeadline(leaseTtl));
-    this.fingerprints.fingerprint(key);
-    if (this.joinsAtClaim) this.pushGroup(out, this.bucket);
-    else out.push(this.shardNames[FP[1] & (this.shards - 1)], member());
+    out.push(token + this.leaseDeadline(leaseTtl, this.headAt));
+    this.pushId(out, key);
   }
 
   /**
-   * An id's arguments for a commit, in the bucket {@link head} returned and the slot of the
-   * last key it was given (one slot per script): the token (`v1`, `dual`), the shard and member
+   * An id's arguments for a commit, after {@link head}: the token (`v1`, `dual`), the shard and member
    * (`dual`). A `v2` commit compares no token (`layout-v2.scripts.ts`) and its member joined at
    * claim: only an id whose token was issued before this bucket began here (claimed in an earlier
    * bucket, maybe) sends its shard and member, to be remembered a whole window after its commit.
    */
-  commitId(out: Array<RedisKey | number>, key: DedupKey, token: string, bucket: number): void {
+  commitId(out: Array<RedisKey | number>, key: DedupKey, token: string): void {
     if (this.tokenAtCommit) out.push(token);
     else if (issuedAfter(token, this.rolledAt)) return;
-    if (!this.compact) return;
-    this.fingerprints.fingerprint(key);
-    this.pushGroup(out, bucket);
+    if (this.compact) this.pushId(out, key);
   }
 
   /**
    * The arguments of a takeover of `redisKey`'s claim (held as `held`) by `token`: `v2` adds the
-   * head and the id's shard (flagged for the group's expiry) and member, as the taker makes it a
+   * head and the id's shard and member, as the taker makes it a
    * `v2` claim in this bucket's group.
    */
   takeover(
@@ -219,27 +204,18 @@ export class RedisIdArgs {
   ): void {
     if (this.joinsAtClaim) this.head(out, redisKey);
     out.push(held, token, leaseTtl, this.leaseDeadline(leaseTtl));
-    if (!this.joinsAtClaim) return;
-    this.fingerprints.fingerprint(key);
-    const shard = FP[1] & (this.shards - 1);
-    out.push(`e${shard}`, member());
+    if (this.joinsAtClaim) this.pushId(out, key);
   }
 
   /** An id's arguments for a mark (no token). */
-  markId(out: Array<RedisKey | number>, key: DedupKey, bucket: number): void {
-    if (!this.compact) return;
-    this.fingerprints.fingerprint(key);
-    this.pushGroup(out, bucket);
+  markId(out: Array<RedisKey | number>, key: DedupKey): void {
+    if (this.compact) this.pushId(out, key);
   }
 
-  private pushGroup(out: Array<RedisKey | number>, bucket: number): void {
-    const shard = FP[1] & (this.shards - 1);
-    const index = this.groups.slot * this.shards + shard;
-    if (this.expirySet[index] === bucket) out.push(this.shardNames[shard], member());
-    else {
-      this.expirySet[index] = bucket;
-      out.push(`e${shard}`, member());
-    }
+  /** `key`'s shard and member. */
+  private pushId(out: Array<RedisKey | number>, key: DedupKey): void {
+    this.fingerprints.fingerprint(key);
+    out.push(this.shardNames[FP[1] & (this.shards - 1)], member());
   }
 }
 

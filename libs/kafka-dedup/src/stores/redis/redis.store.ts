@@ -22,7 +22,6 @@ import {
   GroupPrefixes,
   layoutParams,
   shardsPerPrefix,
-  SLOTS,
 } from './redis-layout';
 import { RedisIdArgs } from './redis-id-args';
 import { RedisWriteBatcher } from './redis-write-batcher';
@@ -86,7 +85,6 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
   private readonly commits: RedisCommitQueue;
   private readonly batches: RedisSlotBatches;
   private readonly onCommitFailed = (error: unknown, commits = 1): void => {
-    this.args.forgetExpiries();
     this.backgroundErrors += commits;
     this.warnings.warn(
       'commit',
@@ -124,16 +122,12 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
       new GroupPrefixes(this.prefix, bucket, this.layout === 'v1' ? undefined : this.slotOf),
       shardsPerPrefix(cluster),
       bucket,
-      cluster ? SLOTS : 1,
       windowMs,
       () => client.time(),
       () => this.owner.lastToken,
     );
     if (this.args.compact) {
-      client.on('ready', () => {
-        this.args.forgetExpiries();
-        void this.args.syncClock();
-      });
+      client.on('ready', () => void this.args.syncClock());
     }
     this.redis = defineDedupCommands(client, layoutScripts(layoutParams(this.layout, windowMs)));
     this.writes = new RedisWriteBatcher(client);
@@ -244,7 +238,7 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
       }
       return await this.inFlight(redisKey, key, current, token, leaseTtl);
     } catch (error) {
-      throw this.failed(error);
+      throw this.connection.annotate(error);
     }
   }
 
@@ -260,9 +254,9 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
     if (this.slotOf !== undefined) {
       const redisKey = this.redisKey(key);
       const args: Array<RedisKey | number> = [redisKey];
-      const bucket = this.args.head(args, redisKey);
+      this.args.head(args, redisKey);
       args.push(ttl);
-      this.args.commitId(args, key, token, bucket);
+      this.args.commitId(args, key, token);
       this.redis.dedupCommit(...args).catch(this.onCommitFailed);
       return;
     }
@@ -325,7 +319,7 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
         }
       }
     } catch (error) {
-      throw this.failed(error);
+      throw this.connection.annotate(error);
     }
     return results;
   }
@@ -335,7 +329,7 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
     try {
       await this.batches.commit(items, ttl);
     } catch (error) {
-      throw this.failed(error);
+      throw this.connection.annotate(error);
     }
   }
 
@@ -350,13 +344,13 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
   async markIfAbsent(key: DedupKey, ttl: number): Promise<boolean> {
     const redisKey = this.redisKey(key);
     const args: Array<RedisKey | number> = [redisKey];
-    const bucket = this.args.head(args, redisKey);
+    this.args.head(args, redisKey);
     args.push(ttl);
-    this.args.markId(args, key, bucket);
+    this.args.markId(args, key);
     try {
       return (await this.redis.dedupMark(...args)) === 1;
     } catch (error) {
-      throw this.failed(error);
+      throw this.connection.annotate(error);
     }
   }
 
@@ -386,16 +380,6 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
     } catch {
       this.redis.disconnect();
     }
-  }
-
-  /**
-   * A claim, commit or mark script failed: it may have asked for group expiries it did not set (a
-   * script refused whole, e.g. `OOM` under `noeviction`), so every group's is asked for again on
-   * its next write. Answers the error annotated with the connection's state.
-   */
-  private failed(error: unknown): unknown {
-    this.args.forgetExpiries();
-    return this.connection.annotate(error);
   }
 
   /**
