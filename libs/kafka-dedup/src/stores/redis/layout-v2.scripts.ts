@@ -60,7 +60,10 @@ export interface LayoutScripts {
    * holds it (`v1`, `dual`; `v2` commits whoever holds it).
    */
   commit: string;
-  /** KEYS[1..n]; ARGV: [gp, nb], leaseTtl, id args x n → per key 0 when claimed, else as a claim. */
+  /**
+   * KEYS[1..n]; ARGV: [gp, nb], leaseTtl, id args x n (`v2`: all ids in one argument, see
+   * `RedisIdArgs.claimIds`) → per key 0 when claimed, else as a claim.
+   */
   claimMany: string;
   /** KEYS[1..n]; ARGV: [gp, nb], ttl, commit id args → how many were committed. */
   commitMany: string;
@@ -337,6 +340,17 @@ export function clockMarginMs(bucketMs: number): number {
   return Math.min(2_000, Math.floor(bucketMs / 4));
 }
 
+/**
+ * Lua reading the ids of a `v2` batch claim: `ARGV[4]` holds `<value> <shard> <member>` of every id,
+ * separated by spaces (none of them has one), instead of three arguments per id. Each argument costs
+ * the client ~0.23 µs (ioredis copies, flattens and frames every one) and Redis a string of its own
+ * either way: one argument per chunk saves the consumer ~0.6 µs per id for ~0.15 µs more of Redis
+ * (measured on this machine), and in batch mode the consumer's main thread is the bound.
+ */
+const PACKED_IDS = `
+local find, sub = string.find, string.sub
+local p, at = ARGV[4], 1`;
+
 /** Builds a layout's scripts for one store's settings. @internal */
 export function layoutScripts({ layout, bucketMs, windowMs }: LayoutScriptParams): LayoutScripts {
   const life = groupLifeMs(bucketMs, windowMs);
@@ -357,10 +371,22 @@ if r then return r end
 return nil`,
     commit: `${head}local n = 0${commits(1, 'ARGV[3]', 4)}
 return n`,
-    claimMany: `${head}
+    claimMany: dual
+      ? `${head}
 local out = {}
 for i = 1, #KEYS do
   local a, r = 3 * i + 1${claimOne('KEYS[i]', 'ARGV[a]', 'ARGV[3]', 'ARGV[a + 1]', 'ARGV[a + 2]')}
+  out[i] = r or 0
+end
+return out`
+      : `${head}${PACKED_IDS}
+local out = {}
+for i = 1, #KEYS do
+  local e1 = find(p, ' ', at, true)
+  local e2 = find(p, ' ', e1 + 1, true)
+  local e3 = find(p, ' ', e2 + 1, true) or #p + 1
+  local value, r = sub(p, at, e1 - 1)
+  at = e3 + 1${claimOne('KEYS[i]', 'value', 'ARGV[3]', 'sub(p, e1 + 1, e2 - 1)', 'sub(p, e2 + 1, e3 - 1)')}
   out[i] = r or 0
 end
 return out`,

@@ -107,6 +107,30 @@ describe('RedisIdArgs', () => {
     }
   });
 
+  it('packs the ids of a v2 batch claim into one argument; v1 sends a token per id', () => {
+    const keys = [key, { scope: key.scope, id: 'order-43' }, { scope: key.scope, id: 'order-44' }];
+    const tokens = ['o:1', 'o:2', 'o:3'];
+    const v2 = new RedisIdArgs('v2', new GroupPrefixes('p:', 1_000), 32_768, 1_000);
+    const packed: Array<string | number | Buffer> = [];
+    v2.head(packed, 'p:k');
+    v2.claimIds(packed, keys, tokens, [0, 2], 30_000);
+    expect(packed).toHaveLength(3);
+    // The same value, shard and member as one claim of each id, space-separated.
+    const one = (i: number): string[] => {
+      const out: Array<string | number | Buffer> = [];
+      v2.head([], 'p:k');
+      v2.claimId(out, keys[i], tokens[i], 30_000);
+      return out.map(String);
+    };
+    expect(String(packed[2]).split(' ')).toEqual([...one(0), ...one(2)]);
+    v2.stop();
+    const v1 = new RedisIdArgs('v1', new GroupPrefixes('p:', 1_000), 32_768, 1_000);
+    const plain: Array<string | number | Buffer> = [];
+    v1.claimIds(plain, keys, tokens, [0, 2], 30_000);
+    expect(plain).toEqual(['o:1', 'o:3']);
+    v1.stop();
+  });
+
   it('takes a claim over as a v2 claim in the group (v2), or with the token alone (v1)', () => {
     const v2 = new RedisIdArgs('v2', new GroupPrefixes('p:', 1_000), 32_768, 1_000);
     const out: Array<string | number | Buffer> = ['p:k'];

@@ -178,6 +178,35 @@ export class RedisIdArgs {
   }
 
   /**
+   * The id arguments of a batch claim of `keys[i]` with `tokens[i]` for each `i` of `indices`, after
+   * {@link head}: {@link claimId} for each, or, for `v2`, one argument holding `<value> <shard>
+   * <member>` of every id, separated by spaces (see `layout-v2.scripts.ts`).
+   */
+  claimIds(
+    out: Array<RedisKey | number>,
+    keys: readonly DedupKey[],
+    tokens: readonly string[],
+    indices: readonly number[],
+    leaseTtl: number,
+  ): void {
+    if (!this.joinsAtClaim) {
+      for (const i of indices) this.claimId(out, keys[i], tokens[i], leaseTtl);
+      return;
+    }
+    const deadline = this.leaseDeadline(leaseTtl, this.headAt);
+    // One join copies every part once (a string built with += is a tree of pieces, flattened later).
+    const parts = new Array<string>(3 * indices.length);
+    let k = 0;
+    for (const i of indices) {
+      this.fingerprints.fingerprint(keys[i]);
+      parts[k++] = tokens[i] + deadline;
+      parts[k++] = this.shardNames[FP[1] & (this.shards - 1)];
+      parts[k++] = member();
+    }
+    out.push(parts.join(' '));
+  }
+
+  /**
    * An id's arguments for a commit, after {@link head}: the token (`v1`, `dual`), the shard and member
    * (`dual`). A `v2` commit compares no token (`layout-v2.scripts.ts`) and its member joined at
    * claim: only an id whose token was issued before this bucket began here (claimed in an earlier

@@ -288,7 +288,7 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
           for (const i of group) args.push(redisKeys[i]);
           const bucket = this.args.head(args, redisKeys[group[0]]);
           args.push(leaseTtl);
-          for (const i of group) this.args.claimId(args, keys[i], tokens[i], leaseTtl);
+          this.args.claimIds(args, keys, tokens, group, leaseTtl);
           const answers = await this.redis.dedupClaimMany(...args);
           for (let g = 0; g < group.length; g++) {
             const i = group[g];
