@@ -195,13 +195,10 @@ export class RedisIdArgs {
     }
     const deadline = this.leaseDeadline(leaseTtl, this.headAt);
     // One join copies every part once (a string built with += is a tree of pieces, flattened later).
-    const parts = new Array<string>(3 * indices.length);
-    let k = 0;
+    const parts: string[] = [];
     for (const i of indices) {
       this.fingerprints.fingerprint(keys[i]);
-      parts[k++] = tokens[i] + deadline;
-      parts[k++] = this.shardNames[FP[1] & (this.shards - 1)];
-      parts[k++] = member();
+      parts.push(tokens[i] + deadline, this.shardNames[FP[1] & (this.shards - 1)], member());
     }
     out.push(parts.join(' '));
   }
