@@ -10,9 +10,10 @@
  *   1 M on v1, each on an emptied server (ttl 1 h: every id is live);
  * - Redis CPU, in rounds of their own after the fills (--cpu-rounds, default 3 per layout,
  *   interleaved v1 v2 v2 v1 …, medians), each on the warm server emptied (FLUSHALL) and a fresh
- *   store that first claims and commits 300,000 ids (every group's expiry set, as in a running
+ *   store that first claims and commits 300,000 ids (every group created, as in a running
  *   consumer): per id in batch mode, 200,000 ids through `claimMany` + `commitMany` in chunks of 500
- *   one after the other (what a batch-mode consumer sends), `usec` of EVALSHA over the ids; per
+ *   one after the other (what a batch-mode consumer sends), `usec` of EVALSHA and of the plain `DEL`
+ *   (`v2` batch commits) over the ids; per
  *   claim, 20,000 new ids claimed one by one through `claim()`, then 20,000 through the
  *   per-message path (claim, then a commit that rides in the next claim), `usec_per_call` of EVALSHA
  *   in `INFO commandstats` (reset before each); `old` is the `v1` layout (the scripts of the
@@ -120,6 +121,13 @@ async function evalshaUsecPerCall(
     : { calls: 0, usec: 0, usecPerCall: 0 };
 }
 
+/** `usec` of command `name` in `INFO commandstats` (0 when it did not run). */
+async function commandUsec(redis: Redis, name: string): Promise<number> {
+  const info = await redis.info('commandstats');
+  const line = new RegExp(`cmdstat_${name}:calls=\\d+,usec=(\\d+)`).exec(info);
+  return line ? Number(line[1]) : 0;
+}
+
 /**
  * Fills `n` ids through claimMany + commitMany: `parallel` chunks of `chunk` ids in flight.
  */
@@ -189,7 +197,10 @@ async function cpuRound(url: string, layout: 'v1' | 'v2', round: number): Promis
   await fill(store, `${layout}w${round}`, CPU_WARM, CPU_CHUNK, 1);
   await admin.config('RESETSTAT');
   await fill(store, `${layout}b${round}`, CPU_BATCH, CPU_CHUNK, 1);
-  const batch = (await evalshaUsecPerCall(admin)).usec / CPU_BATCH;
+  // v2 batch commits are a plain DEL (no script): its usec counts too (a DEL inside a script, for an
+  // id claimed in an earlier bucket, would count twice: none in these rounds, all in one bucket).
+  const batch =
+    ((await evalshaUsecPerCall(admin)).usec + (await commandUsec(admin, 'del'))) / CPU_BATCH;
   const { claim, perMessage } = await claimCpu(store, admin, `${layout}${round}`);
   log(
     `${layout} (CPU round ${round}): ${batch.toFixed(2)} µs per id in batch mode, ${claim} µs per claim script, ${perMessage} µs per script on the per-message path`,
