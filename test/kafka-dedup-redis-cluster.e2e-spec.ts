@@ -66,36 +66,52 @@ describe('kafka-dedup on a Redis Cluster (3 masters, real Kafka)', () => {
     expect(cluster.keyCounts().every((n) => n > 0)).toBe(true);
   });
 
-  it('claims, commits and releases batches spread over every master, one script per slot', async () => {
-    const store = new RedisDedupStore({
-      cluster: { nodes: cluster.nodes },
-      keyPrefix: 'batch:',
-    });
-    try {
-      await store.onModuleInit();
-      const keys: DedupKey[] = Array.from({ length: 300 }, (_, i) => ({
-        scope: 'g/orders',
-        id: `b-${i}`,
-      }));
-      const first = await store.claimMany(keys, 10_000);
-      expect(first.every((r) => r.status === 'claimed')).toBe(true);
-      expect((await store.claimMany(keys.slice(0, 10), 10_000)).map((r) => r.status)).toEqual(
-        Array(10).fill('in-flight'),
-      );
-      const held = (results: ClaimResult[], from: DedupKey[]) =>
-        results.flatMap((r, i) =>
-          r.status === 'claimed' ? [{ key: from[i], token: r.token }] : [],
+  it.each(['v1', 'v2'] as const)(
+    'claims, commits and releases batches spread over every master, one script per slot (layout %s)',
+    async (layout) => {
+      const prefix = `batch-${layout}:`;
+      const store = new RedisDedupStore({
+        cluster: { nodes: cluster.nodes },
+        keyPrefix: prefix,
+        layout,
+      });
+      try {
+        await store.onModuleInit();
+        // A first claim, so that the batch below is claimed after this process's first bucket
+        // began (a v2 commit of ids claimed before it goes through the script instead of a DEL).
+        await store.claimMany([{ scope: 'g/warm-up', id: 'w' }], 10_000);
+        const keys: DedupKey[] = Array.from({ length: 300 }, (_, i) => ({
+          scope: 'g/orders',
+          id: `b-${i}`,
+        }));
+        const first = await store.claimMany(keys, 10_000);
+        expect(first.every((r) => r.status === 'claimed')).toBe(true);
+        expect((await store.claimMany(keys.slice(0, 10), 10_000)).map((r) => r.status)).toEqual(
+          Array(10).fill('in-flight'),
         );
-      // Commit the first 200, release the rest: the released ones can be claimed again.
-      await store.commitMany(held(first, keys).slice(0, 200), 60_000);
-      await store.releaseMany(held(first, keys).slice(200));
-      const again = await store.claimMany(keys, 10_000);
-      expect(again.slice(0, 200).every((r) => r.status === 'duplicate')).toBe(true);
-      expect(again.slice(200).every((r) => r.status === 'claimed')).toBe(true);
-      await store.renew(held(again, keys), 10_000);
-      expect(await store.size()).toBeGreaterThanOrEqual(300);
-    } finally {
-      await store.close();
-    }
-  });
+        const held = (results: ClaimResult[], from: DedupKey[]) =>
+          results.flatMap((r, i) =>
+            r.status === 'claimed' ? [{ key: from[i], token: r.token }] : [],
+          );
+        // Commit the first 200, release the rest: the released ones can be claimed again.
+        await store.commitMany(held(first, keys).slice(0, 200), 60_000);
+        if (layout === 'v2') {
+          // A v2 commit deletes the claim keys (a plain DEL per slot): the 100 still held remain; the
+          // ids live on as members of groups spread over the masters, each group with an expiry.
+          expect(cluster.keysAndTtls(`${prefix}g/orders:*`).keys).toBe(100);
+          const groups = cluster.keysAndTtls(`${prefix}v2:*`);
+          expect(groups.keys).toBeGreaterThan(100);
+          expect(groups.withoutTtl).toBe(0);
+        }
+        await store.releaseMany(held(first, keys).slice(200));
+        const again = await store.claimMany(keys, 10_000);
+        expect(again.slice(0, 200).every((r) => r.status === 'duplicate')).toBe(true);
+        expect(again.slice(200).every((r) => r.status === 'claimed')).toBe(true);
+        await store.renew(held(again, keys), 10_000);
+        expect(await store.size()).toBeGreaterThanOrEqual(300);
+      } finally {
+        await store.close();
+      }
+    },
+  );
 });

@@ -326,7 +326,9 @@ describe('kafka-dedup with the Redis store (real Kafka, real Redis)', () => {
       try {
         const groups = await redis.keys(`${prefix}v2:49152:*:${shard}`);
         expect(groups).toHaveLength(1);
-        // Without the sentinel the group was deleted with x's member and y's recreated it: no TTL (-1).
+        // x's member came out again, y's went in: the group (kept by its sentinel member) still has
+        // its expiry. (Before groups had the sentinel, x's SREM deleted it and y's write recreated it
+        // without one: -1.)
         expect(await redis.pttl(groups[0])).toBeGreaterThan(45_000);
       } finally {
         redis.disconnect();
@@ -375,8 +377,11 @@ describe('kafka-dedup with the Redis store (real Kafka, real Redis)', () => {
         // An operator's DEL (or a flush, an eviction): the same connection, nothing tells the store.
         await redis.del(groups[0]);
         expect((await store.claim({ scope, id: y }, 30_000)).status).toBe('claimed');
-        // A store that kept a record of the groups whose expiry it had set would recreate it without one (-1).
-        expect(await redis.pttl(groups[0])).toBeGreaterThan(45_000);
+        // A store that kept a record of the groups whose expiry it had set would recreate it without
+        // one (-1). Looked up again: had a bucket ended between the claims, y's group is another.
+        const recreated = await redis.keys(`${prefix}v2:49152:*:${shard}`);
+        expect(recreated.length).toBeGreaterThan(0);
+        for (const group of recreated) expect(await redis.pttl(group)).toBeGreaterThan(45_000);
       } finally {
         redis.disconnect();
       }

@@ -88,6 +88,23 @@ export class PrivateRedisCluster {
     );
   }
 
+  /** Keys matching `pattern` on all masters, and how many of them have no TTL. */
+  keysAndTtls(pattern: string): { keys: number; withoutTtl: number } {
+    const script =
+      "local n, m = 0, 0 for _, k in ipairs(redis.call('KEYS', ARGV[1])) do n = n + 1 if redis.call('PTTL', k) < 0 then m = m + 1 end end return {n, m}";
+    let keys = 0;
+    let withoutTtl = 0;
+    for (const port of this.ports) {
+      const out = execFileSync('redis-cli', ['-p', String(port), 'eval', script, '0', pattern], {
+        encoding: 'utf8',
+      });
+      const [n, m] = out.trim().split(/\s+/).map(Number);
+      keys += n;
+      withoutTtl += m;
+    }
+    return { keys, withoutTtl };
+  }
+
   private async waitFor(
     port: number,
     ok: (output: string) => boolean,

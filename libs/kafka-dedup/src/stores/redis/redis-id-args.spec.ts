@@ -16,7 +16,7 @@ describe('RedisIdArgs', () => {
     args.stop();
   });
 
-  it('claims v2 ids with a lease deadline, a stable shard and a 49-bit integer member; the group expiry once per bucket', () => {
+  it('claims v2 ids with a lease deadline, a stable shard and a 49-bit integer member', () => {
     const args = new RedisIdArgs('v2', new GroupPrefixes('p:', 1_000), 32_768, 1_000);
     const claim: Array<string | number | Buffer> = [];
     const before = args.now();
@@ -115,14 +115,22 @@ describe('RedisIdArgs', () => {
     v2.head(packed, 'p:k');
     v2.claimIds(packed, keys, tokens, [0, 2], 30_000);
     expect(packed).toHaveLength(3);
-    // The same value, shard and member as one claim of each id, space-separated.
+    // The same value, shard and member as one claim of each id, space-separated (the lease
+    // deadline from the head's clock read: compared as a token with a deadline).
     const one = (i: number): string[] => {
       const out: Array<string | number | Buffer> = [];
       v2.head([], 'p:k');
       v2.claimId(out, keys[i], tokens[i], 30_000);
       return out.map(String);
     };
-    expect(String(packed[2]).split(' ')).toEqual([...one(0), ...one(2)]);
+    const parts = String(packed[2]).split(' ');
+    expect(parts).toHaveLength(6);
+    expect(parts[0]).toMatch(/^o:1\/\d+$/);
+    expect(parts[3]).toMatch(/^o:3\/\d+$/);
+    expect([...parts.slice(1, 3), ...parts.slice(4)]).toEqual([
+      ...one(0).slice(1),
+      ...one(2).slice(1),
+    ]);
     v2.stop();
     const v1 = new RedisIdArgs('v1', new GroupPrefixes('p:', 1_000), 32_768, 1_000);
     const plain: Array<string | number | Buffer> = [];

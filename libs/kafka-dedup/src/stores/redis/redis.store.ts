@@ -73,7 +73,7 @@ export class RedisDedupStore extends DedupStore implements OnModuleInit {
   private readonly allowDegradedStart: boolean;
   private readonly allowEvictingPolicy: boolean;
   private readonly layout: RedisLayout;
-  /** The layout's script arguments (fingerprints, group prefixes, expiry requests). */
+  /** The layout's script arguments (fingerprints, group prefixes, buckets, lease deadlines). */
   private readonly args: RedisIdArgs;
   /** The TTL of the last commit: a `v2` hit's age is turned into the remaining ms with it. */
   private lastTtl = 0;
