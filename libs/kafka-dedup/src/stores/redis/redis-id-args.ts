@@ -197,8 +197,8 @@ export class RedisIdArgs {
     // One join copies every part once (a string built with += is a tree of pieces, flattened later).
     const parts: string[] = [];
     for (const i of indices) {
-      this.fingerprints.fingerprint(keys[i]);
-      parts.push(tokens[i] + deadline, this.shardNames[FP[1] & (this.shards - 1)], member());
+      parts.push(tokens[i] + deadline);
+      this.pushId(parts, keys[i]);
     }
     out.push(parts.join(' '));
   }
@@ -239,7 +239,7 @@ export class RedisIdArgs {
   }
 
   /** `key`'s shard and member. */
-  private pushId(out: Array<RedisKey | number>, key: DedupKey): void {
+  private pushId(out: { push(...items: string[]): unknown }, key: DedupKey): void {
     this.fingerprints.fingerprint(key);
     out.push(this.shardNames[FP[1] & (this.shards - 1)], member());
   }
