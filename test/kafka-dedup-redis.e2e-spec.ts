@@ -387,6 +387,67 @@ describe('kafka-dedup with the Redis store (real Kafka, real Redis)', () => {
       }
     });
 
+    it('layout v2 in batch (all ids of a chunk in one argument): in flight, then done through both commit paths; released ids claimed again; every group created has its expiry', async () => {
+      // A 50 s window: 57,344 ms buckets, a group key no other test here writes.
+      const a = open(5_000, 'v2', 50_000);
+      const b = open(5_000, 'v2', 50_000);
+      await a.onModuleInit();
+      await b.onModuleInit();
+      const scope = 'store-v2-batch';
+      const ids = (batch: string, n: number): Array<{ scope: string; id: string }> =>
+        Array.from({ length: n }, (_, i) => ({ scope, id: `${batch}-${Date.now()}-${i}` }));
+      const claimAll = async (
+        store: RedisDedupStore,
+        keys: Array<{ scope: string; id: string }>,
+      ): Promise<Array<{ key: { scope: string; id: string }; token: string }>> => {
+        const results = await store.claimMany(keys, 30_000);
+        return results.map((r, i) => {
+          if (r.status !== 'claimed') throw new Error(`${keys[i].id}: ${r.status}`);
+          return { key: keys[i], token: r.token };
+        });
+      };
+      // The first batch's tokens were issued before the store's first bucket began: its commits go
+      // through the commit script; the second batch's are one plain DEL.
+      const first = await claimAll(a, ids('first', 60));
+      const second = await claimAll(a, ids('second', 60));
+      const all = [...first, ...second];
+      const statuses = async (store: RedisDedupStore, items: typeof all): Promise<string[]> =>
+        (
+          await store.claimMany(
+            items.map((item) => item.key),
+            30_000,
+          )
+        ).map((r) => r.status);
+      expect(await statuses(b, all)).toEqual(all.map(() => 'in-flight'));
+      await a.commitMany([...first.slice(0, 40), ...second.slice(0, 40)], 50_000);
+      await a.releaseMany([...first.slice(40), ...second.slice(40)]);
+      const redis = new Redis(REDIS_URL);
+      try {
+        for (const item of [...first.slice(0, 40), ...second.slice(0, 40)])
+          expect(await redis.exists(`${prefix}${scope}:${item.key.id}`)).toBe(0);
+        const again = await statuses(b, all);
+        const done = [...first.slice(0, 40), ...second.slice(0, 40)];
+        expect(again.filter((s, i) => (i % 60 < 40 ? s !== 'duplicate' : s !== 'claimed'))).toEqual(
+          [],
+        );
+        expect(await statuses(a, done)).toEqual(done.map(() => 'duplicate'));
+        const groups = await redis.keys(`${prefix}v2:57344:*`);
+        // 120 ids in 32,768 shards: ~120 groups (a bucket ending meanwhile: more).
+        expect(groups.length).toBeGreaterThan(100);
+        let members = 0;
+        for (const group of groups) {
+          const pttl = await redis.pttl(group);
+          expect(pttl).toBeGreaterThan(50_000);
+          expect(pttl).toBeLessThanOrEqual(57_344 + 50_000 + 2_000);
+          members += (await redis.scard(group)) - 1; // the sentinel
+        }
+        // Every id claimed, committed or released keeps its member (a release leaves it for the next claim).
+        expect(members).toBeGreaterThanOrEqual(120);
+      } finally {
+        redis.disconnect();
+      }
+    });
+
     it('layout v2: an id claimed in one bucket and committed in a later one is remembered a whole window after its commit', async () => {
       // A 1 s window: 1,024 ms buckets. The claim's group expires at most ~2.3 s after the claim;
       // the handler takes 2.1 s, so the id must join the commit's group to last 1 s more.
