@@ -17,6 +17,24 @@ describe('dedupOptionsFromEnv', () => {
     });
   });
 
+  it('reads the Redis layout (the steps of an upgrade as deployments of a variable), validated at bootstrap', () => {
+    expect(
+      dedupOptionsFromEnv({
+        KAFKA_DEDUP_REDIS_URL: 'redis://a:6379',
+        KAFKA_DEDUP_REDIS_LAYOUT: 'dual',
+      }),
+    ).toEqual({ redis: { url: 'redis://a:6379', layout: 'dual' } });
+    expect(dedupOptionsFromEnv({ KAFKA_DEDUP_REDIS_LAYOUT: ' v2 ' })).toEqual({
+      redis: { layout: 'v2' },
+    });
+    expect(() =>
+      resolveDedupOptions({
+        store: 'redis',
+        ...dedupOptionsFromEnv({ KAFKA_DEDUP_REDIS_LAYOUT: 'v3' }),
+      }),
+    ).toThrow('"redis.layout"');
+  });
+
   it('leaves contradictions to the bootstrap validation, which names them', () => {
     const options = dedupOptionsFromEnv({
       KAFKA_DEDUP_STORE: 'redis',

@@ -4,8 +4,9 @@ import type { DedupModuleOptions } from './dedup.options';
  * Rollback knobs read from the environment: `KAFKA_DEDUP_TTL_SECONDS` (0 turns
  * deduplication off), `KAFKA_DEDUP_ENABLED` (`false` turns it off), `KAFKA_DEDUP_STORE`
  * (`memory` | `redis`), `KAFKA_DEDUP_REDIS_URL`, `KAFKA_DEDUP_REDIS_CLUSTER_NODES` (`host:port,…`),
- * `KAFKA_DEDUP_SNAPSHOT_PATH`. Unset variables leave the option out; values are
- * validated with the other options at bootstrap.
+ * `KAFKA_DEDUP_REDIS_LAYOUT` (`v1` | `dual` | `v2`: the steps of a layout upgrade or rollback are
+ * then deployments of a variable, not of code), `KAFKA_DEDUP_SNAPSHOT_PATH`. Unset variables leave
+ * the option out; values are validated with the other options at bootstrap.
  *
  * @example
  * DedupModule.forRoot({ group: 'user-service', ...dedupOptionsFromEnv() })
@@ -32,6 +33,14 @@ export function dedupOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Dedup
     options.redis = {
       ...options.redis,
       cluster: { nodes: env.KAFKA_DEDUP_REDIS_CLUSTER_NODES.split(',').map((n) => n.trim()) },
+    };
+  }
+  if (env.KAFKA_DEDUP_REDIS_LAYOUT) {
+    options.redis = {
+      ...options.redis,
+      layout: env.KAFKA_DEDUP_REDIS_LAYOUT.trim() as NonNullable<
+        DedupModuleOptions['redis']
+      >['layout'],
     };
   }
   if (env.KAFKA_DEDUP_SNAPSHOT_PATH)
