@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { cdcStream } from '../scripts/demo/cdc-events';
 import { createTopic, kcatProduce, KAFKA_BROKER, uniqueTopic, waitForGroup } from './support/kcat';
 import { REDIS_URL } from './support/redis-server';
@@ -8,9 +9,10 @@ import { waitFor } from './support/wait';
 
 /**
  * Two user-service processes in one consumer group sharing the Redis dedup store and one
- * PostgreSQL database, as the compose file runs them.
+ * PostgreSQL database, as the compose file runs them — one on the Redis layout `dual`, one on `v2`
+ * (`KAFKA_DEDUP_REDIS_LAYOUT`): the second step of a layout upgrade, mid-deployment.
  */
-describe('user-service: two instances in one group, Redis dedup store, PostgreSQL (real processes)', () => {
+describe('user-service: two instances in one group, Redis dedup store (layouts dual and v2), PostgreSQL (real processes)', () => {
   const topic = uniqueTopic('cdc.users.redis');
   const group = `${topic}-g`;
   const database = new PrivateDatabase();
@@ -23,6 +25,7 @@ describe('user-service: two instances in one group, Redis dedup store, PostgreSQ
         CDC_TOPIC: topic,
         KAFKA_DEDUP_STORE: 'redis',
         KAFKA_DEDUP_REDIS_URL: REDIS_URL,
+        KAFKA_DEDUP_REDIS_LAYOUT: i === 0 ? 'dual' : 'v2',
         DATABASE_URL: database.url,
         HTTP_PORT: String(ports[i * 2]),
         GRPC_URL: `127.0.0.1:${ports[i * 2 + 1]}`,
@@ -59,12 +62,30 @@ describe('user-service: two instances in one group, Redis dedup store, PostgreSQ
     await database.drop();
   }, 60_000);
 
+  /** Members in the `v2` groups of the store's default prefix and a 1 h window (3,670,016 ms buckets). */
+  async function groupMembers(): Promise<number> {
+    const redis = new Redis(REDIS_URL);
+    try {
+      const groups = await redis.keys('kafka-dedup:v2:3670016:*');
+      const pipeline = redis.pipeline();
+      for (const group of groups) pipeline.scard(group);
+      const counts = (await pipeline.exec()) ?? [];
+      return counts.reduce((sum, [, n]) => sum + Number(n) - 1, 0); // each group's sentinel
+    } finally {
+      redis.disconnect();
+    }
+  }
+
   it('writes one user_events row per unique change when both instances consume with redelivered copies', async () => {
+    const before = await groupMembers();
     const stream = cdcStream({ changes: 400, idPrefix: 'two', lsnBase: 10_000_000, seed: 11 });
     kcatProduce(topic, stream.records);
     unique += stream.unique;
     expect(await settle(unique)).toEqual({ rows: unique, distinct: unique });
     expect(await deduplicated()).toBe(stream.duplicates);
+    // The layouts reached the store: every processed id is a fingerprint in a group (dual adds it
+    // at commit, v2 at claim), as well as dual's v1 key.
+    expect((await groupMembers()) - before).toBeGreaterThanOrEqual(stream.unique);
   });
 
   it('stops gracefully on SIGTERM mid-stream, and after the restart skips copies of what it processed before', async () => {

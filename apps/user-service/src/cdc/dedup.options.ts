@@ -11,7 +11,8 @@ export const CDC_PARTITIONS_IN_FLIGHT = 3;
  * (the rollback knob); `KAFKA_DEDUP_STORE=postgres` (the default) records each id in the
  * transaction of the handler's writes (the inbox), in the app's own database: its node-postgres
  * pool, or its embedded PGlite instance. `KAFKA_DEDUP_BATCH_TRANSACTIONS=true` runs each chunk of a
- * fetched batch in one inbox transaction (batch mode).
+ * fetched batch in one inbox transaction (batch mode). `KAFKA_DEDUP_REDIS_LAYOUT` picks the Redis
+ * store's layout (`v1`, `dual`, `v2`: an upgrade's steps are deployments of this variable).
  */
 export function dedupOptions(
   config: ConfigService<UserServiceConfig, true>,
@@ -24,7 +25,14 @@ export function dedupOptions(
     cleanupCron: config.get('dedupCleanupCron', { infer: true }),
   };
   if (store === 'redis') {
-    return { ...common, store, redis: { url: config.get('dedupRedisUrl', { infer: true }) } };
+    return {
+      ...common,
+      store,
+      redis: {
+        url: config.get('dedupRedisUrl', { infer: true }),
+        layout: config.get('dedupRedisLayout', { infer: true }),
+      },
+    };
   }
   if (store === 'postgres') {
     return {

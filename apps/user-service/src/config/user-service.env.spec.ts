@@ -87,6 +87,17 @@ describe('validateUserServiceEnv', () => {
     );
   });
 
+  it('picks the Redis store layout by KAFKA_DEDUP_REDIS_LAYOUT (v1 unless set), naming a bad value', () => {
+    expect(validateUserServiceEnv({}).dedupRedisLayout).toBe('v1');
+    expect(
+      validateUserServiceEnv({ KAFKA_DEDUP_STORE: 'redis', KAFKA_DEDUP_REDIS_LAYOUT: 'v2' })
+        .dedupRedisLayout,
+    ).toBe('v2');
+    expect(() => validateUserServiceEnv({ KAFKA_DEDUP_REDIS_LAYOUT: 'v3' })).toThrow(
+      'KAFKA_DEDUP_REDIS_LAYOUT="v3"',
+    );
+  });
+
   it('takes auth addresses as a host:port list, or one dns:///name:port the pool resolves itself', () => {
     const fixed = validateUserServiceEnv({ AUTH_GRPC_URLS: 'a:50061, 10.0.0.7:50061' });
     expect(fixed.authUrls).toEqual(['a:50061', '10.0.0.7:50061']);

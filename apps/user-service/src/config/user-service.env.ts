@@ -31,6 +31,11 @@ export interface UserServiceConfig extends AuthTargetConfig {
    */
   dedupBatchTransactions: boolean;
   dedupRedisUrl: string;
+  /**
+   * `redis.layout` of the Redis store: `v1` (default: one key per remembered id), `v2` (compact
+   * groups), `dual` (the middle step of an upgrade between them, either way).
+   */
+  dedupRedisLayout: 'v1' | 'dual' | 'v2';
   dedupCleanupCron: string;
   grpcPoolSize: number;
   /**
@@ -67,6 +72,7 @@ export const USER_SERVICE_ENV_DEFAULTS = {
   KAFKA_DEDUP_STORE: 'postgres',
   KAFKA_DEDUP_BATCH_TRANSACTIONS: 'false',
   KAFKA_DEDUP_REDIS_URL: 'redis://127.0.0.1:6379',
+  KAFKA_DEDUP_REDIS_LAYOUT: 'v1',
   KAFKA_DEDUP_CLEANUP_CRON: '0 */10 * * * *',
   KAFKA_DEDUP_MAX_ENTRIES: 1_000_000,
   ...AUTH_TARGET_ENV_DEFAULTS,
@@ -121,6 +127,11 @@ export function validateUserServiceEnv(env: Record<string, unknown>): UserServic
         'false',
       ] as const) === 'true',
     dedupRedisUrl: r.url('KAFKA_DEDUP_REDIS_URL', ['redis:', 'rediss:']) ?? D.KAFKA_DEDUP_REDIS_URL,
+    dedupRedisLayout: r.oneOf('KAFKA_DEDUP_REDIS_LAYOUT', D.KAFKA_DEDUP_REDIS_LAYOUT, [
+      'v1',
+      'dual',
+      'v2',
+    ] as const),
     dedupCleanupCron: r.string('KAFKA_DEDUP_CLEANUP_CRON', D.KAFKA_DEDUP_CLEANUP_CRON),
     grpcPoolSize,
     authClient: r.oneOf('AUTH_CLIENT', D.AUTH_CLIENT, ['pool', 'grpc-js'] as const),
