@@ -1,7 +1,8 @@
 /**
  * npm run bench:consumer [-- --json] [-- --concurrency N] [-- --events N] [-- --slow-events N] [-- --rounds N] [-- --only a,b]
  * [-- --pg-events N] [-- --pg-rounds N] (PostgreSQL cases: a row written per event, plain vs inbox store;
- * BENCH_PG_URL)
+ * BENCH_PG_URL) [-- --prefill N] [-- --prefill-settle MS] (Redis cases: a running consumer's Redis,
+ * below)
  *
  * What a user feels: a stock Nest `Transport.KAFKA` consumer on the real broker (127.0.0.1:9092),
  * N events (default 200,000, unique `x-event-id` headers) on 3 partitions produced first, consumed
@@ -28,7 +29,11 @@
  * own key prefix, and its keys are deleted after it: otherwise a later case runs among its
  * predecessors' keys (hundreds of thousands, a larger keyspace to look up in) and, from 10 minutes
  * on, while Redis expires them — measured: a case's Redis CPU per event up to ~1.5x its value on
- * the same keyspace as the case it is compared with.
+ * the same keyspace as the case it is compared with. That is an emptied Redis; with --prefill N
+ * each Redis case's prefix first remembers N ids, as a running consumer's Redis does (`v1`: N done
+ * keys; `v2`: half in the previous bucket's groups, half in the current one's), written through the
+ * store's own batch path, then the bench waits --prefill-settle ms (default 15,000) for Redis to
+ * finish growing its key table: `redis-prefill.ts`.
  *
  * The machine's CPU (every process, all cores, /proc/stat) per timed event and the share of the cores
  * busy are reported per case too: where a ratio is bounded by the cores rather than by the code.
@@ -45,6 +50,7 @@ import { dirname, join } from 'node:path';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { median } from '../support/median';
+import { prefillRedis } from './redis-prefill';
 import type { WorkerCase, WorkerResult } from './consumer.worker';
 import type { RedisFloorMode } from './redis-floor.store';
 
@@ -263,6 +269,9 @@ const PG_SERVER = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:543
 const ONLY = flag('--only')?.split(',');
 const ROUNDS = Number(flag('--rounds') ?? 5);
 const PG_ROUNDS = Number(flag('--pg-rounds') ?? 9);
+/** `--prefill N`: ids each Redis case's prefix remembers before it runs (`redis-prefill.ts`). */
+const PREFILL = Number(flag('--prefill') ?? 0);
+const PREFILL_SETTLE_MS = Number(flag('--prefill-settle') ?? 15_000);
 /**
  * `--concurrency N`: kafkajs `partitionsConsumedConcurrently` of every case, baselines included.
  * Default: one per partition, as a consumer of 3 partitions whose handler waits on I/O (a Redis
@@ -414,8 +423,21 @@ async function main(): Promise<void> {
       await produce(kafka, topic, events);
       if (pgUrl) await quiescePostgres(pgUrl);
       const pgCpuBefore = pgUrl ? postgresCpuMicros() : undefined;
-      const redisCpuBefore = c.store === 'redis' ? redisCpuMicros() : undefined;
       const redisPrefix = `bench-consumer:${RUN}:${round}:${c.name}:`;
+      if (c.store === 'redis' && !c.redisFloor && PREFILL > 0) {
+        const started = Date.now();
+        await prefillRedis(
+          REDIS_URL,
+          redisPrefix,
+          c.redisLayout ?? 'v1',
+          PREFILL,
+          PREFILL_SETTLE_MS,
+        );
+        log(
+          `[${round}/${of}] ${c.name}: ${PREFILL} ids remembered first (${((Date.now() - started) / 1000).toFixed(0)} s)`,
+        );
+      }
+      const redisCpuBefore = c.store === 'redis' ? redisCpuMicros() : undefined;
       try {
         const result = await runWorker({
           topic,
@@ -508,6 +530,7 @@ async function main(): Promise<void> {
   );
   summary.rounds = ROUNDS;
   summary.pgRounds = PG_ROUNDS;
+  summary.prefill = PREFILL;
   summary.events = EVENTS;
   summary.slowEvents = SLOW_EVENTS;
   summary.partitions = PARTITIONS;
