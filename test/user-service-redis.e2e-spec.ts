@@ -62,11 +62,20 @@ describe('user-service: two instances in one group, Redis dedup store (layouts d
     await database.drop();
   }, 60_000);
 
-  /** Members in the `v2` groups of the store's default prefix and a 1 h window (3,670,016 ms buckets). */
+  /**
+   * Members in the `v2` groups of the store's default prefix and the default 1 h window (3,670,016
+   * ms buckets) of the bucket current when the test began and the next one: groups of those live
+   * at least a window more, so none expires between two counts (an earlier run's groups of older
+   * buckets may, on any other ring position).
+   */
+  const BUCKET_MS = 3_670_016;
+  const firstBucket = Math.floor(Date.now() / BUCKET_MS);
   async function groupMembers(): Promise<number> {
     const redis = new Redis(REDIS_URL);
     try {
-      const groups = await redis.keys('kafka-dedup:v2:3670016:*');
+      const groups: string[] = [];
+      for (const bucket of [firstBucket, firstBucket + 1])
+        groups.push(...(await redis.keys(`kafka-dedup:v2:${BUCKET_MS}:${bucket % 4}:*`)));
       const pipeline = redis.pipeline();
       for (const group of groups) pipeline.scard(group);
       const counts = (await pipeline.exec()) ?? [];

@@ -30,10 +30,12 @@
  * predecessors' keys (hundreds of thousands, a larger keyspace to look up in) and, from 10 minutes
  * on, while Redis expires them — measured: a case's Redis CPU per event up to ~1.5x its value on
  * the same keyspace as the case it is compared with. That is an emptied Redis; with --prefill N
- * each Redis case's prefix first remembers N ids, as a running consumer's Redis does (`v1`: N done
- * keys; `v2`: half in the previous bucket's groups, half in the current one's), written through the
- * store's own batch path, then the bench waits --prefill-settle ms (default 15,000) for Redis to
- * finish growing its key table: `redis-prefill.ts`.
+ * (default 0: none) each Redis case's prefix first remembers N ids, as a running consumer's Redis
+ * does (`v1`: N done keys; `v2`: half in the previous bucket's groups, half in the current one's),
+ * written through the store's own batch path, then the bench waits --prefill-settle ms (default
+ * 15,000) for Redis to finish growing its key table (`redis-prefill.ts`; the cost-floor cases are
+ * not prefilled). Untimed, it adds ~25 s + the settle time per Redis case and round at 1M ids; the
+ * log line says whether the case's claims look in the previous bucket (not in a bucket's last ~8%).
  *
  * The machine's CPU (every process, all cores, /proc/stat) per timed event and the share of the cores
  * busy are reported per case too: where a ratio is bounded by the cores rather than by the code.
@@ -272,6 +274,12 @@ const PG_ROUNDS = Number(flag('--pg-rounds') ?? 9);
 /** `--prefill N`: ids each Redis case's prefix remembers before it runs (`redis-prefill.ts`). */
 const PREFILL = Number(flag('--prefill') ?? 0);
 const PREFILL_SETTLE_MS = Number(flag('--prefill-settle') ?? 15_000);
+for (const [name, value] of [
+  ['--prefill', PREFILL],
+  ['--prefill-settle', PREFILL_SETTLE_MS],
+] as const)
+  if (!Number.isInteger(value) || value < 0)
+    throw new Error(`${name} must be a whole number ≥ 0, got ${flag(name)}`);
 /**
  * `--concurrency N`: kafkajs `partitionsConsumedConcurrently` of every case, baselines included.
  * Default: one per partition, as a consumer of 3 partitions whose handler waits on I/O (a Redis
@@ -424,21 +432,28 @@ async function main(): Promise<void> {
       if (pgUrl) await quiescePostgres(pgUrl);
       const pgCpuBefore = pgUrl ? postgresCpuMicros() : undefined;
       const redisPrefix = `bench-consumer:${RUN}:${round}:${c.name}:`;
-      if (c.store === 'redis' && !c.redisFloor && PREFILL > 0) {
-        const started = Date.now();
-        await prefillRedis(
-          REDIS_URL,
-          redisPrefix,
-          c.redisLayout ?? 'v1',
-          PREFILL,
-          PREFILL_SETTLE_MS,
-        );
-        log(
-          `[${round}/${of}] ${c.name}: ${PREFILL} ids remembered first (${((Date.now() - started) / 1000).toFixed(0)} s)`,
-        );
-      }
-      const redisCpuBefore = c.store === 'redis' ? redisCpuMicros() : undefined;
       try {
+        // Inside the try: a prefill that fails still has its keys and topic dropped below.
+        if (c.store === 'redis' && !c.redisFloor && PREFILL > 0) {
+          const started = Date.now();
+          const { previousBucketLooked } = await prefillRedis(
+            REDIS_URL,
+            redisPrefix,
+            c.redisLayout ?? 'v1',
+            PREFILL,
+            PREFILL_SETTLE_MS,
+          );
+          const phase =
+            previousBucketLooked === undefined
+              ? ''
+              : previousBucketLooked
+                ? ', claims look in the previous bucket'
+                : ', last part of a bucket: no look-up in the previous one';
+          log(
+            `[${round}/${of}] ${c.name}: ${PREFILL} ids remembered first (${((Date.now() - started) / 1000).toFixed(0)} s${phase})`,
+          );
+        }
+        const redisCpuBefore = c.store === 'redis' ? redisCpuMicros() : undefined;
         const result = await runWorker({
           topic,
           groupId: `${topic}-g`,
@@ -531,6 +546,7 @@ async function main(): Promise<void> {
   summary.rounds = ROUNDS;
   summary.pgRounds = PG_ROUNDS;
   summary.prefill = PREFILL;
+  summary.prefillSettleMs = PREFILL_SETTLE_MS;
   summary.events = EVENTS;
   summary.slowEvents = SLOW_EVENTS;
   summary.partitions = PARTITIONS;

@@ -35,6 +35,34 @@ describe('dedupOptionsFromEnv', () => {
     ).toThrow('"redis.layout"');
   });
 
+  it('with base options, the variables override them field by field (the code keeps its url and prefix)', () => {
+    const base = {
+      store: 'redis' as const,
+      ttl: 60_000,
+      redis: { url: 'redis://redis:6379', keyPrefix: 'orders:' },
+    };
+    expect(dedupOptionsFromEnv({ KAFKA_DEDUP_REDIS_LAYOUT: 'dual' }, base)).toEqual({
+      store: 'redis',
+      ttl: 60_000,
+      redis: { url: 'redis://redis:6379', keyPrefix: 'orders:', layout: 'dual' },
+    });
+    expect(
+      dedupOptionsFromEnv(
+        { KAFKA_DEDUP_REDIS_URL: 'redis://b:6379', KAFKA_DEDUP_TTL_SECONDS: '5' },
+        base,
+      ),
+    ).toEqual({
+      store: 'redis',
+      ttl: 5_000,
+      redis: { url: 'redis://b:6379', keyPrefix: 'orders:' },
+    });
+    expect(dedupOptionsFromEnv({}, base)).toEqual(base);
+    // Spread instead, a lone layout variable replaces the code's whole redis object.
+    expect({ ...base, ...dedupOptionsFromEnv({ KAFKA_DEDUP_REDIS_LAYOUT: 'v2' }) }.redis).toEqual({
+      layout: 'v2',
+    });
+  });
+
   it('leaves contradictions to the bootstrap validation, which names them', () => {
     const options = dedupOptionsFromEnv({
       KAFKA_DEDUP_STORE: 'redis',

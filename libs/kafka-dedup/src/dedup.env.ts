@@ -8,10 +8,31 @@ import type { DedupModuleOptions } from './dedup.options';
  * then deployments of a variable, not of code), `KAFKA_DEDUP_SNAPSHOT_PATH`. Unset variables leave
  * the option out; values are validated with the other options at bootstrap.
  *
+ * Spread over options that set `redis` (or `memory`) in code, the env's `redis` object would replace
+ * the code's whole (its `url`, `keyPrefix`, … gone with a lone `KAFKA_DEDUP_REDIS_LAYOUT`): give
+ * those options as `base` instead, and the variables override them field by field.
+ *
  * @example
  * DedupModule.forRoot({ group: 'user-service', ...dedupOptionsFromEnv() })
+ * @example
+ * DedupModule.forRoot(dedupOptionsFromEnv(process.env, {
+ *   store: 'redis',
+ *   redis: { url: 'redis://redis:6379', keyPrefix: 'orders:' }, // layout from the env
+ * }))
  */
-export function dedupOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): DedupModuleOptions {
+export function dedupOptionsFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  base?: DedupModuleOptions,
+): DedupModuleOptions {
+  const fromEnv = readEnv(env);
+  if (base === undefined) return fromEnv;
+  const merged: DedupModuleOptions = { ...base, ...fromEnv };
+  if (base.redis && fromEnv.redis) merged.redis = { ...base.redis, ...fromEnv.redis };
+  if (base.memory && fromEnv.memory) merged.memory = { ...base.memory, ...fromEnv.memory };
+  return merged;
+}
+
+function readEnv(env: NodeJS.ProcessEnv): DedupModuleOptions {
   const options: DedupModuleOptions = {};
   if (env.KAFKA_DEDUP_TTL_SECONDS !== undefined && env.KAFKA_DEDUP_TTL_SECONDS !== '') {
     const seconds = Number(env.KAFKA_DEDUP_TTL_SECONDS);
