@@ -18,7 +18,8 @@
  * three rounds: `v1`'s Redis CPU per batch-mode event 12.6–13.4 µs without the wait, 11.6–11.9 with
  * 15 s (runs differ by ~10% from each other).
  */
-import { RedisDedupStore, type DedupKey, type DedupTokenedKey } from '@nest-resilience/kafka-dedup';
+import { RedisDedupStore } from '@nest-resilience/kafka-dedup';
+import { fillStore } from './redis-fill';
 
 /** The bench's window (`ttl` of every case, `consumer.worker.ts`). */
 const WINDOW_MS = 600_000;
@@ -48,28 +49,16 @@ export async function prefillRedis(
   await store.onModuleInit();
   let clockAt: { offset: number; bucket: number } | undefined;
   try {
-    const fill = async (
-      phase: string,
-      count: number,
-      beforeChunk = (): void => {},
-    ): Promise<void> => {
-      for (let from = 0; from < count; from += CHUNK) {
-        const keys: DedupKey[] = [];
-        for (let i = from; i < Math.min(count, from + CHUNK); i++)
-          keys.push({
-            scope: 'prefill/orders',
-            id: `${phase}-${String(i).padStart(12, '0')}-${'x'.repeat(40)}`,
-          });
-        beforeChunk();
-        const results = await store.claimMany(keys, 30_000);
-        const done: DedupTokenedKey[] = [];
-        results.forEach((r, i) => {
-          if (r.status !== 'claimed') throw new Error(`prefill: ${keys[i].id} was ${r.status}`);
-          done.push({ key: keys[i], token: r.token });
-        });
-        await store.commitMany(done, WINDOW_MS);
-      }
-    };
+    const fill = (phase: string, count: number, beforeChunk?: () => void): Promise<void> =>
+      fillStore(
+        store,
+        (i) => ({
+          scope: 'prefill/orders',
+          id: `${phase}-${String(i).padStart(12, '0')}-${'x'.repeat(40)}`,
+        }),
+        count,
+        { chunk: CHUNK, leaseTtl: 30_000, ttl: WINDOW_MS, beforeChunk },
+      );
     if (layout === 'v1') await fill('v1', n);
     else {
       const clock = (store as unknown as { args?: Partial<ClockArgs> }).args;

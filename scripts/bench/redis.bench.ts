@@ -35,7 +35,8 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from '../support/free-port';
 import { median } from '../support/median';
-import { RedisDedupStore, type DedupKey, type DedupTokenedKey } from '@nest-resilience/kafka-dedup';
+import { RedisDedupStore } from '@nest-resilience/kafka-dedup';
+import { fillStore } from './redis-fill';
 
 const args = process.argv.slice(2);
 const flag = (name: string): string | undefined => {
@@ -128,9 +129,7 @@ async function commandUsec(redis: Redis, name: string): Promise<number> {
   return line ? Number(line[1]) : 0;
 }
 
-/**
- * Fills `n` ids through claimMany + commitMany: `parallel` chunks of `chunk` ids in flight.
- */
+/** Fills `n` ids through claimMany + commitMany: `parallel` chunks of `chunk` ids in flight. */
 async function fill(
   store: RedisDedupStore,
   phase: string,
@@ -139,27 +138,18 @@ async function fill(
   parallel = IN_PARALLEL,
 ): Promise<void> {
   const started = Date.now();
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < n) {
-      const from = next;
-      next = Math.min(n, next + chunk);
-      const to = next;
-      const keys: DedupKey[] = [];
-      for (let i = from; i < next; i++) keys.push({ scope: SCOPE, id: idOf(phase, i) });
-      const results = await store.claimMany(keys, LEASE);
-      const done: DedupTokenedKey[] = [];
-      results.forEach((r, i) => {
-        if (r.status === 'claimed') done.push({ key: keys[i], token: r.token });
-      });
-      await store.commitMany(done, TTL);
+  await fillStore(store, (i) => ({ scope: SCOPE, id: idOf(phase, i) }), n, {
+    chunk,
+    parallel,
+    leaseTtl: LEASE,
+    ttl: TTL,
+    onProgress: (to) => {
       if (to % 1_000_000 === 0 || to === n)
         log(
           `  ${phase}: ${to.toLocaleString('en-US')} ids, ${((Date.now() - started) / 1000).toFixed(0)} s`,
         );
-    }
-  };
-  await Promise.all(Array.from({ length: parallel }, worker));
+    },
+  });
 }
 
 /** used_memory per id after filling `n` ids into an emptied server. */
